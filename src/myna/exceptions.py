@@ -1,0 +1,291 @@
+"""Every error myna raises, in one tree.
+
+```
+MynaError
+├── UserError                     the caller's own mistake; also a ValueError
+│   ├── UnknownProviderError      'opnai:gpt-4.1' -> did you mean 'openai'?
+│   ├── MissingAPIKeyError        names the env var to set
+│   ├── ScriptExhaustedError      a fake was called more often than scripted
+│   └── InvalidToolCallError      a scripted tool call the bound tools reject
+├── ProviderError                 the provider (or an emulator) answered with an error
+│   ├── AuthenticationError       401 / 403
+│   ├── BadRequestError           400 / 422
+│   │   └── ContextLengthError    the prompt does not fit the context window
+│   ├── NotFoundError             404 (unknown model, wrong path)
+│   ├── RateLimitError            429, carries retry_after           [retryable]
+│   ├── OverloadedError           529 / 503 "overloaded"              [retryable]
+│   └── ServerError               other 5xx                          [retryable]
+├── TransportError                the request did not complete
+│   ├── TimeoutError              also the builtin TimeoutError       [retryable]
+│   ├── ConnectionError           also the builtin ConnectionError    [retryable]
+│   └── StreamInterruptedError    a stream cut off; carries the partial message
+├── DecodeError                   a malformed body or stream event; also a ValueError
+└── OutputParserError             model output that does not parse or validate; also a ValueError
+```
+
+Retryable errors have `retryable = True`; `myna.models` retries exactly those.
+Every class pickles (``__reduce__``), so errors cross process boundaries (pytest-xdist).
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "ConnectionError",
+    "ContextLengthError",
+    "DecodeError",
+    "InvalidToolCallError",
+    "MissingAPIKeyError",
+    "MynaError",
+    "NotFoundError",
+    "OutputParserError",
+    "OverloadedError",
+    "ProviderError",
+    "RateLimitError",
+    "ScriptExhaustedError",
+    "ServerError",
+    "StreamInterruptedError",
+    "TimeoutError",
+    "TransportError",
+    "UnknownProviderError",
+    "UserError",
+    "error_for_status",
+    "parse_retry_after",
+]
+
+
+class MynaError(Exception):
+    """Root of every error myna raises."""
+
+    retryable: bool = False
+
+    def __reduce__(self) -> Any:
+        state = {k: v for k, v in self.__dict__.items()}
+        return (_rebuild, (type(self), self.args, state))
+
+
+def _rebuild(cls: type, args: tuple, state: dict) -> MynaError:
+    obj = cls.__new__(cls)
+    Exception.__init__(obj, *args)
+    obj.__dict__.update(state)
+    return obj
+
+
+class UserError(MynaError, ValueError):
+    """A mistake in how myna was called: the message says what to change."""
+
+
+class UnknownProviderError(UserError):
+    """A model string or `model_provider=` names no registered provider."""
+
+
+class MissingAPIKeyError(UserError):
+    """A real provider was created without an API key in its parameter or env var."""
+
+
+class ScriptExhaustedError(UserError, AssertionError):
+    """A fake model was called more often than its script has replies."""
+
+
+class InvalidToolCallError(UserError, AssertionError):
+    """A scripted tool call names a tool that is not bound, or its args do not validate."""
+
+
+class ProviderError(MynaError):
+    """The provider answered with an error status.
+
+    Attributes:
+        status_code: HTTP status, or None when the error came inside a stream.
+        provider: provider name such as ``"openai"``.
+        model: the model the request was for, when known.
+        body: the decoded error body (dict) or raw text.
+        headers: response headers, lower-cased.
+        retry_after: seconds to wait before retrying, from ``Retry-After`` or the body.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.provider = provider
+        self.model = model
+        self.body = body
+        self.headers = {k.lower(): v for k, v in (headers or {}).items()}
+        if retry_after is None:
+            retry_after = parse_retry_after(self.headers)
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        where = " ".join(p for p in (self.provider, str(self.status_code or "")) if p)
+        return f"{self.message} ({where})" if where else self.message
+
+
+class AuthenticationError(ProviderError):
+    """401/403: the API key is missing, wrong, or lacks permission."""
+
+
+class BadRequestError(ProviderError):
+    """400/422: the provider rejected the request as malformed."""
+
+
+class ContextLengthError(BadRequestError):
+    """The prompt is longer than the model's context window."""
+
+
+class NotFoundError(ProviderError):
+    """404: unknown model or endpoint."""
+
+
+class RateLimitError(ProviderError):
+    """429: too many requests; `retry_after` says how long to wait when the provider said."""
+
+    retryable = True
+
+
+class OverloadedError(ProviderError):
+    """529 or 503: the provider is overloaded; try again later."""
+
+    retryable = True
+
+
+class ServerError(ProviderError):
+    """A 5xx from the provider."""
+
+    retryable = True
+
+
+class TransportError(MynaError):
+    """The request or response did not complete on the wire."""
+
+
+class TimeoutError(TransportError, builtins.TimeoutError):
+    """The request timed out."""
+
+    retryable = True
+
+
+class ConnectionError(TransportError, builtins.ConnectionError):
+    """The connection failed or was dropped before a response began."""
+
+    retryable = True
+
+
+class StreamInterruptedError(TransportError):
+    """A stream ended before its last event.
+
+    Attributes:
+        partial: the `AIMessageChunk` merged from every chunk received before the cut,
+            or None when nothing arrived.
+    """
+
+    def __init__(self, message: str, *, partial: Any = None) -> None:
+        super().__init__(message)
+        self.partial = partial
+
+
+class DecodeError(MynaError, ValueError):
+    """A response body or stream event is not what the protocol says it should be."""
+
+
+class OutputParserError(MynaError, ValueError):
+    """Model output that could not be parsed, or that does not validate against the schema.
+
+    Attributes:
+        raw: the text or arguments that failed.
+        errors: one line per failing field, e.g. ``"age: 'x' is not of type 'integer'"``.
+    """
+
+    def __init__(self, message: str, *, raw: Any = None, errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.raw = raw
+        self.errors = list(errors or [])
+
+
+def parse_retry_after(headers: dict[str, str] | None) -> float | None:
+    """Seconds from ``retry-after-ms`` / ``retry-after`` headers (number or HTTP date), or None."""
+    if not headers:
+        return None
+    lowered = {k.lower(): v for k, v in headers.items()}
+    ms = lowered.get("retry-after-ms")
+    if ms is not None:
+        try:
+            return max(float(ms) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    import datetime as _dt
+
+    now = _dt.datetime.now(when.tzinfo or _dt.timezone.utc)
+    return max((when - now).total_seconds(), 0.0)
+
+
+_CONTEXT_HINTS = (
+    "context length",
+    "context_length",
+    "maximum context",
+    "too many tokens",
+    "prompt is too long",
+    "input is too long",
+    "exceeds the maximum",
+    "token count",
+    "context window",
+)
+
+
+def error_for_status(
+    status_code: int,
+    message: str,
+    **kwargs: Any,
+) -> ProviderError:
+    """The most specific `ProviderError` for an HTTP status and provider message.
+
+    Codecs call this so every protocol maps statuses the same way; a 400 whose message
+    talks about the context window becomes `ContextLengthError`.
+    """
+    lowered = message.lower()
+    cls: type[ProviderError]
+    if status_code in (401, 403):
+        cls = AuthenticationError
+    elif status_code == 404:
+        cls = NotFoundError
+    elif status_code == 429:
+        cls = RateLimitError
+    elif status_code == 413 or (
+        status_code in (400, 422) and any(h in lowered for h in _CONTEXT_HINTS)
+    ):
+        cls = ContextLengthError
+    elif status_code in (400, 409, 422):
+        cls = BadRequestError
+    elif status_code == 529 or (status_code == 503 and "overload" in lowered):
+        cls = OverloadedError
+    elif status_code >= 500:
+        cls = ServerError
+    else:
+        cls = BadRequestError if 400 <= status_code < 500 else ProviderError
+    return cls(message, status_code=status_code, **kwargs)
