@@ -18,9 +18,19 @@ from ._merge import __all__ as _merge_all
 from ._messages import *
 from ._messages import __all__ as _messages_all
 from ._messages import parse_tool_call_chunks
+from ._split import *
+from ._split import __all__ as _split_all
 from ._usage import *
 from ._usage import __all__ as _usage_all
 
 __all__ = sorted(
-    [*_blocks_all, *_coerce_all, *_merge_all, *_messages_all, *_usage_all, "parse_tool_call_chunks"]
+    [
+        *_blocks_all,
+        *_coerce_all,
+        *_merge_all,
+        *_messages_all,
+        *_split_all,
+        *_usage_all,
+        "parse_tool_call_chunks",
+    ]
 )

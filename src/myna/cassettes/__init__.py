@@ -1,0 +1,1 @@
+"""Record/replay cassettes of provider traffic (vcrpy underneath)."""

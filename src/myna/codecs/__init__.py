@@ -1,0 +1,35 @@
+"""Wire-protocol codecs: one module of pure functions per provider protocol.
+
+```python
+from myna.codecs import get_codec
+
+codec = get_codec("anthropic-messages")
+body = codec.encode_request([HumanMessage("hi")], {"model": "claude-haiku-4-5", "max_tokens": 64})
+```
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from ..exceptions import UserError
+
+__all__ = ["CODECS", "get_codec"]
+
+CODECS = {
+    "openai-chat": "openai_chat",
+    "openai-responses": "openai_responses",
+    "anthropic-messages": "anthropic_messages",
+    "gemini": "gemini",
+    "ollama": "ollama",
+}
+"""Protocol name -> module in this package."""
+
+
+def get_codec(protocol: str) -> ModuleType:
+    """The codec module for a protocol name such as ``"openai-chat"``."""
+    module = CODECS.get(protocol)
+    if module is None:
+        raise UserError(f"Unknown protocol {protocol!r}; known: {', '.join(sorted(CODECS))}.")
+    return importlib.import_module(f"{__name__}.{module}")

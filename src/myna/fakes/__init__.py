@@ -1,0 +1,63 @@
+"""Fake chat models for tests: scripted, function-driven, and schema-driven.
+
+```python
+from myna.fakes import FakeChatModel, fault, tool_call
+
+model = FakeChatModel([tool_call("get_weather", city="Paris"), "Sunny."])
+```
+
+All three register as providers: ``init_chat_model("fake:scripted", script=[...])``,
+``init_chat_model("fake:function", fn=...)``, ``init_chat_model("fake:schema", seed=0)``;
+any other ``fake:<name>`` builds a `FakeChatModel` whose model name is ``<name>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._base import estimate_tokens, estimate_usage
+from ._function import FunctionChatModel, FunctionInfo
+from ._schema_model import SchemaChatModel
+from ._script import Fault, FakeCall, ScriptedToolCall, fault, load_script, tool_call
+from ._scripted import FakeChatModel
+from ._values import example_value
+
+__all__ = [
+    "FakeCall",
+    "FakeChatModel",
+    "Fault",
+    "FunctionChatModel",
+    "FunctionInfo",
+    "SchemaChatModel",
+    "ScriptedToolCall",
+    "estimate_tokens",
+    "estimate_usage",
+    "example_value",
+    "fault",
+    "load_script",
+    "tool_call",
+]
+
+
+def _fake_factory(*, model: str, **params: Any) -> Any:
+    if model == "function":
+        fn = params.pop("fn", None)
+        if fn is None:
+            from ..exceptions import UserError
+
+            raise UserError(
+                "init_chat_model('fake:function') needs fn=your_function(messages, info)."
+            )
+        return FunctionChatModel(fn, **params)
+    if model == "schema":
+        return SchemaChatModel(**params)
+    script = params.pop("script", ())
+    if model != "scripted":
+        params["model"] = model
+    return FakeChatModel(script, **params)
+
+
+def _register() -> None:
+    from ..models._registry import _REGISTRY
+
+    _REGISTRY.setdefault("fake", _fake_factory)

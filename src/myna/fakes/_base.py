@@ -1,0 +1,300 @@
+"""What every fake model shares: usage estimates, realistic streaming, tool checks, call log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, ClassVar
+
+from ..exceptions import InvalidToolCallError, UserError
+from ..messages import AIMessage, AIMessageChunk, BaseMessage, merge_chunks, split_message
+from ..messages._split import Chunking, split_text
+from ..models import ChatModel, ChatRequest
+from ._script import Fault, FakeCall
+
+__all__ = ["estimate_tokens", "estimate_usage"]
+
+CHARS_PER_TOKEN = 4
+MESSAGE_OVERHEAD = 3
+
+
+def estimate_tokens(text: str) -> int:
+    """A deterministic token estimate: one token per 4 characters, rounded up."""
+    return math.ceil(len(text) / CHARS_PER_TOKEN) if text else 0
+
+
+def _content_chars(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    parts = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(block)
+        elif isinstance(block, dict):
+            for key in ("text", "reasoning"):
+                if isinstance(block.get(key), str):
+                    parts.append(block[key])
+    return "".join(parts)
+
+
+def estimate_usage(
+    messages: list[BaseMessage], reply: AIMessage, tools: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The usage fakes report, the same for invoke and stream.
+
+    input: for each message, its text tokens plus 3 for the message envelope, plus the tool
+    call arguments it carries; plus the bound tools' JSON. output: the reply's text and
+    reasoning tokens plus its tool calls' name and JSON arguments. Reasoning tokens also show
+    as ``output_token_details.reasoning``. Tokens are estimated with `estimate_tokens`.
+    """
+    input_tokens = 0
+    for message in messages:
+        input_tokens += MESSAGE_OVERHEAD + estimate_tokens(_content_chars(message.content))
+        for call in getattr(message, "tool_calls", ()):
+            input_tokens += estimate_tokens(call["name"] + json.dumps(call["args"]))
+    if tools:
+        input_tokens += estimate_tokens(json.dumps(tools, sort_keys=True))
+    reasoning = 0
+    output = 0
+    if isinstance(reply.content, str):
+        output += estimate_tokens(reply.content)
+    else:
+        for block in reply.content:
+            if isinstance(block, str):
+                output += estimate_tokens(block)
+            elif block.get("type") == "reasoning":
+                reasoning += estimate_tokens(block.get("reasoning") or "")
+            elif isinstance(block.get("text"), str):
+                output += estimate_tokens(block["text"])
+    for call in reply.tool_calls:
+        output += estimate_tokens(call["name"] + json.dumps(call["args"]))
+    usage: dict[str, Any] = {
+        "input_tokens": input_tokens,
+        "output_tokens": output + reasoning,
+        "total_tokens": input_tokens + output + reasoning,
+    }
+    if reasoning:
+        usage["output_token_details"] = {"reasoning": reasoning}
+    return usage
+
+
+UsageOption = bool | Callable[[list[BaseMessage], AIMessage], dict[str, Any]]
+
+
+class FakeBase(ChatModel):
+    """Shared machinery of the fakes; not used directly."""
+
+    provider: ClassVar[str] = "fake"
+    blocking_io: ClassVar[bool] = False
+    default_profile: ClassVar[dict[str, Any]] = {
+        "tool_calling": True,
+        "tool_choice": True,
+        "tool_call_streaming": True,
+        "structured_output": True,
+        "text_inputs": True,
+        "image_inputs": True,
+        "audio_inputs": True,
+        "video_inputs": True,
+        "pdf_inputs": True,
+        "reasoning_output": True,
+        "max_input_tokens": 1_000_000,
+        "max_output_tokens": 100_000,
+    }
+    extra_params = frozenset(
+        {"chunking", "chunk_delay", "usage", "validate_tool_calls", "real_sleep"}
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        chunking: Chunking = kwargs.pop("chunking", "words")
+        split_text("x", chunking)  # validates the policy now, not at the first stream
+        self.chunking = chunking
+        delay = kwargs.pop("chunk_delay", 0.0)
+        if not isinstance(delay, (int, float)) or delay < 0:
+            raise UserError(f"chunk_delay={delay!r} must be a number of seconds >= 0.")
+        self.chunk_delay = float(delay)
+        self.usage: UsageOption = kwargs.pop("usage", True)
+        self.validate_tool_calls: bool = kwargs.pop("validate_tool_calls", True)
+        self.real_sleep: bool = kwargs.pop("real_sleep", False)
+        kwargs.setdefault("model", self.default_model)
+        super().__init__(**kwargs)
+        self.calls: list[FakeCall] = []
+        """Every call received, in order: messages, tools, tool_choice, schema, params, config."""
+        self.waits: list[float] = []
+        """Retry back-off waits, in seconds. Fakes skip them unless ``real_sleep=True``."""
+        self._lock = threading.Lock()
+        if not self.real_sleep:
+            self._sleep = self.waits.append
+            self._async_sleep = self._record_async_wait
+
+    default_model: ClassVar[str] = "fake"
+
+    async def _record_async_wait(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+    def _runs_inline(self) -> bool:
+        return self.chunk_delay == 0
+
+    # -- per call ----------------------------------------------------------------------------
+
+    def _record(self, request: ChatRequest, streamed: bool) -> FakeCall:
+        call = FakeCall(
+            messages=list(request.messages),
+            tools=list(request.tools),
+            tool_choice=request.tool_choice,
+            schema=request.schema,
+            params=dict(request.params),
+            config=dict(request.config),
+            streamed=streamed,
+        )
+        with self._lock:
+            self.calls.append(call)
+        return call
+
+    @staticmethod
+    def structured_info(request: ChatRequest) -> dict[str, Any] | None:
+        """What with_structured_output asked for: method, name and schema, or None."""
+        method = request.hints.get("structured_method")
+        if method is None:
+            return None
+        name = None
+        if method == "function_calling":
+            name = request.params.get("tool_choice")
+        fmt = request.params.get("response_format") or {}
+        return {
+            "method": method,
+            "name": name or fmt.get("name"),
+            "schema": request.hints.get("structured_schema"),
+        }
+
+    def _check_tool_calls(self, message: AIMessage, request: ChatRequest, where: str) -> None:
+        if not self.validate_tool_calls or not message.tool_calls:
+            return
+        specs = {t["name"]: t for t in request.tools if "name" in t and "parameters" in t}
+        for call in message.tool_calls:
+            spec = specs.get(call["name"])
+            if spec is None:
+                import difflib
+
+                bound = sorted(specs)
+                if not bound:
+                    raise InvalidToolCallError(
+                        f"{where} calls tool {call['name']!r}, but no tools are bound. Bind them "
+                        "with model.bind_tools([...]) or pass validate_tool_calls=False."
+                    )
+                close = difflib.get_close_matches(call["name"], bound, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise InvalidToolCallError(
+                    f"{where} calls tool {call['name']!r}, which is not bound.{hint} "
+                    f"Bound tools: {bound}."
+                )
+            _validate_args(call["name"], call["args"], spec["parameters"], where)
+
+    def _complete(self, message: AIMessage, request: ChatRequest, index: int) -> AIMessage:
+        if message.id is None:
+            message.id = f"fake-msg-{index}"
+        meta = message.response_metadata
+        meta.setdefault("model_name", request.model or self.model)
+        meta.setdefault("model_provider", self.provider)
+        meta.setdefault("finish_reason", "tool_calls" if message.tool_calls else "stop")
+        if message.usage_metadata is None and self.usage:
+            if callable(self.usage):
+                message.usage_metadata = self.usage(request.messages, message)  # type: ignore[assignment]
+            else:
+                message.usage_metadata = estimate_usage(request.messages, message, request.tools)  # type: ignore[assignment]
+        return message
+
+    # -- to be provided by each fake ----------------------------------------------------------
+
+    def _reply(self, request: ChatRequest, call: FakeCall) -> tuple[AIMessage, Fault | None]:
+        """The reply for this call, and a stream fault to strike in the middle of it."""
+        raise NotImplementedError
+
+    async def _areply(self, request: ChatRequest, call: FakeCall) -> tuple[AIMessage, Fault | None]:
+        return self._reply(request, call)
+
+    # -- ChatModel contract ------------------------------------------------------------------
+
+    def _generate(self, request: ChatRequest) -> AIMessage:
+        call = self._record(request, streamed=False)
+        try:
+            message, _ = self._reply(request, call)
+        except BaseException as exc:
+            call.error = exc
+            raise
+        call.reply = message
+        return message
+
+    async def _agenerate(self, request: ChatRequest) -> AIMessage:
+        call = self._record(request, streamed=False)
+        try:
+            message, _ = await self._areply(request, call)
+        except BaseException as exc:
+            call.error = exc
+            raise
+        call.reply = message
+        return message
+
+    def _chunks(self, message: AIMessage) -> list[AIMessageChunk]:
+        return split_message(message, self.chunking)
+
+    def _stream(self, request: ChatRequest) -> Iterator[AIMessageChunk]:
+        call = self._record(request, streamed=True)
+        try:
+            message, cut = self._reply(request, call)
+        except BaseException as exc:
+            call.error = exc
+            raise
+        call.reply = message
+        sent: list[AIMessageChunk] = []
+        for chunk in self._chunks(message):
+            if cut is not None and len(sent) >= cut.after_chunks:
+                break
+            if self.chunk_delay:
+                time.sleep(self.chunk_delay)
+            sent.append(chunk)
+            yield chunk
+        if cut is not None:
+            partial = merge_chunks(sent) if sent else None
+            call.error = cut.error(partial)
+            raise call.error
+
+    async def _astream(self, request: ChatRequest) -> AsyncIterator[AIMessageChunk]:
+        call = self._record(request, streamed=True)
+        try:
+            message, cut = await self._areply(request, call)
+        except BaseException as exc:
+            call.error = exc
+            raise
+        call.reply = message
+        sent: list[AIMessageChunk] = []
+        for chunk in self._chunks(message):
+            if cut is not None and len(sent) >= cut.after_chunks:
+                break
+            if self.chunk_delay:
+                await asyncio.sleep(self.chunk_delay)
+            sent.append(chunk)
+            yield chunk
+        if cut is not None:
+            partial = merge_chunks(sent) if sent else None
+            call.error = cut.error(partial)
+            raise call.error
+
+
+def _validate_args(name: str, args: dict[str, Any], schema: dict[str, Any], where: str) -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(args), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = []
+        for error in errors[:5]:
+            path = ".".join(str(p) for p in error.absolute_path) or "(arguments)"
+            lines.append(f"{path}: {error.message}")
+        raise InvalidToolCallError(
+            f"{where} calls tool {name!r} with arguments that do not match its schema: "
+            + "; ".join(lines)
+        )

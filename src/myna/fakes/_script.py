@@ -1,0 +1,294 @@
+"""Script entries for fake models: replies, tool calls, faults, and loading scripts from YAML."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import (
+    ConnectionError,
+    OverloadedError,
+    RateLimitError,
+    ServerError,
+    TimeoutError,
+    UserError,
+)
+from ..messages import AIMessage
+
+__all__ = ["Fault", "ScriptedToolCall", "fault", "load_script", "tool_call"]
+
+
+@dataclass(frozen=True)
+class ScriptedToolCall:
+    """A tool call in a fake's script; build it with `tool_call("name", **args)`."""
+
+    name: str
+    args: dict[str, Any]
+    id: str | None = None
+
+
+def tool_call(name: str, /, *, id: str | None = None, **args: Any) -> ScriptedToolCall:
+    """A scripted tool call: ``tool_call("get_weather", city="Paris")``.
+
+    The id defaults to a deterministic ``call_<reply>_<position>``. Put several in a list to
+    script parallel tool calls, optionally after a string for text before the calls.
+    """
+    if not isinstance(name, str) or not name:
+        raise UserError(f"tool_call() needs the tool name first, got {name!r}.")
+    return ScriptedToolCall(name=name, args=args, id=id)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A scripted failure. In a stream, `after_chunks` chunks arrive before it strikes."""
+
+    kind: str
+    retry_after: float | None = None
+    after_chunks: int = 0
+    message: str = ""
+    status: int | None = None
+
+    def error(self, partial: Any = None) -> BaseException:
+        """The exception this fault raises."""
+        from ..exceptions import StreamInterruptedError
+
+        text = self.message or _DEFAULT_MESSAGES[self.kind]
+        if self.kind == "rate_limit":
+            return RateLimitError(
+                text, status_code=429, provider="fake", retry_after=self.retry_after
+            )
+        if self.kind == "overloaded":
+            return OverloadedError(
+                text, status_code=529, provider="fake", retry_after=self.retry_after
+            )
+        if self.kind == "server_error":
+            return ServerError(text, status_code=self.status or 500, provider="fake")
+        if self.kind == "timeout":
+            return TimeoutError(text)
+        if self.kind == "disconnect":
+            if partial is not None:
+                return StreamInterruptedError(text, partial=partial)
+            return ConnectionError(text)
+        raise AssertionError(self.kind)
+
+
+_DEFAULT_MESSAGES = {
+    "rate_limit": "fake: rate limit reached (scripted)",
+    "overloaded": "fake: overloaded (scripted)",
+    "server_error": "fake: internal server error (scripted)",
+    "timeout": "fake: request timed out (scripted)",
+    "disconnect": "fake: connection dropped (scripted)",
+}
+
+
+class _FaultFactory:
+    """Build scripted faults: ``fault.rate_limit(retry_after=2)``, ``fault.disconnect(after_chunks=3)``."""
+
+    def rate_limit(self, retry_after: float | None = None, *, message: str = "") -> Fault:
+        """A 429 `RateLimitError` (retried by the model, honouring `retry_after`)."""
+        return Fault("rate_limit", retry_after=retry_after, message=message)
+
+    def overloaded(self, retry_after: float | None = None, *, message: str = "") -> Fault:
+        """A 529 `OverloadedError` (retried)."""
+        return Fault("overloaded", retry_after=retry_after, message=message)
+
+    def server_error(self, status: int = 500, *, message: str = "") -> Fault:
+        """A 5xx `ServerError` (retried)."""
+        return Fault("server_error", status=status, message=message)
+
+    def timeout(self, *, message: str = "") -> Fault:
+        """A `TimeoutError` (retried)."""
+        return Fault("timeout", message=message)
+
+    def disconnect(self, after_chunks: int = 0, *, message: str = "") -> Fault:
+        """The connection drops. Streaming: after `after_chunks` chunks of the NEXT scripted
+        reply, raising `StreamInterruptedError` with the partial message; invoke: a
+        `ConnectionError` (retried)."""
+        if after_chunks < 0:
+            raise UserError(f"after_chunks={after_chunks} must be >= 0.")
+        return Fault("disconnect", after_chunks=after_chunks, message=message)
+
+
+fault = _FaultFactory()
+
+Reply = Any
+"""A script entry: str, AIMessage, ScriptedToolCall, list, dict/pydantic object, Fault,
+exception, or a callable of the request returning one of these."""
+
+
+def copy_reply(entry: Reply) -> Reply:
+    """A fresh copy, so replies handed out never share mutable state."""
+    if isinstance(entry, AIMessage):
+        return entry.model_copy(deep=True)
+    if isinstance(entry, (list, dict)):
+        return copy.deepcopy(entry)
+    return entry
+
+
+# -- YAML scripts ------------------------------------------------------------------------
+
+
+def _entry_from_yaml(item: Any, where: str) -> Reply:
+    if isinstance(item, str):
+        return item
+    if not isinstance(item, dict) or len(item) != 1:
+        raise UserError(
+            f"{where}: each script entry is a string or a one-key mapping, got {item!r}."
+        )
+    ((key, value),) = item.items()
+    if key == "text":
+        return str(value)
+    if key == "tool_call":
+        return _tool_from_yaml(value, where)
+    if key == "tool_calls":
+        calls = [_tool_from_yaml(v, where) for v in value]
+        return calls
+    if key == "message":
+        return AIMessage(**value)
+    if key == "json":
+        return value
+    if key == "fault":
+        if isinstance(value, str):
+            value = {"kind": value}
+        kind = value.pop("kind", None)
+        maker = getattr(fault, str(kind), None)
+        if maker is None:
+            raise UserError(
+                f"{where}: unknown fault {kind!r}; use rate_limit, overloaded, server_error, "
+                "timeout or disconnect."
+            )
+        return maker(**value)
+    raise UserError(
+        f"{where}: unknown entry kind {key!r}; use text, tool_call, tool_calls, message, json "
+        "or fault."
+    )
+
+
+def _tool_from_yaml(value: Any, where: str) -> ScriptedToolCall:
+    if not isinstance(value, dict) or "name" not in value:
+        raise UserError(
+            f"{where}: a tool_call needs a name and args, e.g. {{name: f, args: {{}}}}."
+        )
+    return ScriptedToolCall(
+        name=value["name"], args=dict(value.get("args") or {}), id=value.get("id")
+    )
+
+
+def load_script(path: str | Path) -> list[Reply]:
+    """Load a script from a YAML file (see ``fixtures/scripts/*.yaml``).
+
+    ```yaml
+    replies:
+      - tool_call: {name: get_weather, args: {city: Paris}}
+      - "It is sunny in Paris."
+      - fault: {kind: rate_limit, retry_after: 1}
+      - json: {city: Paris, temperature_c: 21}
+    ```
+    """
+    import yaml
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"Script file {str(path)!r} does not exist.") from None
+    except yaml.YAMLError as exc:
+        raise UserError(f"Script file {str(path)!r} is not valid YAML: {exc}") from None
+    items = data.get("replies") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise UserError(f"Script file {str(path)!r} must hold a list under 'replies:'.")
+    return [_entry_from_yaml(item, f"{path.name} entry #{i + 1}") for i, item in enumerate(items)]
+
+
+def reply_to_message(
+    entry: Reply,
+    *,
+    call_index: int,
+    structured: dict[str, Any] | None,
+) -> AIMessage:
+    """Turn a (non-fault, non-callable) script entry into an AIMessage."""
+    if isinstance(entry, AIMessage):
+        return entry
+    if isinstance(entry, str):
+        if structured and structured.get("method") == "function_calling":
+            return _structured_message(_json_or_text(entry), structured, call_index)
+        return AIMessage(entry)
+    if isinstance(entry, ScriptedToolCall):
+        entry = [entry]
+    if isinstance(entry, list):
+        text_parts: list[str] = []
+        calls = []
+        for i, item in enumerate(entry):
+            if isinstance(item, str):
+                text_parts.append(item)
+            elif isinstance(item, ScriptedToolCall):
+                calls.append(
+                    {
+                        "name": item.name,
+                        "args": dict(item.args),
+                        "id": item.id or f"call_{call_index}_{i}",
+                        "type": "tool_call",
+                    }
+                )
+            else:
+                raise UserError(
+                    f"A list reply holds text and tool_call(...) items, got {type(item).__name__}."
+                )
+        return AIMessage("".join(text_parts), tool_calls=calls)
+    if hasattr(entry, "model_dump") or isinstance(entry, dict):
+        value = entry.model_dump(mode="json") if hasattr(entry, "model_dump") else entry
+        if structured:
+            return _structured_message(value, structured, call_index)
+        return AIMessage(json.dumps(value))
+    raise UserError(
+        f"Cannot use {type(entry).__name__} as a scripted reply. Use a string, an AIMessage, "
+        "tool_call('name', **args), a list of tool calls, a dict (structured output), a fault "
+        "(fault.rate_limit()), an exception, or a callable of the request."
+    )
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _structured_message(value: Any, structured: dict[str, Any], call_index: int) -> AIMessage:
+    if structured.get("method") == "function_calling":
+        if not isinstance(value, dict):
+            raise UserError(
+                "with_structured_output(method='function_calling') needs an object reply; "
+                f"the script gave {value!r}."
+            )
+        call = {"name": structured["name"], "args": value, "id": f"call_{call_index}_0"}
+        return AIMessage("", tool_calls=[call])
+    return AIMessage(json.dumps(value))
+
+
+@dataclass
+class FakeCall:
+    """One call a fake model received (see `FakeChatModel.calls`)."""
+
+    messages: list[Any]
+    tools: list[dict[str, Any]]
+    tool_choice: Any
+    schema: dict[str, Any] | None
+    params: dict[str, Any]
+    config: dict[str, Any]
+    reply: AIMessage | None = None
+    error: BaseException | None = None
+    streamed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def last_message(self) -> Any:
+        """The last message sent (usually the user's question or a tool result)."""
+        return self.messages[-1] if self.messages else None
+
+
+ReplyFn = Callable[..., Reply]

@@ -1,0 +1,341 @@
+"""The provider registry, `init_chat_model`, and configurable models."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any
+
+from ..exceptions import UnknownProviderError, UserError
+from ._base import HARNESS_PARAMS, REQUEST_PARAMS, STANDARD_PARAMS, ChatModel
+from ._runnable import Runnable
+
+__all__ = [
+    "ConfigurableChatModel",
+    "init_chat_model",
+    "known_providers",
+    "register_provider",
+]
+
+ProviderFactory = Callable[..., ChatModel]
+
+_REGISTRY: dict[str, ProviderFactory | str] = {}
+"""Provider name -> factory, or a ``"module:attribute"`` string imported on first use."""
+
+_PREFIXES: list[tuple[str, str]] = [
+    ("gpt-", "openai"),
+    ("chatgpt", "openai"),
+    ("o1", "openai"),
+    ("o3", "openai"),
+    ("o4", "openai"),
+    ("text-davinci", "openai"),
+    ("ft:gpt", "openai"),
+    ("claude", "anthropic"),
+    ("gemini", "google_genai"),
+    ("mistral", "mistralai"),
+    ("mixtral", "mistralai"),
+    ("codestral", "mistralai"),
+    ("magistral", "mistralai"),
+    ("deepseek", "deepseek"),
+    ("grok", "xai"),
+    ("sonar", "perplexity"),
+    ("accounts/fireworks", "fireworks"),
+    ("amazon.", "bedrock"),
+    ("anthropic.", "bedrock"),
+    ("meta.", "bedrock"),
+]
+"""Model-name prefixes that identify a provider (checked in order, lower-cased)."""
+
+
+def register_provider(
+    name: str,
+    factory: ProviderFactory | str,
+    *,
+    prefixes: Sequence[str] = (),
+    replace: bool = False,
+) -> None:
+    """Make `init_chat_model("name:model")` build models with `factory(model=..., **params)`.
+
+    Args:
+        name: provider key, lower case, e.g. ``"acme"``.
+        factory: a `ChatModel` subclass or a callable returning one, or a
+            ``"package.module:Class"`` string imported on first use.
+        prefixes: model-name prefixes that imply this provider (``"acme-"``).
+        replace: allow replacing an existing registration.
+    """
+    key = _normalize(name)
+    if key in _REGISTRY and not replace:
+        raise UserError(
+            f"Provider {key!r} is already registered ({_REGISTRY[key]!r}); pass replace=True "
+            "to replace it."
+        )
+    _REGISTRY[key] = factory
+    for prefix in prefixes:
+        _PREFIXES.insert(0, (prefix.lower(), key))
+
+
+def known_providers() -> list[str]:
+    """Sorted names of every registered provider."""
+    _ensure_builtins()
+    return sorted(_REGISTRY)
+
+
+def _normalize(provider: str) -> str:
+    return provider.replace("-", "_").lower()
+
+
+_builtins_loaded = False
+
+
+def _ensure_builtins() -> None:
+    global _builtins_loaded
+    if _builtins_loaded:
+        return
+    _builtins_loaded = True
+    from .. import fakes
+
+    fakes._register()
+    try:
+        providers = importlib.import_module("myna.providers")
+    except ImportError:
+        return
+    providers._register()
+
+
+def _factory(provider: str) -> ProviderFactory:
+    _ensure_builtins()
+    entry = _REGISTRY.get(provider)
+    if entry is None:
+        raise _unknown_provider(provider, None)
+    if isinstance(entry, str):
+        module, _, attr = entry.partition(":")
+        entry = getattr(importlib.import_module(module), attr)
+        _REGISTRY[provider] = entry
+    return entry
+
+
+def _unknown_provider(provider: str, model_string: str | None) -> UnknownProviderError:
+    known = known_providers()
+    close = difflib.get_close_matches(provider, known, n=1)
+    where = f" in {model_string!r}" if model_string else ""
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return UnknownProviderError(
+        f"Unknown provider {provider!r}{where}.{hint} Known providers: {', '.join(known)}. "
+        "Register your own with myna.register_provider()."
+    )
+
+
+def infer_provider(model: str) -> str | None:
+    """The provider a model name implies (``"claude-3-5-haiku"`` -> ``"anthropic"``), or None."""
+    lowered = model.lower()
+    for prefix, provider in _PREFIXES:
+        if lowered.startswith(prefix):
+            return provider
+    return None
+
+
+def parse_model_string(model: str, model_provider: str | None = None) -> tuple[str, str]:
+    """Split ``"provider:model"`` and infer providers; returns ``(provider, model)``."""
+    if not isinstance(model, str):
+        raise UserError(
+            f"model must be a string like 'openai:gpt-4.1', got {type(model).__name__}."
+        )
+    if model_provider:
+        provider = _normalize(model_provider)
+        if provider not in known_providers():
+            raise _unknown_provider(provider, None)
+        return provider, model
+    head, sep, rest = model.partition(":")
+    if sep:
+        provider = _normalize(head)
+        if provider in known_providers():
+            return provider, rest
+        inferred = infer_provider(model)
+        if inferred:
+            return inferred, model
+        error = _unknown_provider(provider, model)
+        raise UnknownProviderError(
+            f"{error} If {model!r} is itself a model name (Ollama tags contain ':'), pass "
+            "model_provider= as well, e.g. init_chat_model('llama3.1:8b', model_provider='ollama')."
+        )
+    inferred = infer_provider(model)
+    if inferred is None:
+        raise UnknownProviderError(
+            f"Cannot tell the provider of model {model!r}. Write it as 'provider:model' "
+            f"(e.g. 'ollama:{model}') or pass model_provider=. Known providers: "
+            f"{', '.join(known_providers())}."
+        )
+    return inferred, model
+
+
+def _build(model: str | None, model_provider: str | None, params: dict[str, Any]) -> ChatModel:
+    if model is None:
+        raise UserError(
+            "No model given: pass init_chat_model('provider:model'), or set "
+            "config={'configurable': {'model': ...}} when calling a configurable model."
+        )
+    provider, name = parse_model_string(model, model_provider)
+    return _factory(provider)(model=name, **params)
+
+
+def init_chat_model(
+    model: str | None = None,
+    *,
+    model_provider: str | None = None,
+    configurable_fields: str | Sequence[str] | None = None,
+    config_prefix: str | None = None,
+    **params: Any,
+) -> Any:
+    """Build a chat model from ``"provider:model"`` and parameters.
+
+    ```python
+    model = init_chat_model("fake:scripted", script=["Hi!"])
+    model = init_chat_model("claude-haiku-4-5")            # provider inferred: anthropic
+    switchable = init_chat_model(configurable_fields=("model", "temperature"))
+    switchable.invoke("hi", config={"configurable": {"model": "fake:scripted"}})
+    ```
+
+    Args:
+        model: ``"provider:model"`` or a bare model name whose prefix names the provider.
+        model_provider: the provider, when `model` is a bare name.
+        configurable_fields: make the model configurable at run time: ``"any"`` or a tuple
+            of parameter names read from ``config["configurable"]``. With no `model`, the
+            default is ``("model", "model_provider")``.
+        config_prefix: read ``f"{prefix}_{field}"`` keys instead of bare field names.
+        **params: model parameters (`temperature`, `max_tokens`, ...); an unknown one is an error.
+    """
+    if configurable_fields is None and model is None:
+        configurable_fields = ("model", "model_provider")
+    if configurable_fields is None:
+        if config_prefix:
+            raise UserError(
+                "config_prefix= only applies to configurable models; also pass "
+                "configurable_fields=('model', ...) or 'any'."
+            )
+        return _build(model, model_provider, params)
+    defaults = dict(params)
+    if model is not None:
+        defaults["model"] = model
+    if model_provider is not None:
+        defaults["model_provider"] = model_provider
+    return ConfigurableChatModel(defaults, configurable_fields, config_prefix)
+
+
+_MODEL_PARAMS = STANDARD_PARAMS | HARNESS_PARAMS | REQUEST_PARAMS | {"model_provider"}
+
+
+class ConfigurableChatModel(Runnable):
+    """A model chosen at call time from ``config["configurable"]``.
+
+    `bind_tools`, `with_structured_output` and `bind` are queued and applied to whichever
+    model a call resolves to. Models are cached per resolved configuration.
+    """
+
+    def __init__(
+        self,
+        defaults: dict[str, Any],
+        fields: str | Sequence[str],
+        prefix: str | None,
+        queue: list[tuple[str, tuple, dict]] | None = None,
+    ) -> None:
+        if fields != "any" and (isinstance(fields, str) or not isinstance(fields, Sequence)):
+            raise UserError(
+                f"configurable_fields={fields!r} must be 'any' or a tuple of names like "
+                "('model', 'temperature')."
+            )
+        self.defaults = defaults
+        self.fields = fields if fields == "any" else tuple(fields)
+        self.prefix = (prefix.rstrip("_") + "_") if prefix else ""
+        self._queue = list(queue or [])
+        self._cache: dict[str, Runnable] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"ConfigurableChatModel(defaults={self.defaults!r}, fields={self.fields!r}, "
+            f"prefix={self.prefix!r})"
+        )
+
+    def _queued(self, name: str, args: tuple, kwargs: dict) -> ConfigurableChatModel:
+        return ConfigurableChatModel(
+            self.defaults, self.fields, self.prefix, [*self._queue, (name, args, kwargs)]
+        )
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ConfigurableChatModel:
+        return self._queued("bind_tools", (tools,), kwargs)
+
+    def with_structured_output(self, schema: Any, **kwargs: Any) -> ConfigurableChatModel:
+        return self._queued("with_structured_output", (schema,), kwargs)
+
+    def bind(self, **params: Any) -> ConfigurableChatModel:
+        return self._queued("bind", (), params)
+
+    def resolve_params(self, config: dict[str, Any] | None) -> dict[str, Any]:
+        """The model parameters a call with `config` uses."""
+        configurable = dict((config or {}).get("configurable") or {})
+        chosen: dict[str, Any] = {}
+        for key, value in configurable.items():
+            if self.prefix:
+                if not key.startswith(self.prefix):
+                    continue
+                field = key[len(self.prefix) :]
+            else:
+                field = key
+            allowed = self.fields == "any" or field in self.fields
+            if allowed and (self.fields != "any" or field in _MODEL_PARAMS or self.prefix):
+                chosen[field] = value
+            elif field in _MODEL_PARAMS or self.prefix:
+                raise UserError(
+                    f"config['configurable'][{key!r}] is not a configurable field of this model "
+                    f"(configurable_fields={self.fields!r}). Add {field!r} to configurable_fields."
+                )
+        params = dict(self.defaults)
+        if "model" in chosen and "model_provider" not in chosen:
+            params.pop("model_provider", None)
+            runtime = chosen["model"]
+            if isinstance(runtime, str) and ":" not in runtime and infer_provider(runtime) is None:
+                # a bare name the prefixes cannot place keeps the default's provider
+                default_model = self.defaults.get("model")
+                provider = self.defaults.get("model_provider")
+                if provider is None and isinstance(default_model, str):
+                    provider = parse_model_string(default_model)[0]
+                if provider:
+                    params["model_provider"] = provider
+        params.update(chosen)
+        return params
+
+    def _resolve(self, config: dict[str, Any] | None) -> Runnable:
+        params = self.resolve_params(config)
+        key = repr(sorted(params.items(), key=lambda kv: kv[0]))
+        runnable = self._cache.get(key)
+        if runnable is None:
+            params = dict(params)
+            model = params.pop("model", None)
+            provider = params.pop("model_provider", None)
+            runnable = _build(model, provider, params)
+            for name, args, kwargs in self._queue:
+                runnable = getattr(runnable, name)(*args, **kwargs)
+            self._cache[key] = runnable
+        return runnable
+
+    def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        return self._resolve(config).invoke(input, config, **kwargs)
+
+    async def ainvoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        return await self._resolve(config).ainvoke(input, config, **kwargs)
+
+    def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
+        return self._resolve(config).stream(input, config, **kwargs)
+
+    def astream(self, input: Any, config: Any = None, **kwargs: Any) -> AsyncIterator[Any]:
+        return self._resolve(config).astream(input, config, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if "model" not in self.defaults:
+            raise AttributeError(
+                f"{name!r}: this configurable model has no default model yet, so it has no "
+                "attributes to read; pass init_chat_model('provider:model', configurable_fields=...)."
+            )
+        return getattr(self._resolve(None), name)

@@ -1,0 +1,388 @@
+"""Hypothesis strategies for myna's message shapes, for property tests of codecs and models.
+
+```python
+from hypothesis import given
+from myna.messages import merge_chunks
+from myna.strategies import chunked_streams
+
+@given(chunked_streams())
+def test_stream_merges_back(pair):
+    message, chunks = pair
+    assert merge_chunks(chunks).to_message() == message
+```
+
+This module imports hypothesis, so it is only for tests; ``import myna`` does not load it.
+Every strategy checks its arguments when it is built and raises `myna.exceptions.UserError`
+quoting the bad ``name=value``. Drawn text includes any unicode except lone surrogates.
+"""
+
+from __future__ import annotations
+
+import base64
+import string
+from collections.abc import Iterable
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from .exceptions import UserError
+from .messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolCall,
+    ToolMessage,
+    UsageMetadata,
+    split_message,
+)
+
+__all__ = [
+    "ai_messages",
+    "chunked_streams",
+    "chunkings",
+    "content_blocks",
+    "conversations",
+    "human_messages",
+    "reasoning_blocks",
+    "text_blocks",
+    "tool_calls",
+    "usage_metadata",
+]
+
+_BLOCK_KINDS = ("text", "reasoning")
+_MAX_TOKENS = 200_000
+# Integers beyond 2**53 do not survive JSON parsers that read numbers as doubles (JavaScript,
+# protobuf Struct in Gemini), so tool arguments stay inside the exactly representable range.
+_MAX_SAFE_INT = 2**53 - 1
+_ALNUM = string.ascii_letters + string.digits
+
+
+def _text(*, min_size: int = 0, max_size: int | None = 40) -> SearchStrategy[str]:
+    return st.text(st.characters(exclude_categories=["Cs"]), min_size=min_size, max_size=max_size)
+
+
+def _check_bool(func: str, name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise UserError(f"{func}({name}={value!r}): {name} must be True or False.")
+
+
+def _check_int(func: str, name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise UserError(f"{func}({name}={value!r}): {name} must be an int >= {minimum}.")
+
+
+_identifiers = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,20}", fullmatch=True)
+_arg_keys = st.from_regex(r"[a-z_][a-z0-9_]{0,12}", fullmatch=True)
+_json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-_MAX_SAFE_INT, _MAX_SAFE_INT),
+    # -0.0 prints as "-0.0" but several providers send it back as 0; leave it out.
+    st.floats(allow_nan=False, allow_infinity=False).map(lambda x: 0.0 if x == 0 else x),
+    _text(max_size=20),
+)
+_json_values = st.recursive(
+    _json_scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(_arg_keys, children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def text_blocks() -> SearchStrategy[dict[str, Any]]:
+    """Standard text blocks ``{"type": "text", "text": ...}`` with non-empty unicode text.
+
+    Shrinks towards a one-character text.
+    """
+    return st.builds(lambda text: {"type": "text", "text": text}, _text(min_size=1))
+
+
+def reasoning_blocks(signature: bool = True) -> SearchStrategy[dict[str, Any]]:
+    """Standard reasoning blocks ``{"type": "reasoning", "reasoning": ...}``.
+
+    Args:
+        signature: True gives every block an opaque base64 ``extras["signature"]`` (as
+            Anthropic returns with thinking); False gives none.
+
+    Shrinks towards a one-character reasoning text and the shortest signature.
+    """
+    _check_bool("reasoning_blocks", "signature", signature)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> dict[str, Any]:
+        block: dict[str, Any] = {"type": "reasoning", "reasoning": draw(_text(min_size=1))}
+        if signature:
+            raw = draw(st.binary(min_size=8, max_size=48))
+            block["extras"] = {"signature": base64.b64encode(raw).decode("ascii")}
+        return block
+
+    return build()
+
+
+def content_blocks(kinds: Iterable[str] = _BLOCK_KINDS) -> SearchStrategy[dict[str, Any]]:
+    """Text or reasoning blocks (signed), limited to the given `kinds`.
+
+    Args:
+        kinds: a non-empty collection of ``"text"`` and/or ``"reasoning"``.
+
+    Shrinks towards a block of the first kind listed, then as that kind shrinks.
+    """
+    if isinstance(kinds, str):
+        raise UserError(
+            f"content_blocks(kinds={kinds!r}): kinds must be a collection such as ({kinds!r},)."
+        )
+    chosen = tuple(kinds)
+    bad = [k for k in chosen if k not in _BLOCK_KINDS]
+    if not chosen or bad:
+        raise UserError(
+            f"content_blocks(kinds={chosen!r}): kinds must be a non-empty collection of "
+            f"{_BLOCK_KINDS!r}."
+        )
+    by_kind = {"text": text_blocks(), "reasoning": reasoning_blocks()}
+    return st.one_of([by_kind[k] for k in dict.fromkeys(chosen)])
+
+
+def tool_calls(max_args: int = 4) -> SearchStrategy[ToolCall]:
+    """`ToolCall` dicts ``{"name", "args", "id", "type": "tool_call"}``.
+
+    Names are identifier-like; args are a dict of up to `max_args` JSON values (strings,
+    ints within +-2**53, finite floats without -0.0, bools, None, lists, nested dicts);
+    ids look like ``"call_<alnum>"``.
+
+    Args:
+        max_args: the most top-level arguments a call may have (0 for none).
+
+    Shrinks towards a call named ``"A"`` with no arguments and the shortest id.
+    """
+    _check_int("tool_calls", "max_args", max_args, 0)
+    return st.builds(
+        lambda name, args, suffix: {
+            "name": name,
+            "args": args,
+            "id": f"call_{suffix}",
+            "type": "tool_call",
+        },
+        _identifiers,
+        st.dictionaries(_arg_keys, _json_values, max_size=max_args),
+        st.text(_ALNUM, min_size=4, max_size=24),
+    )
+
+
+# `ai_messages` has a `tool_calls` flag that hides the strategy function of the same name.
+_tool_calls = tool_calls
+
+
+def usage_metadata(details: bool = True) -> SearchStrategy[UsageMetadata]:
+    """`UsageMetadata` with consistent counts.
+
+    ``total_tokens == input_tokens + output_tokens``; with `details`, an optional
+    ``input_token_details`` (``cache_read`` + ``cache_creation`` <= input) and an optional
+    ``output_token_details`` (``reasoning`` <= output) are drawn.
+
+    Args:
+        details: False gives only the three totals.
+
+    Shrinks towards zero tokens and no details.
+    """
+    _check_bool("usage_metadata", "details", details)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> UsageMetadata:
+        inputs = draw(st.integers(0, _MAX_TOKENS))
+        outputs = draw(st.integers(0, _MAX_TOKENS))
+        usage: dict[str, Any] = {
+            "input_tokens": inputs,
+            "output_tokens": outputs,
+            "total_tokens": inputs + outputs,
+        }
+        if details and draw(st.booleans()):
+            cache_read = draw(st.integers(0, inputs))
+            input_details = {"cache_read": cache_read}
+            if draw(st.booleans()):
+                input_details["cache_creation"] = draw(st.integers(0, inputs - cache_read))
+            usage["input_token_details"] = input_details
+        if details and draw(st.booleans()):
+            usage["output_token_details"] = {"reasoning": draw(st.integers(0, outputs))}
+        return usage  # type: ignore[return-value]
+
+    return build()
+
+
+def ai_messages(
+    *,
+    text: bool = True,
+    reasoning: bool = False,
+    tool_calls: bool = True,
+    usage: bool = True,
+    blocks: bool = False,
+    max_tool_calls: int = 3,
+) -> SearchStrategy[AIMessage]:
+    """`AIMessage` replies as a model would return them; never an entirely empty message.
+
+    Content is a string, or a list of blocks (signed reasoning blocks first, then text
+    blocks) when `blocks` or `reasoning` is true. Tool calls have unique ids. ``id`` and
+    ``response_metadata`` are left empty so codec round trips can compare whole messages.
+
+    Args:
+        text: draw text content (it may be empty when the message has tool calls or reasoning).
+        reasoning: start the content with 1-2 reasoning blocks.
+        tool_calls: draw 0..`max_tool_calls` tool calls (at least 1 when there is no text).
+        usage: sometimes attach `usage_metadata` (None otherwise).
+        blocks: give text as a list of text blocks instead of a string.
+        max_tool_calls: the most tool calls a message may have.
+
+    Shrinks towards a message with a one-character text (or one bare tool call), no
+    reasoning and no usage.
+    """
+    for name, value in (
+        ("text", text),
+        ("reasoning", reasoning),
+        ("tool_calls", tool_calls),
+        ("usage", usage),
+        ("blocks", blocks),
+    ):
+        _check_bool("ai_messages", name, value)
+    _check_int("ai_messages", "max_tool_calls", max_tool_calls, 1)
+    if not (text or reasoning or tool_calls):
+        raise UserError(
+            "ai_messages(text=False, reasoning=False, tool_calls=False) could only make empty "
+            "messages; enable at least one of them."
+        )
+    as_blocks = blocks or reasoning
+    tool_calls_strategy = _tool_calls()
+
+    @st.composite
+    def build(draw: st.DrawFn) -> AIMessage:
+        other_content = reasoning
+        min_calls = 0 if (text or other_content) else 1
+        calls: list[ToolCall] = []
+        if tool_calls:
+            calls = draw(
+                st.lists(
+                    tool_calls_strategy,
+                    min_size=min_calls,
+                    max_size=max_tool_calls,
+                    unique_by=lambda c: c["id"],
+                )
+            )
+        # Text is needed only when nothing else would be in the message.
+        need_text = text and not calls and not other_content
+        content: Any
+        if as_blocks:
+            content = []
+            if reasoning:
+                content += draw(st.lists(reasoning_blocks(), min_size=1, max_size=2))
+            if text:
+                content += draw(
+                    st.lists(text_blocks(), min_size=1 if need_text else 0, max_size=2)
+                )
+        else:
+            content = draw(_text(min_size=1 if need_text else 0, max_size=80)) if text else ""
+        usage_value = draw(st.none() | usage_metadata()) if usage else None
+        return AIMessage(content, tool_calls=calls, usage_metadata=usage_value)
+
+    return build()
+
+
+def human_messages() -> SearchStrategy[HumanMessage]:
+    """`HumanMessage` with non-empty unicode string content.
+
+    Shrinks towards a one-character message.
+    """
+    return st.builds(HumanMessage, _text(min_size=1, max_size=80))
+
+
+def _tool_answers(draw: st.DrawFn, message: AIMessage) -> list[ToolMessage]:
+    return [
+        ToolMessage(draw(_text(max_size=40)), tool_call_id=call["id"], name=call["name"])
+        for call in message.tool_calls
+    ]
+
+
+def _unique_ids(message: AIMessage, used: set[str]) -> AIMessage:
+    """Rename tool-call ids already used earlier in the conversation."""
+    if not message.tool_calls:
+        return message
+    calls = []
+    for call in message.tool_calls:
+        call_id = call["id"] or "call"
+        fresh, n = call_id, 1
+        while fresh in used:
+            fresh, n = f"{call_id}{n}", n + 1
+        used.add(fresh)
+        calls.append({**call, "id": fresh})
+    return message.model_copy(update={"tool_calls": calls})
+
+
+def conversations(max_turns: int = 4) -> SearchStrategy[list[BaseMessage]]:
+    """Conversations a model could be asked to continue.
+
+    An optional `SystemMessage`, then 1..`max_turns` turns. Every turn but the last is a
+    human message, an AI reply and a `ToolMessage` answering each of its tool calls by id.
+    The last turn is a human message, optionally followed by an AI reply with tool calls and
+    their answers, so the conversation always ends with a human or tool message. Tool-call
+    ids are unique across the conversation.
+
+    Args:
+        max_turns: the most human turns.
+
+    Shrinks towards a single one-character human message.
+    """
+    _check_int("conversations", "max_turns", max_turns, 1)
+    replies = ai_messages()
+    calling_replies = ai_messages(text=False)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> list[BaseMessage]:
+        out: list[BaseMessage] = []
+        if draw(st.booleans()):
+            out.append(SystemMessage(draw(_text(min_size=1, max_size=80))))
+        used: set[str] = set()
+        turns = draw(st.integers(1, max_turns))
+        for turn in range(turns):
+            out.append(draw(human_messages()))
+            last = turn == turns - 1
+            if last and not draw(st.booleans()):
+                break
+            reply = _unique_ids(draw(calling_replies if last else replies), used)
+            out.append(reply)
+            out.extend(_tool_answers(draw, reply))
+        return out
+
+    return build()
+
+
+def chunkings() -> SearchStrategy[Any]:
+    """Chunking policies for `myna.messages.split_message`: ``"words"``, ``"chars"`` or 1..8.
+
+    Shrinks towards ``"words"``.
+    """
+    return st.one_of(st.sampled_from(["words", "chars"]), st.integers(1, 8))
+
+
+def chunked_streams(
+    messages_strategy: SearchStrategy[AIMessage] | None = None,
+) -> SearchStrategy[tuple[AIMessage, list[AIMessageChunk]]]:
+    """``(message, chunks)`` pairs: a drawn reply and its stream, cut by a drawn chunking.
+
+    Args:
+        messages_strategy: where messages come from; ``ai_messages()`` when None.
+
+    Shrinks as the message shrinks and towards ``"words"`` chunking.
+    """
+    if messages_strategy is None:
+        messages_strategy = ai_messages()
+    if not isinstance(messages_strategy, SearchStrategy):
+        raise UserError(
+            f"chunked_streams(messages_strategy={messages_strategy!r}): pass a hypothesis "
+            "strategy of AIMessage, e.g. ai_messages(reasoning=True)."
+        )
+    return st.builds(
+        lambda message, chunking: (message, split_message(message, chunking)),
+        messages_strategy,
+        chunkings(),
+    )
