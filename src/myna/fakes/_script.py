@@ -73,6 +73,10 @@ class Fault:
             if partial is not None:
                 return StreamInterruptedError(text, partial=partial)
             return ConnectionError(text)
+        if self.kind == "malformed":
+            from ..exceptions import DecodeError
+
+            return DecodeError(text)
         raise AssertionError(self.kind)
 
 
@@ -82,6 +86,7 @@ _DEFAULT_MESSAGES = {
     "server_error": "fake: internal server error (scripted)",
     "timeout": "fake: request timed out (scripted)",
     "disconnect": "fake: connection dropped (scripted)",
+    "malformed": "fake: malformed response body (scripted)",
 }
 
 
@@ -111,6 +116,11 @@ class _FaultFactory:
         if after_chunks < 0:
             raise UserError(f"after_chunks={after_chunks} must be >= 0.")
         return Fault("disconnect", after_chunks=after_chunks, message=message)
+
+    def malformed(self, *, message: str = "") -> Fault:
+        """A response that is not valid for the protocol: a fake raises `DecodeError`; an
+        emulator answers 200 with a truncated JSON body (or a garbled stream event)."""
+        return Fault("malformed", message=message)
 
 
 fault = _FaultFactory()
@@ -159,7 +169,7 @@ def _entry_from_yaml(item: Any, where: str) -> Reply:
         if maker is None:
             raise UserError(
                 f"{where}: unknown fault {kind!r}; use rate_limit, overloaded, server_error, "
-                "timeout or disconnect."
+                "timeout, disconnect or malformed."
             )
         return maker(**value)
     raise UserError(

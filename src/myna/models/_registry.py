@@ -88,6 +88,24 @@ def _normalize(provider: str) -> str:
 _builtins_loaded = False
 
 
+_BUILTIN_PROVIDERS = {
+    "openai": "myna.providers._openai:OpenAIChatModel",
+    "azure_openai": "myna.providers._openai:AzureOpenAIChatModel",
+    "anthropic": "myna.providers._anthropic:AnthropicChatModel",
+    "google_genai": "myna.providers._google:GoogleGenAIChatModel",
+    "ollama": "myna.providers._ollama:OllamaChatModel",
+    "groq": "myna.providers._openai:GroqChatModel",
+    "deepseek": "myna.providers._openai:DeepSeekChatModel",
+    "xai": "myna.providers._openai:XAIChatModel",
+    "mistralai": "myna.providers._openai:MistralAIChatModel",
+    "openrouter": "myna.providers._openai:OpenRouterChatModel",
+    "together": "myna.providers._openai:TogetherChatModel",
+    "fireworks": "myna.providers._openai:FireworksChatModel",
+    "perplexity": "myna.providers._openai:PerplexityChatModel",
+}
+"""Built-in providers, imported on first use so `init_chat_model('fake:...')` stays light."""
+
+
 def _ensure_builtins() -> None:
     global _builtins_loaded
     if _builtins_loaded:
@@ -96,11 +114,8 @@ def _ensure_builtins() -> None:
     from .. import fakes
 
     fakes._register()
-    try:
-        providers = importlib.import_module("myna.providers")
-    except ImportError:
-        return
-    providers._register()
+    for name, target in _BUILTIN_PROVIDERS.items():
+        _REGISTRY.setdefault(name, target)
 
 
 def _factory(provider: str) -> ProviderFactory:

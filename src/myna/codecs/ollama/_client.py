@@ -104,14 +104,19 @@ def _encode_content(
         elif kind == "image":
             data = block.get("base64")
             url = block.get("url")
+            source = block.get("source")
+            if isinstance(source, dict):
+                # An Anthropic-style image block: standard_blocks passes "image" types as they are.
+                data = data or (source.get("data") if source.get("type") == "base64" else None)
+                url = url or (source.get("url") if source.get("type") == "url" else None)
             if not data and isinstance(url, str):
                 data = _data_uri(url)
             if data:
                 images.append(data)
                 continue
-            source = f"an image URL ({url[:80]})" if url else "an image file_id"
+            what = f"an image URL ({url[:80]})" if url else "an image file_id"
             raise UserError(
-                f"{where} block #{j} is {source}; Ollama's /api/chat takes images only as "
+                f"{where} block #{j} is {what}; Ollama's /api/chat takes images only as "
                 "base64 data. Download the image and pass "
                 "{'type': 'image', 'base64': '<data>', 'mime_type': 'image/png'} instead."
             )
@@ -479,9 +484,7 @@ def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
         if logprobs:
             metadata["logprobs"] = logprobs
         if done:
-            metadata.update(
-                metadata_from(event, event.get("done_reason"), state.tool_calls > 0)
-            )
+            metadata.update(metadata_from(event, event.get("done_reason"), state.tool_calls > 0))
             fields["usage_metadata"] = usage_from(event, fail)
             fields["chunk_position"] = "last"
             if not fields["content"]:

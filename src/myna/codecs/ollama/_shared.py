@@ -198,7 +198,7 @@ def metadata_from(body: dict[str, Any], done_reason: Any, has_tool_calls: bool) 
         meta["done_reason"] = done_reason
     for key, value in body.items():
         if key not in HANDLED_RESPONSE_KEYS:
-            meta[key] = value
+            meta.setdefault(key, value)  # never let a stray key replace the values above
     return meta
 
 

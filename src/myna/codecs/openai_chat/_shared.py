@@ -189,7 +189,9 @@ def decode_usage(raw: Any, where: str = "usage") -> UsageMetadata | None:
         "output_tokens": completion,
         "total_tokens": prompt + completion if total is None else total,
     }
-    prompt_details = expect(raw.get("prompt_tokens_details"), dict, f"{where}.prompt_tokens_details")
+    prompt_details = expect(
+        raw.get("prompt_tokens_details"), dict, f"{where}.prompt_tokens_details"
+    )
     inputs: dict[str, int] = {}
     cached = _count(prompt_details, "cached_tokens", f"{where}.prompt_tokens_details")
     if cached is None:  # DeepSeek reports its cache hits at the top level
@@ -301,8 +303,10 @@ def encode_part(block: dict[str, Any], where: str) -> dict[str, Any]:
             url = data_uri(block, "image")
         else:
             raise cannot_carry(
-                "image", where, "Chat Completions takes images as a URL or base64 data, not "
-                "file_id; upload-free alternatives: pass 'url' or 'base64' + 'mime_type'."
+                "image",
+                where,
+                "Chat Completions takes images as a URL or base64 data, not "
+                "file_id; upload-free alternatives: pass 'url' or 'base64' + 'mime_type'.",
             )
         image: dict[str, Any] = {"url": url}
         if extras.get("detail"):
@@ -311,8 +315,10 @@ def encode_part(block: dict[str, Any], where: str) -> dict[str, Any]:
     if kind == "audio":
         if not block.get("base64"):
             raise cannot_carry(
-                "audio", where, "input_audio takes base64 data only; download the URL and pass "
-                "'base64' + 'mime_type'."
+                "audio",
+                where,
+                "input_audio takes base64 data only; download the URL and pass "
+                "'base64' + 'mime_type'.",
             )
         return {
             "type": "input_audio",
@@ -327,8 +333,9 @@ def encode_part(block: dict[str, Any], where: str) -> dict[str, Any]:
                 file["filename"] = extras["filename"]
             return {"type": "file", "file": file}
         raise cannot_carry(
-            "file", where, "Chat Completions takes files as base64 data or an uploaded file_id, "
-            "not a URL."
+            "file",
+            where,
+            "Chat Completions takes files as base64 data or an uploaded file_id, not a URL.",
         )
     if kind == "non_standard" and isinstance(block.get("value"), dict):
         return block["value"]  # a raw provider part: the caller's own wire format

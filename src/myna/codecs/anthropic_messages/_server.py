@@ -1,0 +1,694 @@
+"""Server side of the Anthropic Messages codec: what an emulator needs to answer like the API."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from typing import Any
+
+from ...exceptions import (
+    AuthenticationError,
+    BadRequestError,
+    ContextLengthError,
+    NotFoundError,
+    OverloadedError,
+    ProviderError,
+    RateLimitError,
+    UserError,
+)
+from ...messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+    split_message,
+)
+from ._shared import (
+    STATUS_ERROR_TYPE,
+    annotation_to_citation,
+    assistant_block_to_wire,
+    bad_request,
+    decode_assistant_content,
+    encode_assistant_content,
+    encode_usage,
+    new_id,
+    provider_id,
+    stop_reason_for,
+    user_block_to_standard,
+)
+
+__all__ = [
+    "decode_request",
+    "render_error",
+    "render_response",
+    "render_stream",
+    "render_stream_error",
+]
+
+DEFAULT_MODEL_NAME = "claude-sonnet-4-5"
+"""Model named in rendered replies when neither the reply nor the request names one."""
+
+_THINKING_DOCS = (
+    "https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
+    "#max-tokens-and-context-window-size"
+)
+_TOOL_SPEC_KEYS = frozenset({"name", "description", "input_schema", "strict", "cache_control"})
+
+
+def _fail(problem: str) -> Exception:
+    return bad_request(problem)
+
+
+# ------------------------------------------------------------------ decode_request: validate
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_int(body: dict[str, Any], key: str, minimum: int, *, required: bool) -> None:
+    if key not in body:
+        if required:
+            raise bad_request(f"{key}: Field required")
+        return
+    value = body[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise bad_request(f"{key}: Input should be a valid integer")
+    if value < minimum:
+        raise bad_request(f"{key}: Input should be greater than or equal to {minimum}")
+
+
+def _check_unit_interval(body: dict[str, Any], key: str) -> None:
+    if key not in body:
+        return
+    value = body[key]
+    if not _is_number(value):
+        raise bad_request(f"{key}: Input should be a valid number")
+    if value < 0:
+        raise bad_request(f"{key}: Input should be greater than or equal to 0")
+    if value > 1:
+        raise bad_request(f"{key}: Input should be less than or equal to 1")
+
+
+def _check_blocks(blocks: list[Any], where: str) -> None:
+    for j, block in enumerate(blocks):
+        if not isinstance(block, dict):
+            raise bad_request(f"{where}.{j}: Input should be a valid dictionary")
+        if not isinstance(block.get("type"), str):
+            raise bad_request(f"{where}.{j}.type: Field required")
+        if block["type"] == "text" and block.get("text") == "":
+            raise bad_request("messages: text content blocks must be non-empty")
+
+
+def _check_message(message: Any, i: int, last: bool) -> None:
+    if not isinstance(message, dict):
+        raise bad_request(f"messages.{i}: Input should be a valid dictionary")
+    role = message.get("role")
+    if role is None:
+        raise bad_request(f"messages.{i}.role: Field required")
+    if role == "system":
+        raise bad_request(
+            'messages: Unexpected role "system". The Messages API accepts a top-level `system` '
+            'parameter, not "system" as an input message role.'
+        )
+    if role not in ("user", "assistant"):
+        raise bad_request(f"messages.{i}.role: Input should be 'user' or 'assistant'")
+    if "content" not in message:
+        raise bad_request(f"messages.{i}.content: Field required")
+    content = message["content"]
+    if not isinstance(content, (str, list)):
+        raise bad_request(f"messages.{i}.content: Input should be a valid list")
+    if isinstance(content, list):
+        _check_blocks(content, f"messages.{i}.content")
+    final_assistant = last and role == "assistant"
+    if not content and not final_assistant:
+        raise bad_request(
+            f"messages.{i}: all messages must have non-empty content except for the optional "
+            "final assistant message"
+        )
+    if final_assistant:
+        tail = content if isinstance(content, str) else (content[-1].get("text") if content else "")
+        if isinstance(tail, str) and tail and tail != tail.rstrip():
+            raise bad_request(
+                "messages: final assistant content cannot end with trailing whitespace"
+            )
+
+
+def _check_tool_pairs(messages: list[dict[str, Any]]) -> None:
+    """Every tool_use answered in the next user turn, every tool_result answering one.
+
+    Consecutive turns with the same role count as one, as the API merges them.
+    """
+    groups: list[tuple[int, str, list[tuple[int, int, dict[str, Any]]]]] = []
+    for i, message in enumerate(messages):
+        content = message["content"]
+        blocks = [(i, j, b) for j, b in enumerate(content)] if isinstance(content, list) else []
+        if groups and groups[-1][1] == message["role"]:
+            groups[-1][2].extend(blocks)
+        else:
+            groups.append((i, message["role"], blocks))
+    for g, (first, role, blocks) in enumerate(groups):
+        if role == "assistant":
+            used = [b.get("id") for _, _, b in blocks if b["type"] == "tool_use"]
+            after = groups[g + 1][2] if g + 1 < len(groups) else []
+            answered = {b.get("tool_use_id") for _, _, b in after if b["type"] == "tool_result"}
+            missing = [str(call_id) for call_id in used if call_id not in answered]
+            if missing:
+                raise bad_request(
+                    f"messages.{first}: `tool_use` ids were found without `tool_result` blocks "
+                    f"immediately after: {', '.join(missing)}. Each `tool_use` block must have "
+                    "a corresponding `tool_result` block in the next message."
+                )
+            continue
+        before = groups[g - 1][2] if g > 0 else []
+        known = {b.get("id") for _, _, b in before if b["type"] == "tool_use"}
+        for i, j, block in blocks:
+            if block["type"] == "tool_result" and block.get("tool_use_id") not in known:
+                raise bad_request(
+                    f"messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` "
+                    f"blocks: {block.get('tool_use_id')}. Each `tool_result` block must have a "
+                    "corresponding `tool_use` block in the previous message."
+                )
+
+
+def _check_tools(body: dict[str, Any]) -> None:
+    tools = body.get("tools")
+    if tools is None:
+        return
+    if not isinstance(tools, list):
+        raise bad_request("tools: Input should be a valid list")
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, dict):
+            raise bad_request(f"tools.{i}: Input should be a valid dictionary")
+        if tool.get("type") in (None, "custom"):
+            if not isinstance(tool.get("name"), str):
+                raise bad_request(f"tools.{i}.custom.name: Field required")
+            if not isinstance(tool.get("input_schema"), dict):
+                raise bad_request(f"tools.{i}.custom.input_schema: Field required")
+    choice = body.get("tool_choice")
+    if choice is None:
+        return
+    if not isinstance(choice, dict) or choice.get("type") not in ("auto", "any", "tool", "none"):
+        raise bad_request(
+            "tool_choice: Input tag found using 'type' does not match any of the expected tags: "
+            "'auto', 'any', 'tool', 'none'"
+        )
+    if choice["type"] == "tool" and not isinstance(choice.get("name"), str):
+        raise bad_request("tool_choice.tool.name: Field required")
+
+
+def _check_options(body: dict[str, Any]) -> None:
+    _check_unit_interval(body, "temperature")
+    _check_unit_interval(body, "top_p")
+    if "stream" in body and not isinstance(body["stream"], bool):
+        raise bad_request("stream: Input should be a valid boolean")
+    stops = body.get("stop_sequences")
+    if stops is not None and not (
+        isinstance(stops, list) and all(isinstance(s, str) for s in stops)
+    ):
+        raise bad_request("stop_sequences: Input should be a valid list")
+    system = body.get("system")
+    if system is not None and not isinstance(system, str):
+        if not isinstance(system, list):
+            raise bad_request("system: Input should be a valid list")
+        for j, block in enumerate(system):
+            if not isinstance(block, dict) or block.get("type") != "text":
+                raise bad_request(f"system.{j}.type: Input should be 'text'")
+            if not isinstance(block.get("text"), str):
+                raise bad_request(f"system.{j}.text: Field required")
+    thinking = body.get("thinking")
+    if isinstance(thinking, dict) and thinking.get("type") == "enabled":
+        budget = thinking.get("budget_tokens")
+        if isinstance(budget, bool) or not isinstance(budget, int):
+            raise bad_request("thinking.enabled.budget_tokens: Field required")
+        if budget < 1024:
+            raise bad_request(
+                "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+            )
+        if body["max_tokens"] <= budget:
+            raise bad_request(
+                "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our "
+                f"documentation at {_THINKING_DOCS}"
+            )
+    fmt = (body.get("output_config") or {}).get("format")
+    if fmt is not None and not (
+        isinstance(fmt, dict)
+        and fmt.get("type") == "json_schema"
+        and isinstance(fmt.get("schema"), dict)
+    ):
+        raise bad_request("output_config.format.schema: Field required")
+
+
+def _validate(body: Any) -> None:
+    if not isinstance(body, dict):
+        raise bad_request("The request body is not valid JSON: expected an object.")
+    if "model" not in body:
+        raise bad_request("model: Field required")
+    if not isinstance(body["model"], str):
+        raise bad_request("model: Input should be a valid string")
+    _check_int(body, "max_tokens", 1, required=True)
+    if "messages" not in body:
+        raise bad_request("messages: Field required")
+    messages = body["messages"]
+    if not isinstance(messages, list):
+        raise bad_request("messages: Input should be a valid list")
+    if not messages:
+        raise bad_request("messages: at least one message is required")
+    for i, message in enumerate(messages):
+        _check_message(message, i, i == len(messages) - 1)
+    _check_tool_pairs(messages)
+    _check_tools(body)
+    _check_options(body)
+
+
+# -------------------------------------------------------------------- decode_request: convert
+
+
+def _system_message(system: Any) -> SystemMessage:
+    if isinstance(system, str):
+        return SystemMessage(system)
+    blocks = []
+    for block in system:
+        out: dict[str, Any] = {"type": "text", "text": block["text"]}
+        extras = {k: v for k, v in block.items() if k not in ("type", "text")}
+        if extras:
+            out["extras"] = extras
+        blocks.append(out)
+    return SystemMessage(blocks)
+
+
+def _tool_message(block: dict[str, Any], where: str, names: dict[str, str]) -> ToolMessage:
+    raw = block.get("content", "")
+    if isinstance(raw, list):
+        _check_blocks(raw, f"{where}.content")
+        content: Any = [
+            user_block_to_standard(b, f"{where}.content.{k}", _fail) for k, b in enumerate(raw)
+        ]
+    elif isinstance(raw, str):
+        content = raw
+    else:
+        raise bad_request(f"{where}.content: Input should be a valid string")
+    extra: dict[str, Any] = {}
+    if block.get("cache_control") is not None:
+        extra["additional_kwargs"] = {"cache_control": block["cache_control"]}
+    call_id = block["tool_use_id"]
+    return ToolMessage(
+        content,
+        tool_call_id=call_id,
+        status="error" if block.get("is_error") else "success",
+        name=names.get(call_id),
+        **extra,
+    )
+
+
+def _user_messages(message: dict[str, Any], i: int, names: dict[str, str]) -> list[BaseMessage]:
+    content = message["content"]
+    if isinstance(content, str):
+        return [HumanMessage(content)]
+    out: list[BaseMessage] = []
+    pending: list[dict[str, Any]] = []
+    for j, block in enumerate(content):
+        where = f"messages.{i}.content.{j}"
+        if block["type"] == "tool_result":
+            if pending:
+                out.append(HumanMessage(pending))
+                pending = []
+            out.append(_tool_message(block, where, names))
+        else:
+            pending.append(user_block_to_standard(block, where, _fail))
+    if pending:
+        out.append(HumanMessage(pending))
+    return out
+
+
+def _tool_spec(tool: dict[str, Any]) -> dict[str, Any]:
+    if tool.get("type") not in (None, "custom") or set(tool) - _TOOL_SPEC_KEYS - {"type"}:
+        return dict(tool)  # server tools and tools with Anthropic-only options stay raw
+    spec: dict[str, Any] = {
+        "name": tool["name"],
+        "description": tool.get("description", ""),
+        "parameters": tool["input_schema"],
+    }
+    for key in ("strict", "cache_control"):
+        if key in tool:
+            spec[key] = tool[key]
+    return spec
+
+
+def _decode_params(body: dict[str, Any]) -> dict[str, Any]:
+    rest = {k: v for k, v in body.items() if k not in ("messages", "system")}
+    params: dict[str, Any] = {"model": rest.pop("model"), "max_tokens": rest.pop("max_tokens")}
+    if "stop_sequences" in rest:
+        params["stop"] = rest.pop("stop_sequences")
+    if rest.get("tools") is not None:
+        params["tools"] = [_tool_spec(t) for t in rest.pop("tools")]
+    choice = rest.pop("tool_choice", None)
+    if choice is not None:
+        choice = dict(choice)
+        if choice.pop("disable_parallel_tool_use", None) is True:
+            params["parallel_tool_calls"] = False
+        kind = choice["type"]
+        if set(choice) == {"type"}:
+            params["tool_choice"] = kind
+        elif kind == "tool" and set(choice) == {"type", "name"}:
+            params["tool_choice"] = choice["name"]
+        else:
+            params["tool_choice"] = choice
+    config = dict(rest.pop("output_config", None) or {})
+    if config.get("format") is not None:
+        params["response_format"] = {
+            "type": "json_schema",
+            "schema": config.pop("format")["schema"],
+        }
+    if config.get("effort") is not None:
+        params["reasoning_effort"] = config.pop("effort")
+    if config:
+        params["output_config"] = config
+    thinking = rest.pop("thinking", None)
+    if (
+        isinstance(thinking, dict)
+        and set(thinking) == {"type", "budget_tokens"}
+        and thinking["type"] == "enabled"
+    ):
+        params["reasoning_budget"] = thinking["budget_tokens"]
+    elif thinking == {"type": "disabled"}:
+        params["reasoning_budget"] = 0
+    elif thinking is not None:
+        params["thinking"] = thinking
+    params.update(rest)  # temperature, top_p, stream, cache_control, top_k, metadata, ...
+    return params
+
+
+def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, Any]]:
+    """Read a ``POST /v1/messages`` body back into messages and neutral params.
+
+    Validates the way the real API does and raises its 400 for what it rejects: missing
+    ``model`` / ``max_tokens`` / ``messages``, no messages, a ``system`` role, empty
+    content, unanswered ``tool_use`` or stray ``tool_result`` blocks, bad types or ranges.
+
+    Raises:
+        BadRequestError: with the real API's message and error body.
+    """
+    _validate(body)
+    messages: list[BaseMessage] = []
+    if body.get("system") not in (None, "", []):
+        messages.append(_system_message(body["system"]))
+    names: dict[str, str] = {}
+    for i, message in enumerate(body["messages"]):
+        if message["role"] == "user":
+            messages.extend(_user_messages(message, i, names))
+            continue
+        content, calls, invalid = decode_assistant_content(
+            message["content"], f"messages.{i}.content", _fail
+        )
+        names.update({c["id"]: c["name"] for c in calls if c["id"]})
+        messages.append(AIMessage(content, tool_calls=calls, invalid_tool_calls=invalid))
+    return messages, _decode_params(body)
+
+
+# --------------------------------------------------------------------------- render_response
+
+
+def _model_name(message: AIMessage, params: dict[str, Any] | None) -> str:
+    named = message.response_metadata.get("model_name")
+    if isinstance(named, str) and named:
+        return named
+    requested = (params or {}).get("model")
+    return requested if isinstance(requested, str) and requested else DEFAULT_MODEL_NAME
+
+
+def _usage(message: AIMessage) -> dict[str, Any]:
+    usage = encode_usage(message.usage_metadata)
+    tier = message.response_metadata.get("service_tier")
+    if tier is not None:
+        usage["service_tier"] = tier
+    return usage
+
+
+def render_response(message: AIMessage, params: dict[str, Any] | None = None) -> dict:
+    """The Messages response body the real API would send for `message`.
+
+    Content blocks come first, then one ``tool_use`` per tool call (invalid tool calls keep
+    their unparsable arguments as a string ``input``, so a client sees the fault). Missing
+    usage renders as zeros, since the API always reports it.
+
+    Raises:
+        UserError: the message holds blocks an assistant turn cannot carry (image, audio).
+    """
+    meta = message.response_metadata
+    return {
+        "id": provider_id(message.id or meta.get("id"), "msg_"),
+        "type": "message",
+        "role": "assistant",
+        "model": _model_name(message, params),
+        "content": encode_assistant_content(message, "message", for_request=False),
+        "stop_reason": stop_reason_for(message),
+        "stop_sequence": meta.get("stop_sequence"),
+        "usage": _usage(message),
+    }
+
+
+# ----------------------------------------------------------------------------- render_stream
+
+
+class _StreamRenderer:
+    """Turns the chunks of `split_message` into Anthropic SSE event payloads."""
+
+    def __init__(self, message: AIMessage) -> None:
+        self.message = message
+        self.events: list[dict[str, Any]] = []
+        self.open_key: Any = None
+        self.next_index = 0
+        self.pinged = False
+        blocks = message.content if isinstance(message.content, list) else []
+        self.names = {
+            b.get("id"): b.get("name")
+            for b in blocks
+            if isinstance(b, dict) and b.get("type") == "server_tool_call"
+        }
+        self.call_ids = {c["id"] for c in message.tool_calls if c["id"]}
+
+    def delta(self, delta: dict[str, Any]) -> None:
+        index = self.next_index - 1
+        self.events.append({"type": "content_block_delta", "index": index, "delta": delta})
+
+    def open(self, key: Any, block: dict[str, Any]) -> None:
+        self.close()
+        self.open_key = key
+        self.events.append(
+            {"type": "content_block_start", "index": self.next_index, "content_block": block}
+        )
+        self.next_index += 1
+        if not self.pinged:  # the real API pings right after the first block opens
+            self.events.append({"type": "ping"})
+            self.pinged = True
+
+    def close(self) -> None:
+        if self.open_key is not None:
+            self.events.append({"type": "content_block_stop", "index": self.next_index - 1})
+            self.open_key = None
+
+    def text_piece(self, key: Any, piece: dict[str, Any]) -> None:
+        if key != self.open_key:
+            self.open(key, {"type": "text", "text": ""})
+        for ann in piece.get("annotations") or []:
+            citation = annotation_to_citation(ann)
+            if citation is not None:
+                self.delta({"type": "citations_delta", "citation": citation})
+        if piece.get("text"):
+            self.delta({"type": "text_delta", "text": piece["text"]})
+
+    def reasoning_piece(self, key: Any, piece: dict[str, Any]) -> None:
+        extras = piece.get("extras") or {}
+        if extras.get("redacted"):
+            self.open(key, {"type": "redacted_thinking", "data": extras["redacted"]})
+            return
+        if key != self.open_key:
+            self.open(key, {"type": "thinking", "thinking": "", "signature": ""})
+        if piece.get("reasoning"):
+            self.delta({"type": "thinking_delta", "thinking": piece["reasoning"]})
+        if extras.get("signature"):
+            self.delta({"type": "signature_delta", "signature": extras["signature"]})
+
+    def whole_block(self, key: Any, block: dict[str, Any], where: str) -> None:
+        kind = block.get("type")
+        if kind == "tool_call":
+            if block.get("id") in self.call_ids:
+                return  # sent from message.tool_calls
+            block = {
+                "type": "tool_use",
+                "id": block.get("id"),
+                "name": block.get("name"),
+                "input": block.get("args"),
+            }
+        else:
+            wire = assistant_block_to_wire(block, where, for_request=False, names=self.names)
+            if wire is None:
+                return
+            block = wire
+        if block["type"] in ("tool_use", "server_tool_use", "mcp_tool_use"):
+            args = block.get("input") or {}
+            self.open(key, {**block, "input": {}})
+            self.delta(
+                {"type": "input_json_delta", "partial_json": json.dumps(args) if args else ""}
+            )
+            return
+        self.open(key, block)
+
+    def content_piece(self, piece: dict[str, Any]) -> None:
+        key = ("content", piece.get("index"))
+        kind = piece.get("type")
+        if kind == "text":
+            self.text_piece(key, piece)
+        elif kind == "reasoning":
+            self.reasoning_piece(key, piece)
+        else:
+            block = {k: v for k, v in piece.items() if k != "index"}
+            self.whole_block(key, block, f"message.content[{piece.get('index')}]")
+
+    def tool_piece(self, piece: dict[str, Any]) -> None:
+        key = ("tool", piece.get("index"))
+        if key != self.open_key:
+            call_id = piece.get("id") or new_id("toolu_")
+            self.open(
+                key,
+                {"type": "tool_use", "id": call_id, "name": piece.get("name") or "", "input": {}},
+            )
+            self.delta({"type": "input_json_delta", "partial_json": ""})
+        if piece.get("args"):
+            self.delta({"type": "input_json_delta", "partial_json": piece["args"]})
+
+
+def render_stream(
+    message: AIMessage, params: dict[str, Any] | None = None, *, chunking: Any = "words"
+) -> Iterator[Any]:
+    """The SSE event payloads the real API would stream for `message`.
+
+    Built on `myna.messages.split_message` (text and reasoning cut by `chunking`, tool
+    arguments as JSON fragments): ``message_start``, a ``ping``, per block
+    ``content_block_start`` / ``_delta`` / ``_stop``, ``message_delta`` with the stop reason
+    and cumulative usage, then ``message_stop``. Each payload's ``type`` is its SSE event name.
+
+    Raises:
+        UserError: the message holds blocks an assistant turn cannot carry (image, audio).
+    """
+    usage = _usage(message)
+    start_usage = {**usage, "output_tokens": min(usage["output_tokens"], 1)}
+    meta = message.response_metadata
+    renderer = _StreamRenderer(message)
+    renderer.events.append(
+        {
+            "type": "message_start",
+            "message": {
+                "id": provider_id(message.id or meta.get("id"), "msg_"),
+                "type": "message",
+                "role": "assistant",
+                "model": _model_name(message, params),
+                "content": [],
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": start_usage,
+            },
+        }
+    )
+    for chunk in split_message(message, chunking)[:-1]:
+        if isinstance(chunk.content, str):
+            if chunk.content:
+                renderer.text_piece(("content", 0), {"text": chunk.content})
+        else:
+            for piece in chunk.content:
+                if isinstance(piece, str):
+                    piece = {"type": "text", "text": piece, "index": 0}
+                renderer.content_piece(piece)
+        for piece in chunk.tool_call_chunks:
+            renderer.tool_piece(dict(piece))
+    renderer.close()
+    final_usage = {k: v for k, v in usage.items() if k not in ("cache_creation", "service_tier")}
+    renderer.events.append(
+        {
+            "type": "message_delta",
+            "delta": {
+                "stop_reason": stop_reason_for(message),
+                "stop_sequence": meta.get("stop_sequence"),
+            },
+            "usage": final_usage,
+        }
+    )
+    renderer.events.append({"type": "message_stop"})
+    return iter(renderer.events)
+
+
+# ------------------------------------------------------------------------------ render_error
+
+
+def _status_for(error: ProviderError) -> int:
+    if error.status_code:
+        return error.status_code
+    for cls, status in (
+        (OverloadedError, 529),
+        (RateLimitError, 429),
+        (AuthenticationError, 401),
+        (NotFoundError, 404),
+        (ContextLengthError, 400),
+        (BadRequestError, 400),
+    ):
+        if isinstance(error, cls):
+            return status
+    return 500
+
+
+def _error_payload(error: ProviderError, status: int) -> dict[str, Any]:
+    body = error.body
+    if (
+        isinstance(body, dict)
+        and isinstance(body.get("error"), dict)
+        and body.get("type") == "error"
+    ):
+        return body  # an Anthropic error body already, e.g. replayed from a recording
+    if isinstance(error, OverloadedError):
+        kind = "overloaded_error"
+    else:
+        kind = STATUS_ERROR_TYPE.get(status) or (
+            "invalid_request_error" if status < 500 else "api_error"
+        )
+    return {
+        "type": "error",
+        "error": {"type": kind, "message": error.message},
+        "request_id": new_id("req_"),
+    }
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(math.ceil(value * 1000) / 1000)
+
+
+def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
+    """The status, headers and JSON body the real API sends for `error`.
+
+    ``{"type": "error", "error": {"type", "message"}, "request_id"}`` with the error type of
+    the status (529 ``overloaded_error``, 429 ``rate_limit_error``...), ``request-id`` and
+    ``x-should-retry`` headers, and ``retry-after`` when the error knows how long to wait.
+    """
+    if not isinstance(error, ProviderError):
+        raise UserError(f"render_error() takes a myna ProviderError, got {type(error).__name__}.")
+    status = _status_for(error)
+    body = _error_payload(error, status)
+    headers = {
+        "content-type": "application/json",
+        "request-id": str(body.get("request_id") or new_id("req_")),
+        "x-should-retry": "true" if status in (408, 409, 429) or status >= 500 else "false",
+    }
+    if error.retry_after is not None:
+        headers["retry-after"] = _seconds(error.retry_after)
+    return status, headers, body
+
+
+def render_stream_error(error: ProviderError) -> dict[str, Any]:
+    """The ``error`` event payload for a failure after the stream began (HTTP 200 already sent).
+
+    Nothing follows it on the wire: no ``message_stop``.
+    """
+    body = _error_payload(error, _status_for(error))
+    return {"type": "error", "error": body["error"]}

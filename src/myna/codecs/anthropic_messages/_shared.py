@@ -1,0 +1,757 @@
+"""Tables and block translations shared by both sides of the Anthropic Messages codec.
+
+Every translation here exists in both directions (wire -> standard and standard -> wire), so
+the client and the server side cannot drift apart. Functions that read wire data take a
+`fail` callable that turns a problem description into the right exception: `DecodeError`
+when reading a provider response, `BadRequestError` when an emulator reads a request.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import string
+from collections.abc import Callable
+from typing import Any
+
+from ...exceptions import (
+    BadRequestError,
+    DecodeError,
+    OverloadedError,
+    ProviderError,
+    UserError,
+    error_for_status,
+)
+from ...messages import (
+    AIMessage,
+    InvalidToolCall,
+    ToolCall,
+    UsageMetadata,
+    parse_tool_call_chunks,
+    standard_blocks,
+    tool_call_chunk,
+)
+from ...messages._messages import AUTO_ID_PREFIX
+
+__all__ = [
+    "DEFAULT_MAX_TOKENS",
+    "PROTOCOL",
+    "PROVIDER",
+    "SSE_EVENT_FIELD",
+    "STREAM_FORMAT",
+]
+
+PROTOCOL = "anthropic-messages"
+STREAM_FORMAT = "sse"
+SSE_EVENT_FIELD = "type"
+PROVIDER = "anthropic"
+DEFAULT_MAX_TOKENS = 1024
+"""`max_tokens` sent when params give none: the API requires the field and has no default."""
+
+Fail = Callable[[str], Exception]
+"""Turns a problem description into the exception to raise (DecodeError, BadRequestError)."""
+
+# https://docs.anthropic.com/en/api/messages -> stop_reason
+STOP_REASON = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    # a long server-tool turn paused early; the reply is complete as far as it goes
+    "pause_turn": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "refusal",
+}
+FINISH_REASON_BACK = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "content_filter": "refusal",
+    "refusal": "refusal",
+}
+
+ERROR_TYPE_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
+STATUS_ERROR_TYPE = {status: kind for kind, status in ERROR_TYPE_STATUS.items()}
+
+_SERVER_TOOL_USES = frozenset({"server_tool_use", "mcp_tool_use"})
+_CITATION_DOCUMENT_TYPES = frozenset({"char_location", "page_location", "content_block_location"})
+_BASE62 = string.ascii_letters + string.digits
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def excerpt(value: Any, limit: int = 120) -> str:
+    """A short, single-line rendering of a value for error messages."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError):  # circular or otherwise unprintable
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def new_id(prefix: str) -> str:
+    """A fresh provider-looking id such as ``msg_01...`` or ``toolu_01...``."""
+    return prefix + "01" + "".join(secrets.choice(_BASE62) for _ in range(22))
+
+
+def provider_id(value: str | None, prefix: str) -> str:
+    """`value` unless it is missing or an id myna made up, else a fresh provider id."""
+    if value and not value.startswith(AUTO_ID_PREFIX):
+        return value
+    return new_id(prefix)
+
+
+def stop_reason_for(message: AIMessage) -> str:
+    """The wire ``stop_reason`` for a reply: the raw one kept in metadata, else mapped back."""
+    meta = message.response_metadata
+    raw = meta.get("stop_reason")
+    if isinstance(raw, str):
+        return raw
+    finish = meta.get("finish_reason")
+    if isinstance(finish, str) and finish in FINISH_REASON_BACK:
+        return FINISH_REASON_BACK[finish]
+    return "tool_use" if message.tool_calls else "end_turn"
+
+
+def stop_metadata(stop_reason: str, stop_sequence: Any) -> dict[str, Any]:
+    """``finish_reason`` (normalised), ``stop_reason`` and, when set, ``stop_sequence``."""
+    meta: dict[str, Any] = {
+        "finish_reason": STOP_REASON.get(stop_reason, stop_reason),
+        "stop_reason": stop_reason,
+    }
+    if stop_sequence is not None:
+        meta["stop_sequence"] = stop_sequence
+    return meta
+
+
+def cache_control_of(block: dict[str, Any]) -> Any:
+    """A block's cache marker: a raw ``cache_control`` key or ``extras["cache_control"]``."""
+    if block.get("cache_control") is not None:
+        return block["cache_control"]
+    extras = block.get("extras")
+    if isinstance(extras, dict):
+        return extras.get("cache_control")
+    return None
+
+
+# ------------------------------------------------------------------------------------ usage
+
+
+def _count(raw: dict[str, Any], key: str, fail: Fail) -> int | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise fail(f"usage.{key} must be an integer, got {excerpt(value)}")
+    return value
+
+
+def decode_usage(raw: Any, fail: Fail) -> UsageMetadata:
+    """Anthropic ``usage`` -> `UsageMetadata`; input counts include cache reads and writes."""
+    if not isinstance(raw, dict):
+        raise fail(f"usage must be an object, got {excerpt(raw)}")
+    fresh = _count(raw, "input_tokens", fail) or 0
+    read = _count(raw, "cache_read_input_tokens", fail)
+    created = _count(raw, "cache_creation_input_tokens", fail)
+    output = _count(raw, "output_tokens", fail) or 0
+    total_input = fresh + (read or 0) + (created or 0)
+    usage: dict[str, Any] = {
+        "input_tokens": total_input,
+        "output_tokens": output,
+        "total_tokens": total_input + output,
+    }
+    details: dict[str, int] = {}
+    if read is not None:
+        details["cache_read"] = read
+    if created is not None:
+        details["cache_creation"] = created
+    by_ttl = raw.get("cache_creation")
+    if isinstance(by_ttl, dict):
+        for key in ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"):
+            value = _count(by_ttl, key, fail)
+            if value:
+                details[key] = value
+    if details:
+        usage["input_token_details"] = details
+    out_details = raw.get("output_tokens_details")
+    if isinstance(out_details, dict):
+        thinking = _count(out_details, "thinking_tokens", fail)
+        if thinking is not None:
+            usage["output_token_details"] = {"reasoning": thinking}
+    return usage  # type: ignore[return-value]
+
+
+def encode_usage(usage: UsageMetadata | None) -> dict[str, Any]:
+    """`UsageMetadata` -> Anthropic ``usage`` (zeros for None: the API always reports usage)."""
+    if usage is None:
+        return {"input_tokens": 0, "output_tokens": 0}
+    details: dict[str, Any] = dict(usage.get("input_token_details") or {})
+    read = details.get("cache_read")
+    created = details.get("cache_creation")
+    fresh = max(usage.get("input_tokens", 0) - (read or 0) - (created or 0), 0)
+    raw: dict[str, Any] = {"input_tokens": fresh}
+    if created is not None:
+        raw["cache_creation_input_tokens"] = created
+    if read is not None:
+        raw["cache_read_input_tokens"] = read
+    by_ttl = {
+        key: details[key]
+        for key in ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
+        if key in details
+    }
+    if by_ttl:
+        raw["cache_creation"] = by_ttl
+    raw["output_tokens"] = usage.get("output_tokens", 0)
+    reasoning = (usage.get("output_token_details") or {}).get("reasoning")
+    if reasoning is not None:
+        raw["output_tokens_details"] = {"thinking_tokens": reasoning}
+    return raw
+
+
+def usage_minus(new: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+    """`new - old` key by key, so chunks that add up give the newest cumulative usage."""
+    if not old:
+        return new
+    out: dict[str, Any] = {}
+    for key, value in new.items():
+        before = old.get(key)
+        if isinstance(value, dict):
+            out[key] = usage_minus(value, before if isinstance(before, dict) else None)
+        elif isinstance(value, int) and isinstance(before, int):
+            out[key] = value - before
+        else:
+            out[key] = value
+    return out
+
+
+# -------------------------------------------------------------------------------- citations
+
+
+def citation_to_annotation(raw: dict[str, Any]) -> dict[str, Any]:
+    """An Anthropic citation -> a standard ``citation`` annotation (raw fields in extras)."""
+    ann: dict[str, Any] = {"type": "citation"}
+    if isinstance(raw.get("url"), str):
+        ann["url"] = raw["url"]
+    title = raw.get("title") if raw.get("title") is not None else raw.get("document_title")
+    if title is not None:
+        ann["title"] = title
+    if "cited_text" in raw:
+        ann["cited_text"] = raw["cited_text"]
+    skip = {"url", "title", "document_title", "cited_text"}
+    ann["extras"] = {k: v for k, v in raw.items() if k not in skip}
+    return ann
+
+
+def annotation_to_citation(ann: Any) -> dict[str, Any] | None:
+    """A standard annotation -> an Anthropic citation; None when it did not come from Anthropic.
+
+    Citations from other providers are not sent: Anthropic only accepts its own citation
+    shapes (web results need their ``encrypted_index``), and would reject the request.
+    """
+    if not isinstance(ann, dict):
+        return None
+    extras = ann.get("extras")
+    if not isinstance(extras, dict) or not isinstance(extras.get("type"), str):
+        return None
+    raw = dict(extras)
+    if "cited_text" in ann:
+        raw["cited_text"] = ann["cited_text"]
+    if "url" in ann:
+        raw["url"] = ann["url"]
+    if "title" in ann:
+        key = "document_title" if raw["type"] in _CITATION_DOCUMENT_TYPES else "title"
+        raw[key] = ann["title"]
+    return raw
+
+
+# ---------------------------------------------------------- assistant content: wire -> std
+
+
+def _tool_call_from_use(
+    block: dict[str, Any], where: str, fail: Fail
+) -> tuple[ToolCall | None, InvalidToolCall | None]:
+    call_id, name, args = block.get("id"), block.get("name"), block.get("input", {})
+    if not isinstance(call_id, str) or not isinstance(name, str):
+        raise fail(f"{where}: a tool_use block needs string 'id' and 'name'; got {excerpt(block)}")
+    if isinstance(args, dict):
+        return {"name": name, "args": args, "id": call_id, "type": "tool_call"}, None
+    if isinstance(args, str):  # not what the API sends, but what an emulator fault may
+        calls, bad = parse_tool_call_chunks([tool_call_chunk(name=name, args=args, id=call_id)])
+        return (calls[0], None) if calls else (None, bad[0])
+    raise fail(f"{where}.input must be an object, got {excerpt(args)}")
+
+
+def server_tool_result_to_standard(block: dict[str, Any], where: str, fail: Fail) -> dict:
+    """A ``*_tool_result`` block (web search, code execution, MCP...) -> ``server_tool_result``."""
+    tool_use_id = block.get("tool_use_id")
+    if not isinstance(tool_use_id, str):
+        raise fail(f"{where}: {block.get('type')} needs a string 'tool_use_id'")
+    output = block.get("content")
+    failed = block.get("is_error") is True or (
+        isinstance(output, dict) and str(output.get("type", "")).endswith("_error")
+    )
+    extras = {k: v for k, v in block.items() if k not in ("type", "tool_use_id", "content")}
+    extras["block_type"] = block["type"]
+    return {
+        "type": "server_tool_result",
+        "tool_call_id": tool_use_id,
+        "status": "error" if failed else "success",
+        "output": output,
+        "extras": extras,
+    }
+
+
+def server_tool_use_to_standard(block: dict[str, Any], where: str, fail: Fail) -> dict:
+    """A ``server_tool_use`` / ``mcp_tool_use`` block -> ``server_tool_call``."""
+    call_id, name, args = block.get("id"), block.get("name"), block.get("input", {})
+    if not isinstance(call_id, str) or not isinstance(name, str) or not isinstance(args, dict):
+        raise fail(f"{where}: {block['type']} needs string 'id', 'name' and an object 'input'")
+    out: dict[str, Any] = {"type": "server_tool_call", "id": call_id, "name": name, "args": args}
+    extras = {k: v for k, v in block.items() if k not in ("type", "id", "name", "input")}
+    if block["type"] != "server_tool_use":
+        extras["block_type"] = block["type"]
+    if extras:
+        out["extras"] = extras
+    return out
+
+
+def is_server_tool_result(kind: str) -> bool:
+    """True for ``web_search_tool_result`` and kin; False for the client ``tool_result``."""
+    return kind.endswith("_tool_result") and kind != "tool_result"
+
+
+def assistant_block_to_standard(block: dict[str, Any], where: str, fail: Fail) -> dict[str, Any]:
+    """One assistant content block (not ``tool_use``) -> a standard block."""
+    kind = block["type"]
+    if kind == "text":
+        text, citations = block.get("text"), block.get("citations")
+        if not isinstance(text, str):
+            raise fail(f"{where}.text must be a string, got {excerpt(text)}")
+        out: dict[str, Any] = {"type": "text", "text": text}
+        if citations:
+            if not isinstance(citations, list) or not all(isinstance(c, dict) for c in citations):
+                raise fail(f"{where}.citations must be a list of objects")
+            out["annotations"] = [citation_to_annotation(c) for c in citations]
+        return out
+    if kind == "thinking":
+        thinking, signature = block.get("thinking"), block.get("signature")
+        if not isinstance(thinking, str) or not isinstance(signature, (str, type(None))):
+            raise fail(f"{where}: a thinking block needs string 'thinking' and 'signature'")
+        out = {"type": "reasoning", "reasoning": thinking}
+        if signature:
+            out["extras"] = {"signature": signature}
+        return out
+    if kind == "redacted_thinking":
+        if not isinstance(block.get("data"), str):
+            raise fail(f"{where}: a redacted_thinking block needs a string 'data'")
+        return {"type": "reasoning", "extras": {"redacted": block["data"]}}
+    if kind in _SERVER_TOOL_USES:
+        return server_tool_use_to_standard(block, where, fail)
+    if is_server_tool_result(kind):
+        return server_tool_result_to_standard(block, where, fail)
+    return {"type": "non_standard", "value": block}
+
+
+def decode_assistant_content(
+    blocks: Any, where: str, fail: Fail
+) -> tuple[str | list[dict[str, Any]], list[ToolCall], list[InvalidToolCall]]:
+    """Assistant wire content -> (content, tool calls, invalid tool calls).
+
+    Content is a plain string when the reply is a single text block without citations (or
+    has no content besides tool calls), else a list of standard blocks. ``tool_use`` blocks
+    become tool calls rather than content.
+    """
+    if isinstance(blocks, str):
+        return blocks, [], []
+    if not isinstance(blocks, list):
+        raise fail(f"{where} must be a list of content blocks, got {excerpt(blocks)}")
+    content: list[dict[str, Any]] = []
+    calls: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for j, block in enumerate(blocks):
+        here = f"{where}.{j}"
+        if not isinstance(block, dict) or not isinstance(block.get("type"), str):
+            raise fail(f"{here} must be an object with a string 'type', got {excerpt(block)}")
+        if block["type"] == "tool_use":
+            call, bad = _tool_call_from_use(block, here, fail)
+            if call:
+                calls.append(call)
+            if bad:
+                invalid.append(bad)
+            continue
+        content.append(assistant_block_to_standard(block, here, fail))
+    if not content:
+        return "", calls, invalid
+    if len(content) == 1 and content[0]["type"] == "text" and "annotations" not in content[0]:
+        return content[0]["text"], calls, invalid
+    return content, calls, invalid
+
+
+# ---------------------------------------------------------- assistant content: std -> wire
+
+
+def _citations(block: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for ann in block.get("annotations") or []:
+        raw = annotation_to_citation(ann)
+        if raw is not None:
+            out.append(raw)
+    return out
+
+
+def _server_call_to_wire(block: dict[str, Any]) -> dict[str, Any]:
+    extras = dict(block.get("extras") or {})
+    out: dict[str, Any] = {
+        "type": extras.pop("block_type", "server_tool_use"),
+        "id": block.get("id") or new_id("srvtoolu_"),
+        "name": block.get("name", ""),
+        "input": block.get("args") or {},
+    }
+    out.update(extras)
+    return out
+
+
+def _server_result_to_wire(block: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    extras = dict(block.get("extras") or {})
+    call_id = block.get("tool_call_id", "")
+    kind = extras.pop("block_type", None) or f"{names.get(call_id, 'web_search')}_tool_result"
+    out: dict[str, Any] = {"type": kind, "tool_use_id": call_id, "content": block.get("output")}
+    out.update(extras)
+    return out
+
+
+def assistant_block_to_wire(
+    block: dict[str, Any], where: str, *, for_request: bool, names: dict[str, str]
+) -> dict[str, Any] | None:
+    """One standard block of an AI message -> an Anthropic block (None: nothing to send).
+
+    Args:
+        for_request: True when the block goes back to the API as history. Reasoning without
+            a signature is then left out, since the API rejects unsigned thinking blocks;
+            a rendered response keeps it with an empty signature.
+        names: server tool call id -> tool name, to name result blocks without a block_type.
+    """
+    kind = block.get("type")
+    if kind == "text":
+        if not block.get("text"):
+            return None  # the API rejects empty text blocks
+        out: dict[str, Any] = {"type": "text", "text": block["text"]}
+        citations = _citations(block)
+        if citations:
+            out["citations"] = citations
+        marker = cache_control_of(block)
+        if marker is not None and for_request:
+            out["cache_control"] = marker
+        return out
+    if kind == "reasoning":
+        extras = block.get("extras") or {}
+        if extras.get("redacted"):
+            return {"type": "redacted_thinking", "data": extras["redacted"]}
+        signature = extras.get("signature")
+        if not signature and for_request:
+            return None
+        return {
+            "type": "thinking",
+            "thinking": block.get("reasoning", ""),
+            "signature": signature or "",
+        }
+    if kind == "server_tool_call":
+        return _server_call_to_wire(block)
+    if kind == "server_tool_result":
+        return _server_result_to_wire(block, names)
+    if kind == "non_standard":
+        value = block.get("value")
+        if isinstance(value, dict) and isinstance(value.get("type"), str):
+            return value
+        raise UserError(
+            f"{where}: a non_standard block must wrap an Anthropic block dict with a 'type', "
+            f"got {excerpt(value)}."
+        )
+    if kind in ("tool_call_chunk", "invalid_tool_call", "server_tool_call_chunk"):
+        return None  # streaming leftovers; tool calls are sent from message.tool_calls
+    raise UserError(
+        f"{where}: Anthropic Messages cannot carry a {kind!r} block in an assistant turn; "
+        "assistant content may hold text, reasoning and server tool blocks."
+    )
+
+
+def encode_assistant_content(
+    message: AIMessage, where: str, *, for_request: bool
+) -> list[dict[str, Any]]:
+    """An AI message's content and tool calls -> Anthropic assistant content blocks.
+
+    Tool calls follow the content in order. Tool-call blocks already in the content (from
+    LangChain-style messages) are sent at their position and not repeated.
+    """
+    blocks = standard_blocks(message.content)
+    names = {b.get("id"): b.get("name") for b in blocks if b.get("type") == "server_tool_call"}
+    out: list[dict[str, Any]] = []
+    sent: set[Any] = set()
+    for j, block in enumerate(blocks):
+        kind = block.get("type")
+        if kind == "tool_call" or (
+            kind == "non_standard" and (block.get("value") or {}).get("type") == "tool_use"
+        ):
+            raw = block if kind == "tool_call" else block["value"]
+            call_id = raw.get("id") or new_id("toolu_")
+            args = raw.get("args") if kind == "tool_call" else raw.get("input")
+            out.append(
+                {"type": "tool_use", "id": call_id, "name": raw.get("name"), "input": args or {}}
+            )
+            sent.add(call_id)
+            continue
+        wire = assistant_block_to_wire(
+            block, f"{where}.content[{j}]", for_request=for_request, names=names
+        )
+        if wire is not None:
+            out.append(wire)
+    for call in message.tool_calls:
+        if call["id"] in sent:
+            continue
+        call_id = call["id"] or new_id("toolu_")
+        out.append({"type": "tool_use", "id": call_id, "name": call["name"], "input": call["args"]})
+    for bad in message.invalid_tool_calls:
+        if bad.get("id") in sent:
+            continue
+        if for_request:
+            # The API needs the call in history to accept its tool_result; its args never
+            # parsed, so it goes back with empty input.
+            if bad.get("id"):
+                out.append(
+                    {
+                        "type": "tool_use",
+                        "id": bad["id"],
+                        "name": bad.get("name") or "",
+                        "input": {},
+                    }
+                )
+        else:
+            # A rendered reply keeps the broken arguments as a string so the client sees them.
+            out.append(
+                {
+                    "type": "tool_use",
+                    "id": bad.get("id") or new_id("toolu_"),
+                    "name": bad.get("name") or "",
+                    "input": bad.get("args") or "",
+                }
+            )
+    return out
+
+
+# --------------------------------------------------------- user / tool content: std <-> wire
+
+_MAGIC = {"iVBOR": "image/png", "/9j/": "image/jpeg", "R0lGOD": "image/gif", "UklGR": "image/webp"}
+_DOCUMENT_KEYS = ("cache_control", "title", "context", "citations")
+
+
+def _sniff_image(data: str) -> str | None:
+    for prefix, mime in _MAGIC.items():
+        if data.startswith(prefix):
+            return mime
+    return None
+
+
+def _passthrough(block: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    extras = block.get("extras") if isinstance(block.get("extras"), dict) else {}
+    out = {}
+    for key in keys:
+        value = block.get(key) if block.get(key) is not None else extras.get(key)
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _image_to_wire(block: dict[str, Any], where: str) -> dict[str, Any]:
+    if isinstance(block.get("source"), dict):
+        return {k: v for k, v in block.items() if k != "index"}  # already Anthropic-shaped
+    if block.get("base64"):
+        mime = block.get("mime_type") or _sniff_image(block["base64"])
+        if not mime:
+            raise UserError(
+                f"{where}: the image block has base64 data but no mime_type, and its bytes are "
+                "not PNG, JPEG, GIF or WebP; set mime_type, e.g. 'image/png'."
+            )
+        source = {"type": "base64", "media_type": mime, "data": block["base64"]}
+    elif block.get("url"):
+        source = {"type": "url", "url": block["url"]}
+    elif block.get("file_id"):
+        source = {"type": "file", "file_id": block["file_id"]}
+    else:
+        raise UserError(f"{where}: the image block has none of base64, url or file_id.")
+    return {"type": "image", "source": source, **_passthrough(block, ("cache_control",))}
+
+
+def _file_to_wire(block: dict[str, Any], where: str) -> dict[str, Any]:
+    mime = block.get("mime_type")
+    if block.get("base64"):
+        if mime in (None, "application/pdf"):
+            source: dict[str, Any] = {
+                "type": "base64",
+                "media_type": "application/pdf",
+                "data": block["base64"],
+            }
+        elif mime.startswith("text/"):
+            try:
+                text = base64.b64decode(block["base64"], validate=True).decode("utf-8")
+            except (binascii.Error, ValueError) as exc:
+                raise UserError(
+                    f"{where}: the {mime} file is not base64 UTF-8 text ({exc})."
+                ) from None
+            source = {"type": "text", "media_type": "text/plain", "data": text}
+        else:
+            raise UserError(
+                f"{where}: Anthropic Messages takes PDF and plain-text documents, not {mime!r}; "
+                "convert the file to PDF or text first."
+            )
+    elif block.get("url"):
+        source = {"type": "url", "url": block["url"]}
+    elif block.get("file_id"):
+        source = {"type": "file", "file_id": block["file_id"]}
+    else:
+        raise UserError(f"{where}: the file block has none of base64, url or file_id.")
+    return {"type": "document", "source": source, **_passthrough(block, _DOCUMENT_KEYS)}
+
+
+def user_block_to_wire(block: dict[str, Any], where: str) -> dict[str, Any]:
+    """One standard block of a user or tool message -> an Anthropic block.
+
+    Raises:
+        UserError: the block is audio, video, reasoning or a tool call, which a user turn
+            cannot carry.
+    """
+    kind = block.get("type")
+    if kind == "text":
+        out: dict[str, Any] = {"type": "text", "text": block.get("text", "")}
+        out.update(_passthrough(block, ("cache_control", "citations")))
+        return out
+    if kind == "image":
+        return _image_to_wire(block, where)
+    if kind == "file":
+        return _file_to_wire(block, where)
+    if kind == "text-plain":
+        source = {"type": "text", "media_type": "text/plain", "data": block.get("text", "")}
+        return {"type": "document", "source": source, **_passthrough(block, _DOCUMENT_KEYS)}
+    if kind == "non_standard":
+        value = block.get("value")
+        if isinstance(value, dict) and isinstance(value.get("type"), str):
+            return value
+        raise UserError(
+            f"{where}: a non_standard block must wrap an Anthropic block dict with a 'type', "
+            f"got {excerpt(value)}."
+        )
+    raise UserError(
+        f"{where}: Anthropic Messages cannot take a {kind!r} block as input; user content may "
+        "hold text, image (base64, url, file_id), file (PDF or text) and text-plain blocks."
+    )
+
+
+def _source_to_standard(kind: str, block: dict[str, Any], where: str, fail: Fail) -> dict:
+    source = block["source"]
+    stype = source.get("type")
+    extras = {k: v for k, v in block.items() if k not in ("type", "source")}
+    out: dict[str, Any] = {"type": kind}
+    if stype == "base64":
+        if not isinstance(source.get("data"), str) or not isinstance(source.get("media_type"), str):
+            raise fail(f"{where}.source: a base64 source needs string 'media_type' and 'data'")
+        out["base64"] = source["data"]
+        out["mime_type"] = source["media_type"]
+    elif stype == "url" and isinstance(source.get("url"), str):
+        out["url"] = source["url"]
+    elif stype == "file" and isinstance(source.get("file_id"), str):
+        out["file_id"] = source["file_id"]
+    elif stype == "text" and kind == "file" and isinstance(source.get("data"), str):
+        out = {"type": "text-plain", "mime_type": "text/plain", "text": source["data"]}
+    else:
+        return {"type": "non_standard", "value": block}
+    if extras:
+        out["extras"] = extras
+    return out
+
+
+def user_block_to_standard(block: dict[str, Any], where: str, fail: Fail) -> dict[str, Any]:
+    """One Anthropic user content block (not ``tool_result``) -> a standard block."""
+    kind = block["type"]
+    if kind == "text":
+        if not isinstance(block.get("text"), str):
+            raise fail(f"{where}.text: Input should be a valid string")
+        out: dict[str, Any] = {"type": "text", "text": block["text"]}
+        extras = {k: v for k, v in block.items() if k not in ("type", "text")}
+        if extras:
+            out["extras"] = extras
+        return out
+    if kind in ("image", "document"):
+        if not isinstance(block.get("source"), dict):
+            raise fail(f"{where}.source: Field required")
+        return _source_to_standard("image" if kind == "image" else "file", block, where, fail)
+    return {"type": "non_standard", "value": block}
+
+
+# ------------------------------------------------------------------------------------ errors
+
+
+def error_from_payload(
+    status: int | None,
+    payload: Any,
+    headers: dict[str, str] | None = None,
+    *,
+    fallback: str = "",
+) -> ProviderError:
+    """The `ProviderError` for an Anthropic error body ``{"type": "error", "error": {...}}``.
+
+    `status` None means the error arrived inside a stream: the status is inferred from the
+    error type for the class, and the raised error's `status_code` stays None.
+    """
+    kind, message = None, None
+    if isinstance(payload, dict):
+        error = payload.get("error")
+        if isinstance(error, dict):
+            kind = error.get("type") if isinstance(error.get("type"), str) else None
+            message = error.get("message") if isinstance(error.get("message"), str) else None
+        elif isinstance(error, str):
+            message = error
+        elif isinstance(payload.get("message"), str):
+            message = payload["message"]
+    if not message:
+        message = fallback or (f"{kind} (no message)" if kind else "error with no message")
+    effective = status if status is not None else ERROR_TYPE_STATUS.get(kind or "", 500)
+    kwargs: dict[str, Any] = {"provider": PROVIDER, "body": payload, "headers": headers}
+    if kind == "overloaded_error":
+        err: ProviderError = OverloadedError(message, status_code=effective, **kwargs)
+    else:
+        err = error_for_status(effective, message, **kwargs)
+    if status is None:
+        err.status_code = None
+    return err
+
+
+def bad_request(message: str) -> BadRequestError:
+    """The 400 the real API answers for an invalid request, with its error body."""
+    body = {
+        "type": "error",
+        "error": {"type": "invalid_request_error", "message": message},
+        "request_id": new_id("req_"),
+    }
+    return BadRequestError(message, status_code=400, provider=PROVIDER, body=body)
+
+
+def decode_failure(prefix: str) -> Fail:
+    """A `Fail` raising `DecodeError` with `prefix` (say which body or event is at fault)."""
+
+    def fail(problem: str) -> Exception:
+        return DecodeError(f"{prefix}: {problem}")
+
+    return fail

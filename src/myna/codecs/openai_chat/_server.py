@@ -1,0 +1,388 @@
+"""The server side: what an emulator needs to read requests and answer like the real API."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from ...exceptions import (
+    AuthenticationError,
+    BadRequestError,
+    ContextLengthError,
+    NotFoundError,
+    OverloadedError,
+    ProviderError,
+    RateLimitError,
+    ServerError,
+)
+from ...messages import (
+    AIMessage,
+    BaseMessage,
+    Chunking,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+    split_message,
+    split_text,
+)
+from ._convert import (
+    decode_assistant,
+    decode_content,
+    encode_assistant,
+    encode_audio,
+    wire_annotation,
+)
+from ._shared import (
+    DEFAULT_REASONING_FIELD,
+    FINISH_REASON_BACK,
+    REASONING_FIELDS,
+    Malformed,
+    render_usage,
+)
+from ._validate import NOT_JSON, bad, check_messages, check_params
+
+__all__ = [
+    "decode_request",
+    "render_error",
+    "render_response",
+    "render_stream",
+    "render_stream_error",
+]
+
+DEFAULT_MODEL = "gpt-4o-mini"
+"""The model a rendered reply names when neither the message nor the request says."""
+
+
+# ---------------------------------------------------------------------------------------------
+# decode_request
+
+
+def _decode_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    if tool.get("type") != "function" or not isinstance(tool.get("function"), dict):
+        return tool  # a provider tool (custom, web search ...) passes through as is
+    fn = tool["function"]
+    spec: dict[str, Any] = {"name": fn["name"]}
+    for key in ("description", "parameters", "strict"):
+        if key in fn:
+            spec[key] = fn[key]
+    return spec
+
+
+def _decode_tool_choice(choice: Any) -> Any:
+    if choice == "required":
+        return "any"
+    if isinstance(choice, dict) and choice.get("type") == "function" and len(choice) == 2:
+        fn = choice.get("function")
+        if isinstance(fn, dict) and set(fn) == {"name"}:
+            return fn["name"]
+    return choice
+
+
+def _decode_response_format(value: dict[str, Any]) -> dict[str, Any]:
+    if value.get("type") != "json_schema" or len(value) != 2:
+        return value
+    inner = value["json_schema"]
+    out: dict[str, Any] = {"type": "json_schema", "name": inner.get("name")}
+    for key in ("description", "schema", "strict"):
+        if key in inner:
+            out[key] = inner[key]
+    return out
+
+
+def _decode_params(body: dict[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {"model": body["model"]}
+    for key, value in body.items():
+        if key in ("model", "messages", "max_completion_tokens"):
+            continue
+        if key == "max_tokens":
+            params.setdefault("max_tokens", value)
+        elif key == "stop":
+            params["stop"] = [value] if isinstance(value, str) else value
+        elif key == "tools":
+            params["tools"] = [_decode_tool(t) for t in value]
+        elif key == "tool_choice":
+            params["tool_choice"] = _decode_tool_choice(value)
+        elif key == "response_format":
+            params["response_format"] = _decode_response_format(value)
+        elif key == "stream_options" and isinstance(value, dict):
+            rest = {k: v for k, v in value.items() if k != "include_usage"}
+            if "include_usage" in value:
+                params["stream_usage"] = bool(value["include_usage"])
+            if rest:
+                params["stream_options"] = rest
+        else:
+            params[key] = value
+    # max_completion_tokens is the current name; it wins over the legacy max_tokens
+    if body.get("max_completion_tokens") is not None:
+        params["max_tokens"] = body["max_completion_tokens"]
+    return params
+
+
+def _decode_message(message: dict[str, Any], where: str) -> BaseMessage:
+    role = message["role"]
+    name = message.get("name")
+    extra = {"name": name} if isinstance(name, str) and name else {}
+    if role in ("system", "developer"):
+        kwargs: dict[str, Any] = dict(extra)
+        if role == "developer":
+            kwargs["additional_kwargs"] = {"openai_role": "developer"}
+        return SystemMessage(decode_content(message["content"], f"{where}.content"), **kwargs)
+    if role == "user":
+        return HumanMessage(decode_content(message["content"], f"{where}.content"), **extra)
+    if role == "assistant":
+        return AIMessage(**decode_assistant(message, where))
+    if role == "tool":
+        return ToolMessage(
+            decode_content(message["content"], f"{where}.content"),
+            tool_call_id=str(message["tool_call_id"]),
+        )
+    # the legacy "function" role answers a function_call by name
+    return ToolMessage(
+        decode_content(message.get("content"), f"{where}.content"),
+        tool_call_id=str(message["name"]),
+        name=str(message["name"]),
+        additional_kwargs={"openai_role": "function"},
+    )
+
+
+def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, Any]]:
+    """A ``/v1/chat/completions`` request body -> (messages, neutral params).
+
+    Validates like the real API: a body it would reject raises `BadRequestError` carrying
+    OpenAI's wording and error JSON (``exc.body``), ready for `render_error`. Both
+    ``max_tokens`` and ``max_completion_tokens`` become ``params["max_tokens"]``;
+    ``stream_options.include_usage`` becomes ``params["stream_usage"]``; a ``developer``
+    message becomes a `SystemMessage` with ``additional_kwargs["openai_role"]``.
+    """
+    if not isinstance(body, dict):
+        raise bad(NOT_JSON)
+    check_params(body)
+    check_messages(body.get("messages"))
+    try:
+        messages = [_decode_message(m, f"messages[{i}]") for i, m in enumerate(body["messages"])]
+    except Malformed as exc:
+        raise bad(
+            f"Invalid type for '{exc.where}': {exc.problem}.", exc.where, "invalid_type"
+        ) from None
+    return messages, _decode_params(body)
+
+
+# ---------------------------------------------------------------------------------------------
+# render_response / render_stream
+
+
+def _head(message: AIMessage, params: dict[str, Any], kind: str) -> dict[str, Any]:
+    meta = message.response_metadata or {}
+    head: dict[str, Any] = {
+        "id": message.id or meta.get("id") or f"chatcmpl-{uuid.uuid4().hex[:24]}",
+        "object": kind,
+        "created": meta.get("created") or int(time.time()),
+        "model": meta.get("model_name") or params.get("model") or DEFAULT_MODEL,
+    }
+    for key in ("service_tier", "system_fingerprint"):
+        if meta.get(key) is not None:
+            head[key] = meta[key]
+    return head
+
+
+def _wire_finish(message: AIMessage) -> str:
+    meta = message.response_metadata or {}
+    finish = meta.get("finish_reason")
+    if finish is None:
+        finish = "tool_calls" if (message.tool_calls or message.invalid_tool_calls) else "stop"
+    return FINISH_REASON_BACK.get(finish, finish)
+
+
+def render_response(message: AIMessage, params: dict[str, Any] | None = None) -> dict:
+    """An `AIMessage` -> a ``chat.completion`` body, as the real API would answer.
+
+    Text blocks join into ``message.content``; reasoning goes into the field its block names
+    (``extras["field"]``, default ``reasoning_content``); audio into ``message.audio``;
+    ``additional_kwargs["refusal"]`` into ``message.refusal``. The model is the message's
+    ``model_name``, else the request's model.
+
+    Raises:
+        UserError: the message holds a block Chat Completions cannot return (an image, a
+            file, a server-tool block).
+    """
+    params = params or {}
+    wire = encode_assistant(message, "the reply")
+    wire.setdefault("refusal", None)
+    wire.setdefault("annotations", [])
+    meta = message.response_metadata or {}
+    body = _head(message, params, "chat.completion")
+    body["choices"] = [
+        {
+            "index": 0,
+            "message": wire,
+            "logprobs": meta.get("logprobs"),
+            "finish_reason": _wire_finish(message),
+        }
+    ]
+    if message.usage_metadata is not None:
+        body["usage"] = render_usage(message.usage_metadata)
+    return body
+
+
+def _reasoning_field(message: AIMessage, index: Any) -> str:
+    content = message.content
+    if isinstance(content, list) and isinstance(index, int) and 0 <= index < len(content):
+        block = content[index]
+        if isinstance(block, dict):
+            field = (block.get("extras") or {}).get("field")
+            if field in REASONING_FIELDS:
+                return field
+    return DEFAULT_REASONING_FIELD
+
+
+def _block_deltas(message: AIMessage, block: Any) -> list[dict[str, Any]]:
+    if isinstance(block, str):
+        return [{"content": block}] if block else []
+    kind = block.get("type")
+    if kind in ("text", "text-plain"):
+        delta: dict[str, Any] = {"content": block.get("text", "")}
+        if block.get("annotations"):
+            delta["annotations"] = [wire_annotation(a) for a in block["annotations"]]
+        return [delta]
+    if kind == "reasoning":
+        extras = block.get("extras") or {}
+        field = _reasoning_field(message, block.get("index"))
+        if "field" in extras and extras["field"] not in REASONING_FIELDS:
+            return []  # reasoning from another protocol: no field for it here
+        delta = {field: block.get("reasoning", "")}
+        if extras.get("reasoning_details"):
+            delta["reasoning_details"] = extras["reasoning_details"]
+        return [delta]
+    if kind == "audio":
+        return [{"audio": encode_audio(block)}]
+    return []  # tool calls stream from tool_call_chunks; the rest was refused up front
+
+
+def render_stream(
+    message: AIMessage,
+    params: dict[str, Any] | None = None,
+    *,
+    chunking: Chunking = "words",
+) -> Iterator[Any]:
+    """An `AIMessage` -> the ``chat.completion.chunk`` events of a real stream, then ``"[DONE]"``.
+
+    Built on `myna.messages.split_message`, so decoding the events and merging the chunks
+    gives the message back. A role chunk opens the stream; tool calls stream as argument
+    fragments keyed by index; the finish chunk has an empty delta. Usage comes in a trailing
+    ``choices: []`` chunk when the request asked for it (``params["stream_usage"]``), or
+    whenever the message has usage and no request params are given.
+
+    Raises:
+        UserError: the message holds a block Chat Completions cannot return.
+    """
+    params = params or {}
+    encode_assistant(message, "the reply")  # refuse what the wire cannot carry, up front
+    chunks = split_message(message, chunking)
+    head = _head(message, params, "chat.completion.chunk")
+    with_usage = message.usage_metadata is not None and params.get("stream_usage", not params)
+    if params.get("stream_usage"):
+        head["usage"] = None  # OpenAI marks every chunk before the usage chunk this way
+
+    def event(delta: dict[str, Any], finish: str | None = None, logprobs: Any = None) -> dict:
+        choice = {"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
+        return {**head, "choices": [choice]}
+
+    yield event({"role": "assistant", "content": "", "refusal": None})
+    for chunk in chunks[:-1]:
+        content = chunk.content
+        for block in [content] if isinstance(content, str) else content:
+            for delta in _block_deltas(message, block):
+                yield event(delta)
+        for piece in chunk.tool_call_chunks:
+            call: dict[str, Any] = {"index": piece["index"]}
+            if piece.get("id") is not None or piece.get("name") is not None:
+                call["id"] = piece.get("id") or f"call_{piece['index']}"
+                call["type"] = "function"
+                call["function"] = {
+                    "name": piece.get("name") or "",
+                    "arguments": piece["args"] or "",
+                }
+            else:
+                call["function"] = {"arguments": piece.get("args") or ""}
+            yield event({"tool_calls": [call]})
+    refusal = message.additional_kwargs.get("refusal")
+    if isinstance(refusal, str):
+        for piece in split_text(refusal, chunking):
+            yield event({"refusal": piece})
+    meta = message.response_metadata or {}
+    yield event({}, _wire_finish(message), meta.get("logprobs"))
+    if with_usage:
+        assert message.usage_metadata is not None
+        yield {**head, "choices": [], "usage": render_usage(message.usage_metadata)}
+    yield "[DONE]"
+
+
+# ---------------------------------------------------------------------------------------------
+# render_error
+
+# (status, type, code, param) OpenAI answers with, most specific class first
+_ERROR_SHAPES: list[tuple[type[ProviderError], int, str, str | None, str | None]] = [
+    (ContextLengthError, 400, "invalid_request_error", "context_length_exceeded", "messages"),
+    (BadRequestError, 400, "invalid_request_error", None, None),
+    (AuthenticationError, 401, "invalid_request_error", "invalid_api_key", None),
+    (NotFoundError, 404, "invalid_request_error", "model_not_found", None),
+    (RateLimitError, 429, "requests", "rate_limit_exceeded", None),
+    (OverloadedError, 503, "server_error", None, None),
+    (ServerError, 500, "server_error", None, None),
+]
+
+
+def _shape(error: ProviderError) -> tuple[int, str, str | None, str | None]:
+    for cls, status, kind, code, param in _ERROR_SHAPES:
+        if isinstance(error, cls):
+            return status, kind, code, param
+    return 500, "api_error", None, None
+
+
+def _error_object(error: ProviderError) -> dict[str, Any]:
+    body = error.body
+    if (
+        isinstance(body, dict)
+        and isinstance(body.get("error"), dict)
+        and isinstance(body["error"].get("message"), str)
+    ):
+        return body["error"]
+    _, kind, code, param = _shape(error)
+    return {"message": error.message, "type": kind, "param": param, "code": code}
+
+
+def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
+    """A `ProviderError` -> (status, headers, body) as OpenAI sends it.
+
+    An error that already carries an OpenAI-shaped body (``{"error": {"message": ...}}``)
+    is sent as it is; otherwise the body is built from the error class (429
+    ``rate_limit_exceeded``, 400 ``context_length_exceeded``, 401 ``invalid_api_key`` ...).
+    A known ``retry_after`` becomes a ``retry-after`` header.
+    """
+    default_status, *_ = _shape(error)
+    status = error.status_code if isinstance(error.status_code, int) else default_status
+    if status < 400:
+        status = default_status
+    headers = {"content-type": "application/json"}
+    if error.retry_after is not None:
+        seconds = error.retry_after
+        headers["retry-after"] = str(int(seconds)) if seconds == int(seconds) else f"{seconds:g}"
+    if status == 401:
+        headers["www-authenticate"] = 'Bearer realm="OpenAI API"'
+    body = error.body
+    if not (isinstance(body, dict) and _error_object(error) is body.get("error")):
+        body = {"error": _error_object(error)}
+    return status, headers, body
+
+
+def render_stream_error(error: ProviderError) -> dict[str, Any]:
+    """The event of an error inside a 200 stream (OpenRouter / Groq style): ``{"error": ...}``.
+
+    `decode_stream` raises the matching `ProviderError` when it meets this event.
+    """
+    status, *_ = _shape(error)
+    obj = dict(_error_object(error))
+    obj.setdefault("status_code", error.status_code or status)
+    return {"error": obj}

@@ -1,0 +1,28 @@
+"""Provider APIs emulated on the wire, answering from the same scripts as `FakeChatModel`.
+
+```python
+from myna.emulators import emulate
+
+with emulate("openai", script=["Hello!"]) as server:
+    ...  # any httpx / httpx2 client (our providers, the official SDKs) talks to it
+```
+
+For subprocesses and non-Python clients, `serve()` (or ``myna serve``) runs the same
+emulator as a real HTTP server on loopback.
+"""
+
+from ._app import EmulatedRequest, EmulatedResponse, EmulatorApp, protocol_for_path
+from ._intercept import PROVIDER_HOSTS, Emulator, emulate
+from ._loopback import LoopbackServer, serve
+
+__all__ = [
+    "PROVIDER_HOSTS",
+    "EmulatedRequest",
+    "EmulatedResponse",
+    "Emulator",
+    "EmulatorApp",
+    "LoopbackServer",
+    "emulate",
+    "protocol_for_path",
+    "serve",
+]

@@ -1,0 +1,277 @@
+"""The emulator's core: a pure function from an HTTP request to the provider's HTTP answer.
+
+It is the server side of the codecs fed by a `FakeChatModel` script. The respx interception
+(`_intercept.py`) and the loopback HTTP server (`_loopback.py`) both call `EmulatorApp.handle`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from ..codecs import get_codec
+from ..exceptions import (
+    AuthenticationError,
+    BadRequestError,
+    ConnectionError,
+    DecodeError,
+    MynaError,
+    NotFoundError,
+    ProviderError,
+    TimeoutError,
+)
+from ..fakes import FakeChatModel
+from ..fakes._script import Fault, FakeCall
+from ..messages import AIMessage, BaseMessage
+from ..models import ChatRequest
+
+__all__ = ["EmulatedRequest", "EmulatedResponse", "EmulatorApp", "protocol_for_path"]
+
+
+def protocol_for_path(path: str) -> str | None:
+    """Which wire protocol a request path speaks, or None."""
+    if path.endswith("/chat/completions"):
+        return "openai-chat"
+    if path.endswith("/responses"):
+        return "openai-responses"
+    if path.endswith("/messages"):
+        return "anthropic-messages"
+    if ":generateContent" in path or ":streamGenerateContent" in path:
+        return "gemini"
+    if path.endswith("/api/chat"):
+        return "ollama"
+    return None
+
+
+@dataclass
+class EmulatedRequest:
+    """A request the emulator received, decoded back into messages and parameters."""
+
+    method: str
+    url: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    protocol: str | None
+    messages: list[BaseMessage] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    stream: bool = False
+    status: int = 0
+    """The status the emulator answered with."""
+    reply: AIMessage | None = None
+    """The scripted reply sent back, when there was one."""
+
+    @property
+    def last_message(self) -> BaseMessage | None:
+        """The last message of the conversation sent."""
+        return self.messages[-1] if self.messages else None
+
+    def __repr__(self) -> str:
+        last = self.last_message
+        text = last.text[:60] if last is not None else ""
+        return f"<EmulatedRequest {self.method} {self.path} -> {self.status} last={text!r}>"
+
+
+@dataclass
+class EmulatedResponse:
+    """What to send back: a whole body, or stream events with an optional cut."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+    events: list[bytes] | None = None
+    cut_after: int | None = None
+    """Drop the connection after this many events (0 with no events: before any body)."""
+    timeout: bool = False
+    """Never answer: the client times out."""
+
+
+def _encode_event(payload: Any, codec: ModuleType) -> bytes:
+    if codec.STREAM_FORMAT == "ndjson":
+        return (json.dumps(payload) + "\n").encode()
+    if payload == "[DONE]":
+        return b"data: [DONE]\n\n"
+    data = json.dumps(payload)
+    field_name = getattr(codec, "SSE_EVENT_FIELD", None)
+    if field_name and isinstance(payload, dict) and payload.get(field_name):
+        return f"event: {payload[field_name]}\ndata: {data}\n\n".encode()
+    return f"data: {data}\n\n".encode()
+
+
+_AUTH_HEADERS = {
+    "openai-chat": ("authorization", "api-key"),
+    "openai-responses": ("authorization", "api-key"),
+    "anthropic-messages": ("x-api-key", "authorization"),
+    "gemini": ("x-goog-api-key",),
+    "ollama": (),
+}
+
+
+class EmulatorApp:
+    """Answers provider requests from a script, validating each request like the real API.
+
+    Args:
+        script: replies as for `FakeChatModel` (strings, `tool_call(...)`, faults, ...).
+        chunking: how streamed text is cut (``"words"``, ``"chars"`` or a size).
+        cycle: repeat the script instead of failing when it runs out.
+        require_auth: answer 401 (403 for Gemini) when the request carries no API key.
+        validate_tool_calls: fail a scripted tool call that names a tool the request did not
+            offer, or whose arguments do not match its schema.
+    """
+
+    def __init__(
+        self,
+        script: Sequence[Any] = (),
+        *,
+        chunking: Any = "words",
+        cycle: bool = False,
+        require_auth: bool = True,
+        validate_tool_calls: bool = True,
+    ) -> None:
+        self.engine = FakeChatModel(
+            list(script),
+            chunking=chunking,
+            cycle=cycle,
+            validate_tool_calls=validate_tool_calls,
+            max_retries=0,
+        )
+        self.chunking = chunking
+        self.require_auth = require_auth
+        self.requests: list[EmulatedRequest] = []
+        self.errors: list[BaseException] = []
+        """Script errors (exhausted script, invalid scripted tool calls) raised to callers."""
+        self._lock = threading.Lock()
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> EmulatedResponse:
+        out = {"content-type": "application/json"}
+        out.update(headers or {})
+        return EmulatedResponse(status, out, json.dumps(body).encode())
+
+    def _error(self, codec: ModuleType | None, error: ProviderError) -> EmulatedResponse:
+        if codec is None:
+            return self._json(error.status_code or 404, {"error": {"message": error.message}})
+        status, headers, body = codec.render_error(error)
+        headers = {k.lower(): str(v) for k, v in (headers or {}).items()}
+        if error.retry_after is not None and "retry-after" not in headers:
+            headers["retry-after"] = str(int(error.retry_after))
+        return self._json(status, body, headers)
+
+    @staticmethod
+    def _wants_stream(protocol: str, path: str, body: Any) -> bool:
+        if protocol == "gemini":
+            return ":streamGenerateContent" in path
+        if protocol == "ollama":
+            return body.get("stream", True) is not False
+        return bool(body.get("stream"))
+
+    @staticmethod
+    def _hints(params: dict[str, Any], reply_is_object: bool) -> dict[str, Any]:
+        fmt = params.get("response_format")
+        if isinstance(fmt, dict) and fmt.get("type") in ("json_schema", "json_object"):
+            method = "json_schema" if fmt.get("type") == "json_schema" else "json_mode"
+            return {"structured_method": method, "structured_schema": fmt.get("schema")}
+        choice = params.get("tool_choice")
+        if reply_is_object and isinstance(choice, str) and choice not in ("auto", "any", "none"):
+            return {"structured_method": "function_calling"}
+        return {}
+
+    # -- the handler -------------------------------------------------------------------------
+
+    def handle(
+        self, method: str, url: str, headers: dict[str, str], body: bytes
+    ) -> EmulatedResponse:
+        """Answer one HTTP request."""
+        parts = urlsplit(url)
+        path = parts.path
+        headers = {k.lower(): v for k, v in headers.items()}
+        protocol = protocol_for_path(path)
+        try:
+            parsed: Any = json.loads(body) if body else {}
+        except ValueError:
+            parsed = body.decode("utf-8", "replace")
+        record = EmulatedRequest(method, url, path, headers, parsed, protocol)
+        with self._lock:
+            self.requests.append(record)
+        if protocol is None:
+            record.status = 404
+            return self._json(404, {"error": {"message": f"myna emulator: no API at {path}"}})
+        codec = get_codec(protocol)
+        response = self._answer(record, codec, parts.query)
+        record.status = response.status
+        return response
+
+    def _answer(self, record: EmulatedRequest, codec: ModuleType, query: str) -> EmulatedResponse:
+        if record.method.upper() != "POST":
+            return self._error(
+                codec, NotFoundError(f"{record.method} {record.path} is not supported", status_code=404)
+            )
+        if self.require_auth and _AUTH_HEADERS[record.protocol]:  # type: ignore[index]
+            names = _AUTH_HEADERS[record.protocol]  # type: ignore[index]
+            has_key = any(record.headers.get(n) for n in names) or "key" in parse_qs(query)
+            if not has_key:
+                status = 403 if record.protocol == "gemini" else 401
+                return self._error(
+                    codec,
+                    AuthenticationError(
+                        "Missing API key: the request carries no credentials.", status_code=status
+                    ),
+                )
+        if not isinstance(record.body, dict):
+            return self._error(codec, BadRequestError("The request body is not a JSON object.", status_code=400))
+        try:
+            if record.protocol == "gemini":
+                model = record.path.rsplit("/", 1)[-1].split(":", 1)[0]
+                messages, params = codec.decode_request(record.body, model=model)
+            else:
+                messages, params = codec.decode_request(record.body)
+        except ProviderError as error:
+            return self._error(codec, error)
+        except MynaError as error:
+            return self._error(codec, BadRequestError(str(error), status_code=400))
+        record.messages, record.params = messages, params
+        record.stream = self._wants_stream(record.protocol or "", record.path, record.body)
+        return self._reply(record, codec)
+
+    def _reply(self, record: EmulatedRequest, codec: ModuleType) -> EmulatedResponse:
+        engine = self.engine
+        upcoming = engine.script[engine._position % len(engine.script)] if engine.script else None
+        reply_is_object = isinstance(upcoming, dict) or hasattr(upcoming, "model_dump")
+        params = {k: v for k, v in record.params.items() if k != "stream"}
+        request = ChatRequest(record.messages, params, hints=self._hints(params, reply_is_object))
+        call: FakeCall = engine._record(request, streamed=record.stream)
+        cut: Fault | None = None
+        try:
+            message, cut = engine._reply(request, call)
+        except ProviderError as error:
+            return self._error(codec, error)
+        except TimeoutError:
+            return EmulatedResponse(0, {}, timeout=True)
+        except ConnectionError:
+            return EmulatedResponse(200, {}, cut_after=0)
+        except DecodeError:
+            if record.stream:
+                garbled = [b'data: {"id": "broken", "choi\n\n']
+                return EmulatedResponse(200, {"content-type": "text/event-stream"}, events=garbled)
+            return EmulatedResponse(200, {"content-type": "application/json"}, b'{"id": "broken", "choi')
+        except BaseException as error:
+            self.errors.append(error)
+            raise
+        call.reply = message
+        record.reply = message
+        if record.stream:
+            events = [_encode_event(p, codec) for p in codec.render_stream(message, params, chunking=self.chunking)]
+            content_type = "application/x-ndjson" if codec.STREAM_FORMAT == "ndjson" else "text/event-stream"
+            return EmulatedResponse(
+                200,
+                {"content-type": content_type},
+                events=events,
+                cut_after=cut.after_chunks if cut is not None else None,
+            )
+        return self._json(200, codec.render_response(message, params))

@@ -1,0 +1,294 @@
+"""`emulate(...)`: the emulator wired into httpx and httpx2 with respx, in-process."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..exceptions import UserError
+from ._app import EmulatedRequest, EmulatedResponse, EmulatorApp
+
+__all__ = ["PROVIDER_HOSTS", "Emulator", "emulate"]
+
+PROVIDER_HOSTS: dict[str, tuple[str, ...]] = {
+    "openai": ("https://api.openai.com",),
+    "anthropic": ("https://api.anthropic.com",),
+    "google_genai": ("https://generativelanguage.googleapis.com",),
+    "gemini": ("https://generativelanguage.googleapis.com",),
+    "ollama": ("http://localhost:11434", "http://127.0.0.1:11434", "https://ollama.com"),
+    "groq": ("https://api.groq.com",),
+    "deepseek": ("https://api.deepseek.com",),
+    "xai": ("https://api.x.ai",),
+    "mistralai": ("https://api.mistral.ai",),
+    "openrouter": ("https://openrouter.ai",),
+    "together": ("https://api.together.xyz",),
+    "fireworks": ("https://api.fireworks.ai",),
+    "perplexity": ("https://api.perplexity.ai",),
+}
+"""Where each provider's API lives; `emulate(provider)` answers requests to these."""
+
+
+def _mocker_name(flavour: str) -> str:
+    if flavour == "httpx2":
+        from ._httpcore2 import HTTPCore2Mocker
+
+        return HTTPCore2Mocker.name
+    return "httpcore"
+
+
+def _errors(flavour: str) -> Any:
+    if flavour == "httpx2":
+        import httpcore2
+
+        return httpcore2
+    import httpcore
+
+    return httpcore
+
+
+class _EventStream:
+    """Stream events one by one; drop the connection after `cut_after` events if asked."""
+
+    def __init__(self, events: list[bytes], cut_after: int | None, errors: Any) -> None:
+        self.events = events
+        self.cut_after = cut_after
+        self.errors = errors
+
+    def _parts(self) -> Iterator[bytes]:
+        for i, event in enumerate(self.events):
+            if self.cut_after is not None and i >= self.cut_after:
+                break
+            yield event
+        if self.cut_after is not None:
+            raise self.errors.RemoteProtocolError(
+                "myna emulator: connection dropped mid-stream (scripted fault.disconnect)"
+            )
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._parts()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for part in self._parts():
+            yield part
+
+    def close(self) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        pass
+
+
+class Emulator:
+    """A provider API emulated in-process: requests from httpx and httpx2 clients (our
+    providers and the official SDKs) to the provider's hosts are answered from a script.
+
+    ```python
+    from myna.emulators import emulate
+
+    with emulate("anthropic", script=["Hello!"]) as server:
+        model = init_chat_model("anthropic:claude-haiku-4-5", api_key="test")
+        assert model.invoke("Hi").text == "Hello!"
+    assert server.requests[0].last_message.text == "Hi"
+    ```
+
+    Strict by default: on exit it fails if a scripted reply was never requested
+    (``assert_all_replies_used``) or a request hit a script error
+    (``assert_all_requests_matched``). While active, any other HTTP request made with
+    httpx / httpx2 fails instead of reaching the network.
+    """
+
+    def __init__(
+        self,
+        provider: str | None = None,
+        script: Sequence[Any] = (),
+        *,
+        base_url: str | Sequence[str] | None = None,
+        chunking: Any = "words",
+        cycle: bool = False,
+        require_auth: bool = True,
+        validate_tool_calls: bool = True,
+        assert_all_replies_used: bool = True,
+        assert_all_requests_matched: bool = True,
+    ) -> None:
+        if provider is not None and provider not in PROVIDER_HOSTS and base_url is None:
+            raise UserError(
+                f"emulate() does not know provider {provider!r}; known: "
+                f"{', '.join(sorted(PROVIDER_HOSTS))}. Pass base_url= for any other server."
+            )
+        self.provider = provider
+        self.app = EmulatorApp(
+            script,
+            chunking=chunking,
+            cycle=cycle,
+            require_auth=require_auth,
+            validate_tool_calls=validate_tool_calls,
+        )
+        urls: list[str] = list(PROVIDER_HOSTS.get(provider or "", ()))
+        if isinstance(base_url, str):
+            urls.append(base_url)
+        elif base_url:
+            urls.extend(base_url)
+        self.base_urls = [u.rstrip("/") for u in urls]
+        self.assert_all_replies_used = assert_all_replies_used
+        self.assert_all_requests_matched = assert_all_requests_matched
+        self._routers: list[Any] = []
+
+    def __repr__(self) -> str:
+        return f"Emulator({self.provider!r}, {len(self.requests)} requests)"
+
+    # -- the script and what happened ---------------------------------------------------------
+
+    @property
+    def requests(self) -> list[EmulatedRequest]:
+        """Every request received, decoded into messages and params."""
+        return self.app.requests
+
+    @property
+    def calls(self) -> _Calls:
+        """The requests, with ``.last`` and ``.count`` helpers."""
+        return _Calls(self.app.requests)
+
+    @property
+    def script(self) -> list[Any]:
+        """The remaining script, appendable: ``server.script.append("Another reply")``."""
+        return self.app.engine.script
+
+    def add(self, *replies: Any) -> Emulator:
+        """Append replies to the script; returns the emulator."""
+        self.app.engine.script.extend(replies)
+        return self
+
+    # -- interception -------------------------------------------------------------------------
+
+    def _handler(self, flavour: str) -> Callable[[Any], Any]:
+        errors = _errors(flavour)
+
+        def handle(request: Any) -> Any:
+            import httpx
+
+            response: EmulatedResponse = self.app.handle(
+                request.method, str(request.url), dict(request.headers), request.content
+            )
+            if response.timeout:
+                raise errors.ReadTimeout("myna emulator: scripted timeout")
+            if response.events is None and response.cut_after == 0:
+                raise errors.RemoteProtocolError("myna emulator: scripted disconnect")
+            if response.events is not None:
+                stream = _EventStream(response.events, response.cut_after, errors)
+                return httpx.Response(response.status, headers=response.headers, stream=stream)  # type: ignore[arg-type]
+            return httpx.Response(response.status, headers=response.headers, content=response.body)
+
+        return handle
+
+    def start(self) -> Emulator:
+        """Begin intercepting (the context manager calls this)."""
+        import respx
+
+        for flavour in ("httpx", "httpx2"):
+            try:
+                using = _mocker_name(flavour)
+            except ImportError:
+                continue  # httpx2 not installed: nothing to intercept there
+            router = respx.MockRouter(
+                assert_all_called=False, assert_all_mocked=True, using=using
+            )
+            handler = self._handler(flavour)
+            if self.base_urls:
+                for url in self.base_urls:
+                    router.route(url__startswith=url).mock(side_effect=handler)
+            else:
+                router.route().mock(side_effect=handler)
+            router.start()
+            self._routers.append(router)
+        return self
+
+    def stop(self, check: bool = True) -> None:
+        """Stop intercepting; with `check`, enforce the strict assertions."""
+        for router in self._routers:
+            router.stop(quiet=True)
+        self._routers.clear()
+        if check:
+            self.verify()
+
+    def verify(self) -> None:
+        """Raise AssertionError if replies went unused or requests hit script errors."""
+        if self.assert_all_requests_matched and self.app.errors:
+            first = self.app.errors[0]
+            raise AssertionError(
+                f"myna: the emulator could not answer {len(self.app.errors)} request(s); first: "
+                f"{first}"
+            ) from first
+        remaining = self.app.engine.remaining
+        if self.assert_all_replies_used and remaining:
+            raise AssertionError(
+                f"myna: {remaining} scripted repl{'y was' if remaining == 1 else 'ies were'} never "
+                f"requested ({len(self.requests)} request(s) received). Remove them, or pass "
+                "assert_all_replies_used=False."
+            )
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.stop(check=exc_type is None)
+
+    async def __aenter__(self) -> Emulator:
+        return self.start()
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.stop(check=exc_type is None)
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Use as a decorator: the emulator is active for the duration of each call."""
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                async with self:
+                    return await fn(*args, **kwargs)
+
+            return async_wrapper
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class _Calls(list):
+    """A list of requests with respx-like helpers."""
+
+    @property
+    def last(self) -> EmulatedRequest:
+        if not self:
+            raise AssertionError("myna: the emulator received no requests.")
+        return self[-1]
+
+    @property
+    def count(self) -> int:  # type: ignore[override]
+        return len(self)
+
+    @property
+    def called(self) -> bool:
+        return bool(self)
+
+
+def emulate(provider: str | None = None, script: Sequence[Any] = (), **options: Any) -> Emulator:
+    """An `Emulator` for `provider` answering from `script`; use it with ``with``.
+
+    Args:
+        provider: ``"openai"``, ``"anthropic"``, ``"google_genai"``, ``"ollama"``, an
+            OpenAI-compatible preset, or None with ``base_url=`` for any other server.
+        script: replies, as for `FakeChatModel`.
+        **options: see `Emulator`.
+    """
+    return Emulator(provider, script, **options)
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc

@@ -1,0 +1,155 @@
+"""The emulator as a real HTTP server on loopback, for subprocesses and non-Python clients."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from ._app import EmulatedRequest, EmulatorApp
+
+__all__ = ["LoopbackServer", "serve"]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet by default
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        url = f"http://{self.headers.get('host', 'localhost')}{self.path}"
+        try:
+            response = self.server.app.handle(self.command, url, dict(self.headers.items()), body)
+        except Exception as exc:  # a script error: report it as a 500 the test will see
+            message = f"myna emulator script error: {exc}".encode()
+            self.send_response(500)
+            self.send_header("content-type", "text/plain")
+            self.send_header("content-length", str(len(message)))
+            self.end_headers()
+            self.wfile.write(message)
+            return
+        if response.timeout:
+            time.sleep(self.server.timeout_seconds)
+            self.close_connection = True
+            return
+        if response.events is None and response.cut_after == 0:
+            self.close_connection = True
+            return
+        self.send_response(response.status)
+        for key, value in response.headers.items():
+            self.send_header(key, value)
+        if response.events is None:
+            self.send_header("content-length", str(len(response.body)))
+            self.end_headers()
+            self.wfile.write(response.body)
+            return
+        # chunked, so that a scripted cut looks like a cut and not like the end of the body
+        self.send_header("transfer-encoding", "chunked")
+        self.send_header("cache-control", "no-cache")
+        self.end_headers()
+        for i, event in enumerate(response.events):
+            if response.cut_after is not None and i >= response.cut_after:
+                break
+            self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+            self.wfile.flush()
+            if self.server.event_delay:
+                time.sleep(self.server.event_delay)
+        if response.cut_after is not None:
+            self.close_connection = True
+            return
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    do_POST = _handle
+    do_GET = _handle
+    do_DELETE = _handle
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    app: EmulatorApp
+    verbose: bool
+    timeout_seconds: float
+    event_delay: float
+
+
+class LoopbackServer:
+    """An emulator listening on ``127.0.0.1``; point any client's base URL at `base_url`.
+
+    ```python
+    with serve("openai", script=["Hello!"]) as server:
+        client = openai.OpenAI(base_url=server.base_url + "/v1", api_key="test")
+    ```
+    """
+
+    def __init__(
+        self,
+        script: Sequence[Any] = (),
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        event_delay: float = 0.0,
+        timeout_seconds: float = 5.0,
+        verbose: bool = False,
+        **options: Any,
+    ) -> None:
+        self.app = EmulatorApp(script, **options)
+        self._server = _Server((host, port), _Handler)
+        self._server.app = self.app
+        self._server.verbose = verbose
+        self._server.timeout_seconds = timeout_seconds
+        self._server.event_delay = event_delay
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``; add ``/v1`` for OpenAI-style clients."""
+        host = self._server.server_address[0]
+        return f"http://{host}:{self.port}"
+
+    @property
+    def requests(self) -> list[EmulatedRequest]:
+        """Every request received, decoded."""
+        return self.app.requests
+
+    def start(self) -> LoopbackServer:
+        """Serve in a background thread."""
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted (the CLI uses this)."""
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> LoopbackServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def serve(provider: str | None = None, script: Sequence[Any] = (), **options: Any) -> LoopbackServer:
+    """A `LoopbackServer` answering from `script` (any protocol, routed by path).
+
+    `provider` is accepted for symmetry with `emulate` and for logs; the server answers
+    every protocol it knows at its paths.
+    """
+    del provider
+    return LoopbackServer(script, **options)

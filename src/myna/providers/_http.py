@@ -1,0 +1,318 @@
+"""`HTTPChatModel`: a provider is a `ChatModel`, a codec and an httpx transport."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import queue
+import threading
+from collections.abc import AsyncIterator, Iterator
+from types import ModuleType
+from typing import Any, ClassVar
+
+import httpx
+
+from ..codecs import get_codec
+from ..exceptions import (
+    DecodeError,
+    MissingAPIKeyError,
+    MynaError,
+    StreamInterruptedError,
+    TransportError,
+    UserError,
+)
+from ..messages import AIMessage, AIMessageChunk, merge_chunks
+from ..models import ChatModel, ChatRequest
+from ._transport import async_client, map_transport_errors, sync_client
+
+__all__ = ["HTTPChatModel"]
+
+
+def _sse_payload(data: str) -> Any:
+    if data == "[DONE]":
+        return data
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data  # the codec reports it as a DecodeError with the event index
+
+
+class HTTPChatModel(ChatModel):
+    """Base of the HTTP providers. Subclasses set the class attributes and may override
+    `_url` / `_headers` / `_body`.
+
+    Args (besides `ChatModel`'s):
+        default_headers: headers sent with every request.
+        http_client / http_async_client: your own httpx clients (proxies, custom
+            transports); by default clients are shared per proxy/TLS configuration.
+        proxy: a proxy URL for the shared client.
+        verify: TLS verification (httpx's `verify`).
+    """
+
+    protocol: ClassVar[str] = "openai-chat"
+    default_base_url: ClassVar[str | None] = None
+    api_key_env: ClassVar[str | None] = None
+    base_url_env: ClassVar[str | None] = None
+    api_key_required: ClassVar[bool] = True
+    path: ClassVar[str] = "/chat/completions"
+    extra_params = frozenset(
+        {"default_headers", "http_client", "http_async_client", "proxy", "verify"}
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.default_headers: dict[str, str] = dict(kwargs.pop("default_headers", None) or {})
+        self.http_client: httpx.Client | None = kwargs.pop("http_client", None)
+        self.http_async_client: httpx.AsyncClient | None = kwargs.pop("http_async_client", None)
+        self.proxy: str | None = kwargs.pop("proxy", None)
+        self.verify: Any = kwargs.pop("verify", True)
+        super().__init__(**kwargs)
+        if self.model is None:
+            raise UserError(f"{type(self).__name__} needs model=, e.g. model='{self._example_model()}'.")
+        if self.base_url is None and self.base_url_env:
+            self.base_url = os.environ.get(self.base_url_env) or None
+        if self.base_url is None:
+            self.base_url = self.default_base_url
+        if self.base_url is None:
+            raise UserError(f"{type(self).__name__} needs base_url= (the server's API root).")
+        self.base_url = self.base_url.rstrip("/")
+        self._codec: ModuleType | None = None
+
+    @classmethod
+    def _example_model(cls) -> str:
+        return "model-name"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r})"
+
+    # -- pieces subclasses adjust ---------------------------------------------------------
+
+    @property
+    def codec(self) -> ModuleType:
+        """The wire-protocol codec module this provider speaks."""
+        if self._codec is None:
+            self._codec = get_codec(self.protocol)
+        return self._codec
+
+    def _api_key(self) -> str | None:
+        key = self.api_key or (os.environ.get(self.api_key_env) if self.api_key_env else None)
+        if not key and self.api_key_required and self.base_url == self.default_base_url:
+            env = f"Set {self.api_key_env} or pass" if self.api_key_env else "Pass"
+            raise MissingAPIKeyError(
+                f"No API key for {self.provider!r}. {env} api_key=...; in tests use a fake "
+                "model (init_chat_model('fake:scripted', script=[...])) or an emulator "
+                "(myna.emulators.emulate(...)) so no real key is needed."
+            )
+        return key or None
+
+    def _auth_headers(self, key: str | None) -> dict[str, str]:
+        return {"authorization": f"Bearer {key}"} if key else {}
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"content-type": "application/json", "user-agent": "myna"}
+        headers.update(self._auth_headers(self._api_key()))
+        headers.update(self.default_headers)
+        return headers
+
+    def _url(self, request: ChatRequest, stream: bool) -> str:
+        return f"{self.base_url}{self.path}"
+
+    def _body(self, request: ChatRequest, stream: bool) -> dict[str, Any]:
+        params = dict(request.params)
+        params["stream"] = stream
+        if stream:
+            params.setdefault("stream_usage", True)
+        return self.codec.encode_request(request.messages, params)
+
+    def _timeout(self) -> Any:
+        return self.timeout if self.timeout is not None else httpx.USE_CLIENT_DEFAULT
+
+    # -- responses --------------------------------------------------------------------------
+
+    def _error(self, response: httpx.Response, body_bytes: bytes, request: ChatRequest) -> MynaError:
+        try:
+            body: Any = json.loads(body_bytes) if body_bytes else None
+        except ValueError:
+            body = body_bytes.decode("utf-8", "replace")
+        error = self.codec.decode_error(response.status_code, body, dict(response.headers))
+        if getattr(error, "provider", None) is None:
+            error.provider = self.provider  # type: ignore[attr-defined]
+        if getattr(error, "model", None) is None:
+            error.model = request.model  # type: ignore[attr-defined]
+        return error
+
+    def _decode(self, response: httpx.Response) -> AIMessage:
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise DecodeError(
+                f"{self.provider}: response body is not JSON: {response.text[:200]!r}"
+            ) from exc
+        return self.codec.decode_response(body)
+
+    def _payloads(self, response: httpx.Response) -> Iterator[Any]:
+        if self.codec.STREAM_FORMAT == "ndjson":
+            for line in response.iter_lines():
+                if line.strip():
+                    yield _sse_payload(line)
+            return
+        from httpx_sse import EventSource
+
+        for event in EventSource(response).iter_sse():
+            if event.data:
+                yield _sse_payload(event.data)
+
+    async def _apayloads(self, response: httpx.Response) -> AsyncIterator[Any]:
+        if self.codec.STREAM_FORMAT == "ndjson":
+            async for line in response.aiter_lines():
+                if line.strip():
+                    yield _sse_payload(line)
+            return
+        from httpx_sse import EventSource
+
+        async for event in EventSource(response).aiter_sse():
+            if event.data:
+                yield _sse_payload(event.data)
+
+    def _interrupted(self, exc: BaseException, chunks: list[AIMessageChunk]) -> StreamInterruptedError:
+        partial = merge_chunks(chunks) if chunks else None
+        return StreamInterruptedError(
+            f"{self.provider}: the stream was cut off after {len(chunks)} chunk(s): {exc}",
+            partial=partial,
+        )
+
+    # -- ChatModel contract -----------------------------------------------------------------
+
+    def _generate(self, request: ChatRequest) -> AIMessage:
+        url = self._url(request, stream=False)
+        client = self.http_client or sync_client(proxy=self.proxy, verify=self.verify)
+        with map_transport_errors(self.provider, url):
+            headers = self._headers()
+            response = client.post(
+                url, json=self._body(request, False), headers=headers, timeout=self._timeout()
+            )
+        if response.status_code >= 400:
+            raise self._error(response, response.content, request)
+        return self._decode(response)
+
+    async def _agenerate(self, request: ChatRequest) -> AIMessage:
+        url = self._url(request, stream=False)
+        client = self.http_async_client or async_client(proxy=self.proxy, verify=self.verify)
+        with map_transport_errors(self.provider, url):
+            headers = self._headers()
+            response = await client.post(
+                url, json=self._body(request, False), headers=headers, timeout=self._timeout()
+            )
+        if response.status_code >= 400:
+            raise self._error(response, response.content, request)
+        return self._decode(response)
+
+    def _stream(self, request: ChatRequest) -> Iterator[AIMessageChunk]:
+        url = self._url(request, stream=True)
+        client = self.http_client or sync_client(proxy=self.proxy, verify=self.verify)
+        headers = self._headers()
+        body = self._body(request, True)
+        chunks: list[AIMessageChunk] = []
+        with map_transport_errors(self.provider, url):
+            context = client.stream(
+                "POST", url, json=body, headers=headers, timeout=self._timeout()
+            )
+            response = context.__enter__()
+        try:
+            if response.status_code >= 400:
+                with map_transport_errors(self.provider, url):
+                    content = response.read()
+                raise self._error(response, content, request)
+            try:
+                for chunk in self.codec.decode_stream(self._payloads(response)):
+                    chunks.append(chunk)
+                    yield chunk
+            except (httpx.TransportError, TransportError) as exc:
+                if isinstance(exc, StreamInterruptedError):
+                    raise
+                raise self._interrupted(exc, chunks) from exc
+        finally:
+            context.__exit__(None, None, None)
+
+    async def _astream(self, request: ChatRequest) -> AsyncIterator[AIMessageChunk]:
+        url = self._url(request, stream=True)
+        client = self.http_async_client or async_client(proxy=self.proxy, verify=self.verify)
+        headers = self._headers()
+        body = self._body(request, True)
+        chunks: list[AIMessageChunk] = []
+        with map_transport_errors(self.provider, url):
+            context = client.stream(
+                "POST", url, json=body, headers=headers, timeout=self._timeout()
+            )
+            response = await context.__aenter__()
+        try:
+            if response.status_code >= 400:
+                with map_transport_errors(self.provider, url):
+                    content = await response.aread()
+                raise self._error(response, content, request)
+            payloads = self._apayloads(response)
+            try:
+                async for chunk in _adecode(self.codec, payloads):
+                    chunks.append(chunk)
+                    yield chunk
+            except (httpx.TransportError, TransportError) as exc:
+                if isinstance(exc, StreamInterruptedError):
+                    raise
+                raise self._interrupted(exc, chunks) from exc
+        finally:
+            await context.__aexit__(None, None, None)
+
+
+async def _adecode(codec: ModuleType, payloads: AsyncIterator[Any]) -> AsyncIterator[AIMessageChunk]:
+    """Drive a codec's pull-based `decode_stream` from async payloads, chunk by chunk.
+
+    The decoder runs in a worker thread that pulls events from a queue the event loop fills,
+    so chunks reach the caller as soon as their events arrive, and the codec stays one pure
+    generator for both sync and async providers.
+    """
+    loop = asyncio.get_running_loop()
+    inbox: queue.Queue[Any] = queue.Queue()
+    outbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+    end = object()
+
+    def events() -> Iterator[Any]:
+        while True:
+            item = inbox.get()
+            if item is end:
+                return
+            yield item
+
+    def decode() -> None:
+        try:
+            for chunk in codec.decode_stream(events()):
+                loop.call_soon_threadsafe(outbox.put_nowait, ("chunk", chunk))
+        except BaseException as exc:
+            loop.call_soon_threadsafe(outbox.put_nowait, ("error", exc))
+        else:
+            loop.call_soon_threadsafe(outbox.put_nowait, ("done", None))
+
+    async def pump() -> None:
+        try:
+            async for payload in payloads:
+                inbox.put(payload)
+        except BaseException as exc:
+            # the transport failure outranks the decoder's "stream ended early"
+            outbox.put_nowait(("error", exc))
+        finally:
+            inbox.put(end)
+
+    worker = threading.Thread(target=decode, name="myna-stream-decoder", daemon=True)
+    worker.start()
+    pump_task = asyncio.ensure_future(pump())
+    try:
+        while True:
+            kind, value = await outbox.get()
+            if kind == "chunk":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        pump_task.cancel()
+        inbox.put(end)

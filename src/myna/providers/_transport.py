@@ -1,0 +1,72 @@
+"""Shared httpx clients and the one place httpx errors become myna errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from ..exceptions import ConnectionError, TimeoutError, TransportError
+
+__all__ = ["async_client", "map_transport_errors", "sync_client"]
+
+_lock = threading.Lock()
+_sync_clients: dict[tuple, httpx.Client] = {}
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, httpx.AsyncClient]]
+_async_clients = weakref.WeakKeyDictionary()
+
+DEFAULT_TIMEOUT = 60.0
+
+
+def _key(proxy: str | None, verify: Any) -> tuple:
+    return (proxy, verify if isinstance(verify, (bool, str)) else id(verify))
+
+
+def sync_client(*, proxy: str | None = None, verify: Any = True) -> httpx.Client:
+    """The process-wide client for this configuration, built on first use.
+
+    Building an httpx client builds an SSL context (tens of milliseconds), so every model
+    with the same proxy and TLS settings shares one; timeouts are passed per request.
+    """
+    key = _key(proxy, verify)
+    client = _sync_clients.get(key)
+    if client is None or client.is_closed:
+        with _lock:
+            client = _sync_clients.get(key)
+            if client is None or client.is_closed:
+                client = httpx.Client(proxy=proxy, verify=verify, timeout=DEFAULT_TIMEOUT)
+                _sync_clients[key] = client
+    return client
+
+
+def async_client(*, proxy: str | None = None, verify: Any = True) -> httpx.AsyncClient:
+    """Like `sync_client`, one per event loop (async connections belong to their loop)."""
+    loop = asyncio.get_running_loop()
+    key = _key(proxy, verify)
+    with _lock:
+        per_loop = _async_clients.setdefault(loop, {})
+        client = per_loop.get(key)
+        if client is None or client.is_closed:
+            client = httpx.AsyncClient(proxy=proxy, verify=verify, timeout=DEFAULT_TIMEOUT)
+            per_loop[key] = client
+    return client
+
+
+@contextlib.contextmanager
+def map_transport_errors(provider: str, url: str) -> Iterator[None]:
+    """Re-raise httpx transport failures as the most specific myna error."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise TimeoutError(f"{provider}: request to {url} timed out ({type(exc).__name__}).") from exc
+    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+        raise ConnectionError(
+            f"{provider}: connection to {url} failed: {exc or type(exc).__name__}."
+        ) from exc
+    except httpx.TransportError as exc:
+        raise TransportError(f"{provider}: transport error talking to {url}: {exc}.") from exc
