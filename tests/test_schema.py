@@ -242,7 +242,7 @@ def test_schema_names_and_descriptions() -> None:
 
 
 def test_schema_name_of_untitled_json_schema_explains_the_fix() -> None:
-    with pytest.raises(UserError, match="has no 'title'. Add one: it is the schema's name"):
+    with pytest.raises(UserError, match=r"has no 'title'\. Add one: it is the schema's name"):
         schema_name({"type": "object", "properties": {}})
 
 
@@ -334,7 +334,11 @@ KIND_IDS = ["pydantic", "typeddict", "json_schema"]
 
 @pytest.mark.parametrize(
     ("schema", "kind", "name"),
-    [(Person, "pydantic", "Person"), (PersonTD, "typeddict", "PersonTD"), (PERSON_SCHEMA, "json_schema", "Person")],
+    [
+        (Person, "pydantic", "Person"),
+        (PersonTD, "typeddict", "PersonTD"),
+        (PERSON_SCHEMA, "json_schema", "Person"),
+    ],
     ids=KIND_IDS,
 )
 def test_from_any_sets_name_kind_description(schema: Any, kind: str, name: str) -> None:
@@ -406,7 +410,10 @@ def test_parse_wrong_type_names_the_field(schema: Any, message: str) -> None:
     [
         (Person, ["name: Field required", "address.city: Field required"]),
         (PersonTD, ["name: Field required", "address.city: Field required"]),
-        (PERSON_SCHEMA, ["'name' is a required property", "address: 'city' is a required property"]),
+        (
+            PERSON_SCHEMA,
+            ["'name' is a required property", "address: 'city' is a required property"],
+        ),
     ],
     ids=KIND_IDS,
 )
@@ -457,7 +464,10 @@ def test_from_any_untitled_json_schema_is_named_output() -> None:
 
 
 def test_from_any_rejects_an_invalid_json_schema() -> None:
-    with pytest.raises(UserError, match=r"Invalid JSON schema at properties.a: 12 is not of type 'object', 'boolean'"):
+    with pytest.raises(
+        UserError,
+        match=r"Invalid JSON schema at properties.a: 12 is not of type 'object', 'boolean'",
+    ):
         OutputSchema.from_any({"type": "object", "properties": {"a": 12}})
 
 
@@ -540,7 +550,7 @@ def test_pydantic_type_rewrites_annotated_strings_only_when_needed() -> None:
         ('{"s": "\\u00e9', {"s": "é"}),
         ('{"s": "\\ud83d', {"s": ""}),
         ('{"s": "\\ud83d\\ude00', {"s": "😀"}),
-        ('[1, 2', [1, 2]),
+        ("[1, 2", [1, 2]),
         ('"partial str', "partial str"),
         ("42", 42),
         ("-0.5", -0.5),
@@ -552,7 +562,10 @@ def test_pydantic_type_rewrites_annotated_strings_only_when_needed() -> None:
         ("{1: 2}", None),
         ('{"a": 01}', None),
         ('{"s": "\\x"}', None),
-        ('{"n": NaN, "i": -Infinity', {"n": pytest.approx(float("nan"), nan_ok=True), "i": float("-inf")}),
+        (
+            '{"n": NaN, "i": -Infinity',
+            {"n": pytest.approx(float("nan"), nan_ok=True), "i": float("-inf")},
+        ),
     ],
 )
 def test_parse_partial_json_table(text: str, expected: Any) -> None:
@@ -593,7 +606,7 @@ dump_styles = st.sampled_from(
 
 
 @given(json_objects, dump_styles)
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 def test_complete_json_parses_like_json_loads(obj: dict, style: dict) -> None:
     assert parse_partial_json(json.dumps(obj, **style)) == obj
 
@@ -605,7 +618,7 @@ def test_complete_json_values_of_any_type_parse(value: Any) -> None:
 
 
 @given(json_objects, dump_styles)
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 def test_every_prefix_parses_to_an_object_with_known_keys(obj: dict, style: dict) -> None:
     text = json.dumps(obj, **style)
     seen_keys = 0

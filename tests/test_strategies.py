@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import find, given, settings
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
 from myna.exceptions import UserError
@@ -30,6 +30,8 @@ from myna.strategies import (
     usage_metadata,
 )
 
+# "Can it draw X at all" checks need no minimal example; shrinking one is slow.
+NO_SHRINK = settings(phases=[Phase.generate], database=None)
 CHUNKINGS = ["words", "chars", 1, 3, 8]
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 CALL_ID = re.compile(r"call_[A-Za-z0-9]+")
@@ -214,8 +216,9 @@ def test_content_blocks_kinds(block):
 
 
 def test_content_blocks_draws_both_kinds():
-    assert find(content_blocks(), lambda b: b["type"] == "reasoning")["type"] == "reasoning"
-    assert find(content_blocks(), lambda b: b["type"] == "text")["type"] == "text"
+    for kind in ("reasoning", "text"):
+        block = find(content_blocks(), lambda b, kind=kind: b["type"] == kind, settings=NO_SHRINK)
+        assert block["type"] == kind
 
 
 @given(human_messages())
@@ -254,7 +257,9 @@ def test_conversations_shape(messages):
 
 
 def test_conversations_can_end_with_tool_answers():
-    convo = find(conversations(max_turns=1), lambda ms: isinstance(ms[-1], ToolMessage))
+    convo = find(
+        conversations(max_turns=1), lambda ms: isinstance(ms[-1], ToolMessage), settings=NO_SHRINK
+    )
     assert isinstance(convo[-1], ToolMessage)
 
 

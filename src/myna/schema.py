@@ -328,7 +328,7 @@ def _resolve_ref(root: dict[str, Any], ref: str) -> dict[str, Any] | None:
 
 _REBUILT: weakref.WeakKeyDictionary[type, Any] = weakref.WeakKeyDictionary()
 _BUILDING: set[int] = set()
-_FIELD_WRAPPERS = {Required, NotRequired, ReadOnly, typing.Required, typing.NotRequired}
+_FIELD_WRAPPERS = {Required, NotRequired, ReadOnly}
 
 
 def _unwrap_required(tp: Any) -> Any:

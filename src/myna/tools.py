@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import inspect
 import json
 import re
@@ -483,10 +484,21 @@ def _model_from_signature(
         signature = inspect.signature(func)
     except (TypeError, ValueError) as exc:
         raise UserError(f"Cannot read the signature of tool {name!r}: {exc}") from exc
+    source: Any = func
+    while isinstance(source, functools.partial):
+        source = source.func
+    if not (inspect.isfunction(source) or inspect.ismethod(source)):
+        source = type(source).__call__  # a callable object
     try:
-        hints = typing.get_type_hints(func, include_extras=True)
+        hints = typing.get_type_hints(source, include_extras=True)
+    except NameError as exc:
+        raise UserError(
+            f"Cannot resolve the parameter types of tool {name!r}: {exc}. String annotations "
+            "(as with `from __future__ import annotations`) are looked up in the function's "
+            "module, so define the types they name at module level."
+        ) from exc
     except Exception:
-        hints = {}  # unresolvable names: pydantic resolves them in the function's module
+        hints = {}  # not introspectable: use the signature's annotations as they are
     fields: dict[str, Any] = {}
     mapping: list[tuple[str, str, bool]] = []
     for param in signature.parameters.values():

@@ -256,7 +256,7 @@ def test_encode_tools_and_raw_tool_passthrough():
         {"type": "function", "function": {"name": "get_w", "description": "Weather",
                                           "parameters": {"type": "object"}}},
         raw,
-        {"type": "function", "function": {"name": "ping",
+        {"type": "function", "function": {"name": "ping", "description": "",
                                           "parameters": {"type": "object", "properties": {}}}},
     ]
     assert "tool_choice" not in body and "parallel_tool_calls" not in body

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from ..exceptions import UserError
 from ..messages import AIMessage, AIMessageChunk, merge_chunks, tool_call_chunk
+from ..messages._messages import _fast_new
 from ..models import ChatRequest
 from ._base import FakeBase
 from ._script import Fault, FakeCall, ScriptedToolCall, reply_to_message
@@ -159,12 +160,15 @@ class FunctionChatModel(FakeBase):
         complete = self._complete(merged.model_copy(), request, len(self.calls) - 1)
         self._check_tool_calls(complete, request, f"FunctionChatModel call #{len(self.calls)}")
         call.reply = complete
-        return AIMessageChunk.model_construct(
-            content="" if isinstance(complete.content, str) else [],
-            id=complete.id,
-            usage_metadata=complete.usage_metadata,
-            response_metadata=complete.response_metadata,
-            chunk_position="last",
+        return _fast_new(
+            AIMessageChunk,
+            {
+                "content": "" if isinstance(complete.content, str) else [],
+                "id": complete.id,
+                "usage_metadata": complete.usage_metadata,
+                "response_metadata": complete.response_metadata,
+                "chunk_position": "last",
+            },
         )
 
 

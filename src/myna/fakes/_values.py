@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from typing import Any
@@ -100,38 +101,63 @@ class _Generator:
     def _boolean(self, schema: dict[str, Any], depth: int) -> bool:
         return self.rng.random() < 0.5
 
+    def _bounds(self, schema: dict[str, Any], integer: bool) -> tuple[float, float]:
+        """Inclusive [low, high] from minimum/maximum and their exclusive forms."""
+        low = schema.get("minimum")
+        high = schema.get("maximum")
+        ex_low = schema.get("exclusiveMinimum")
+        ex_high = schema.get("exclusiveMaximum")
+        if ex_low is not None:
+            bound = math.floor(ex_low) + 1 if integer else ex_low
+            low = bound if low is None else max(low, bound)
+        if ex_high is not None:
+            bound = math.ceil(ex_high) - 1 if integer else ex_high
+            high = bound if high is None else min(high, bound)
+        if low is None and high is None:
+            low, high = 0, 100
+        elif low is None:
+            low = high - 100
+        elif high is None:
+            high = low + 100
+        if integer:
+            low, high = math.ceil(low), math.floor(high)
+        open_ended = not integer and (ex_low is not None or ex_high is not None)
+        if low > high or (open_ended and low >= high):
+            kind = "integer" if integer else "number"
+            raise UserError(f"No {kind} fits the bounds of {schema!r}.")
+        return low, high
+
     def _integer(self, schema: dict[str, Any], depth: int) -> int:
-        low = schema.get("minimum", 0 if "maximum" not in schema else schema["maximum"] - 100)
-        high = schema.get("maximum", low + 100)
-        if "exclusiveMinimum" in schema:
-            low = max(low, int(schema["exclusiveMinimum"]) + 1)
-        if "exclusiveMaximum" in schema:
-            high = min(high, int(schema["exclusiveMaximum"]) - 1)
-        low, high = int(-(-low // 1)), int(high // 1)
-        if low > high:
-            raise UserError(f"No integer fits the bounds of {schema!r}.")
-        value = self.rng.randint(low, high)
+        low, high = self._bounds(schema, integer=True)
         step = schema.get("multipleOf")
         if step:
-            step = int(step)
-            value = (value // step) * step
-            if value < low:
-                value += step
-            if value > high:
-                raise UserError(f"No multiple of {step} fits the bounds of {schema!r}.")
-        return value
+            return int(self._multiple(schema, step, low, high))
+        return self.rng.randint(int(low), int(high))
+
+    def _multiple(self, schema: dict[str, Any], step: float, low: float, high: float) -> float:
+        """A multiple of `step` in [low, high] that JSON-schema validators accept as one."""
+        first, last = math.ceil(low / step), math.floor(high / step)
+        if first > last:
+            raise UserError(f"No multiple of {step} fits the bounds of {schema!r}.")
+        start = self.rng.randint(first, last)
+        # float steps: k * step / step may not give k back exactly; try neighbours, then 0
+        for k in (start, *range(first, min(last, first + 50) + 1), 0):
+            value = k * step
+            if first <= k <= last and (value / step) == int(value / step):
+                return value if not isinstance(step, int) else int(value)
+        raise UserError(f"No exact multiple of {step} fits the bounds of {schema!r}.")
 
     def _number(self, schema: dict[str, Any], depth: int) -> float | int:
-        if schema.get("multipleOf"):
-            return self._integer({**schema, "multipleOf": 1}, depth) * schema["multipleOf"]
-        low = float(schema.get("minimum", schema.get("exclusiveMinimum", 0.0)))
-        high = float(schema.get("maximum", schema.get("exclusiveMaximum", low + 100.0)))
+        low, high = self._bounds(schema, integer=False)
+        step = schema.get("multipleOf")
+        if step:
+            return self._multiple(schema, step, low, high)
         value = round(self.rng.uniform(low, high), 2)
-        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
+        ex_low = schema.get("exclusiveMinimum")
+        ex_high = schema.get("exclusiveMaximum")
+        if not low <= value <= high or value == ex_low or value == ex_high:
             value = (low + high) / 2
-        if "exclusiveMaximum" in schema and value >= schema["exclusiveMaximum"]:
-            value = (low + high) / 2
-        return min(max(value, low), high)
+        return value
 
     def _string(self, schema: dict[str, Any], depth: int) -> str:
         fmt = schema.get("format")

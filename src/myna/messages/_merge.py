@@ -18,7 +18,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ._messages import AUTO_ID_PREFIX, AIMessageChunk, ToolCallChunk, parse_tool_call_chunks
+from ._messages import (
+    AUTO_ID_PREFIX,
+    AIMessageChunk,
+    ToolCallChunk,
+    _fast_new,
+    parse_tool_call_chunks,
+)
 from ._usage import add_usage
 
 __all__ = ["merge_chunks", "merge_content", "merge_metadata"]
@@ -163,15 +169,18 @@ def merge_chunks(chunks: Iterable[AIMessageChunk]) -> AIMessageChunk:
             position = "last"
     merged_chunks = _merge_tool_call_chunks(tool_chunks)
     calls, invalid = parse_tool_call_chunks(merged_chunks)
-    return AIMessageChunk.model_construct(
-        content=content,
-        additional_kwargs=additional,
-        response_metadata=metadata,
-        name=name,
-        id=_pick_id(c.id for c in chunks),
-        tool_calls=calls,
-        invalid_tool_calls=invalid,
-        usage_metadata=usage,
-        tool_call_chunks=merged_chunks,
-        chunk_position=position,
+    return _fast_new(
+        AIMessageChunk,
+        {
+            "content": content,
+            "additional_kwargs": additional,
+            "response_metadata": metadata,
+            "name": name,
+            "id": _pick_id(c.id for c in chunks),
+            "tool_calls": calls,
+            "invalid_tool_calls": invalid,
+            "usage_metadata": usage,
+            "tool_call_chunks": merged_chunks,
+            "chunk_position": position,
+        },
     )

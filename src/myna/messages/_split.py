@@ -11,7 +11,13 @@ import json
 import re
 from typing import Any, Literal
 
-from ._messages import AIMessage, AIMessageChunk, parse_tool_call_chunks, tool_call_chunk
+from ._messages import (
+    AIMessage,
+    AIMessageChunk,
+    _fast_new,
+    parse_tool_call_chunks,
+    tool_call_chunk,
+)
 
 __all__ = ["Chunking", "split_message", "split_text"]
 
@@ -38,7 +44,9 @@ def split_text(text: str, chunking: Chunking = "words") -> list[str]:
 
 def _chunk(message: AIMessage, **fields: Any) -> AIMessageChunk:
     fields.setdefault("content", "")
-    return AIMessageChunk.model_construct(id=message.id, name=message.name, **fields)
+    fields["id"] = message.id
+    fields["name"] = message.name
+    return _fast_new(AIMessageChunk, fields)
 
 
 def _block_chunks(message: AIMessage, chunking: Chunking) -> list[AIMessageChunk]:

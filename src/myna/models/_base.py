@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from ..exceptions import UserError
 from ..messages import AIMessage, AIMessageChunk, BaseMessage, coerce_messages, merge_chunks
+from ..messages._messages import _fast_new
 from ._config import (
     CallbackHandler,
     CallRecord,
@@ -633,4 +634,4 @@ def _as_last_chunk(message: AIMessage) -> AIMessageChunk:
 def _empty_last(chunks: list[AIMessageChunk], run_id: str) -> AIMessageChunk:
     content: Any = [] if chunks and isinstance(chunks[-1].content, list) else ""
     chunk_id = chunks[-1].id if chunks else run_id
-    return AIMessageChunk.model_construct(content=content, id=chunk_id, chunk_position="last")
+    return _fast_new(AIMessageChunk, {"content": content, "id": chunk_id, "chunk_position": "last"})

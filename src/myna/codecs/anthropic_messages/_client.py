@@ -25,6 +25,7 @@ from ._shared import (
     Fail,
     assistant_block_to_standard,
     cache_control_of,
+    cache_ttl_metadata,
     citation_to_annotation,
     decode_assistant_content,
     decode_failure,
@@ -312,6 +313,7 @@ def _response_metadata(body: dict[str, Any], fail: Fail) -> dict[str, Any]:
         for key in ("service_tier", "server_tool_use"):
             if usage.get(key) is not None:
                 meta[key] = usage[key]
+        meta.update(cache_ttl_metadata(usage))
     return meta
 
 
@@ -425,6 +427,7 @@ class _StreamDecoder:
             self.usage_raw = dict(usage)
             if usage.get("service_tier") is not None:
                 meta["service_tier"] = usage["service_tier"]
+            meta.update(cache_ttl_metadata(usage))
         return [self.chunk(response_metadata=meta)]
 
     def _index(self, event: dict[str, Any], fail: Fail) -> int:

@@ -175,11 +175,9 @@ def _check_tool_pairs(messages: list[dict[str, Any]]) -> None:
 
 def _check_tools(body: dict[str, Any]) -> None:
     tools = body.get("tools")
-    if tools is None:
-        return
-    if not isinstance(tools, list):
+    if tools is not None and not isinstance(tools, list):
         raise bad_request("tools: Input should be a valid list")
-    for i, tool in enumerate(tools):
+    for i, tool in enumerate(tools or []):
         if not isinstance(tool, dict):
             raise bad_request(f"tools.{i}: Input should be a valid dictionary")
         if tool.get("type") in (None, "custom"):
@@ -190,10 +188,12 @@ def _check_tools(body: dict[str, Any]) -> None:
     choice = body.get("tool_choice")
     if choice is None:
         return
-    if not isinstance(choice, dict) or choice.get("type") not in ("auto", "any", "tool", "none"):
+    if not isinstance(choice, dict):
+        raise bad_request("tool_choice: Input should be a valid dictionary")
+    if choice.get("type") not in ("auto", "any", "tool", "none"):
         raise bad_request(
-            "tool_choice: Input tag found using 'type' does not match any of the expected tags: "
-            "'auto', 'any', 'tool', 'none'"
+            f"tool_choice: Input tag {choice.get('type')!r} found using 'type' does not match "
+            "any of the expected tags: 'auto', 'any', 'tool', 'none'"
         )
     if choice["type"] == "tool" and not isinstance(choice.get("name"), str):
         raise bad_request("tool_choice.tool.name: Field required")
@@ -420,7 +420,7 @@ def _model_name(message: AIMessage, params: dict[str, Any] | None) -> str:
 
 
 def _usage(message: AIMessage) -> dict[str, Any]:
-    usage = encode_usage(message.usage_metadata)
+    usage = encode_usage(message.usage_metadata, message.response_metadata.get("cache_creation"))
     tier = message.response_metadata.get("service_tier")
     if tier is not None:
         usage["service_tier"] = tier

@@ -26,6 +26,7 @@ from ...exceptions import (
 )
 from ...messages import (
     AIMessage,
+    InputTokenDetails,
     InvalidToolCall,
     ToolCall,
     UsageMetadata,
@@ -86,6 +87,10 @@ ERROR_TYPE_STATUS = {
 }
 STATUS_ERROR_TYPE = {status: kind for kind, status in ERROR_TYPE_STATUS.items()}
 
+_TTL_KEYS = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
+# The cache-write breakdown by TTL joins `input_token_details` once `InputTokenDetails` declares
+# its keys (the TypedDict forbids others); `response_metadata["cache_creation"]` always has it.
+_TTL_IN_USAGE = all(key in InputTokenDetails.__annotations__ for key in _TTL_KEYS)
 _SERVER_TOOL_USES = frozenset({"server_tool_use", "mcp_tool_use"})
 _CITATION_DOCUMENT_TYPES = frozenset({"char_location", "page_location", "content_block_location"})
 _BASE62 = string.ascii_letters + string.digits
@@ -181,9 +186,9 @@ def decode_usage(raw: Any, fail: Fail) -> UsageMetadata:
         details["cache_creation"] = created
     by_ttl = raw.get("cache_creation")
     if isinstance(by_ttl, dict):
-        for key in ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"):
+        for key in _TTL_KEYS:
             value = _count(by_ttl, key, fail)
-            if value:
+            if value and _TTL_IN_USAGE:
                 details[key] = value
     if details:
         usage["input_token_details"] = details
@@ -195,8 +200,21 @@ def decode_usage(raw: Any, fail: Fail) -> UsageMetadata:
     return usage  # type: ignore[return-value]
 
 
-def encode_usage(usage: UsageMetadata | None) -> dict[str, Any]:
-    """`UsageMetadata` -> Anthropic ``usage`` (zeros for None: the API always reports usage)."""
+def cache_ttl_metadata(raw: Any) -> dict[str, Any]:
+    """``response_metadata`` keeping a usage's non-zero cache-write breakdown by TTL."""
+    by_ttl = raw.get("cache_creation") if isinstance(raw, dict) else None
+    if isinstance(by_ttl, dict) and any(by_ttl.get(key) for key in _TTL_KEYS):
+        return {"cache_creation": by_ttl}
+    return {}
+
+
+def encode_usage(usage: UsageMetadata | None, by_ttl: Any = None) -> dict[str, Any]:
+    """`UsageMetadata` -> Anthropic ``usage`` (zeros for None: the API always reports usage).
+
+    Args:
+        by_ttl: a ``cache_creation`` breakdown kept in response metadata, used when the
+            usage details do not carry it.
+    """
     if usage is None:
         return {"input_tokens": 0, "output_tokens": 0}
     details: dict[str, Any] = dict(usage.get("input_token_details") or {})
@@ -208,13 +226,9 @@ def encode_usage(usage: UsageMetadata | None) -> dict[str, Any]:
         raw["cache_creation_input_tokens"] = created
     if read is not None:
         raw["cache_read_input_tokens"] = read
-    by_ttl = {
-        key: details[key]
-        for key in ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
-        if key in details
-    }
-    if by_ttl:
-        raw["cache_creation"] = by_ttl
+    from_details = {key: details[key] for key in _TTL_KEYS if key in details}
+    if from_details or isinstance(by_ttl, dict):
+        raw["cache_creation"] = from_details or dict(by_ttl)
     raw["output_tokens"] = usage.get("output_tokens", 0)
     reasoning = (usage.get("output_token_details") or {}).get("reasoning")
     if reasoning is not None:

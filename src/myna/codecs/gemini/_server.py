@@ -144,6 +144,9 @@ def _check_part(part: Any, path: str) -> None:
             f"* GenerateContentRequest.{_snake_path(path)}.data: required oneof field 'data' "
             "must have one initialized field\n"
         )
+    text = part.get("text")
+    if text is not None and not isinstance(text, str):
+        raise _invalid_value(f"{path}.text", text, "TYPE_STRING")
     if len(data) > 1:
         raise _bad(
             f"Invalid JSON payload received. Oneof field 'data' is already set. "
@@ -535,7 +538,8 @@ _CANDIDATE_BACK = {
 
 
 def _model_name(message: AIMessage, params: dict[str, Any] | None) -> str:
-    name = (params or {}).get("model") or message.response_metadata.get("model_name")
+    # a reply that names its model version wins, as the API reports the resolved version
+    name = message.response_metadata.get("model_name") or (params or {}).get("model")
     return str(name or _DEFAULT_MODEL).removeprefix("models/")
 
 

@@ -181,9 +181,7 @@ def _encode_tool(tool: Any, i: int) -> dict[str, Any]:
         )
     if "name" not in tool:  # a raw provider tool dict, passed through
         return tool
-    function: dict[str, Any] = {"name": tool["name"]}
-    if tool.get("description"):
-        function["description"] = tool["description"]
+    function: dict[str, Any] = {"name": tool["name"], "description": tool.get("description") or ""}
     function["parameters"] = tool.get("parameters") or {"type": "object", "properties": {}}
     return {"type": "function", "function": function}
 

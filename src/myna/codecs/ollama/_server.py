@@ -248,9 +248,10 @@ def _decode_tools(raw: Any) -> list[dict[str, Any]]:
             tools.append(tool)  # not a function tool: handed on as the raw dict
             continue
         name = _want(fn.get("name"), str, "ToolFunction.tools.function.name", "string")
-        spec: dict[str, Any] = {"name": name or ""}
-        if fn.get("description"):
-            spec["description"] = fn["description"]
+        description = _want(
+            fn.get("description"), str, "ToolFunction.tools.function.description", "string"
+        )
+        spec: dict[str, Any] = {"name": name or "", "description": description or ""}
         spec["parameters"] = fn.get("parameters") or {"type": "object", "properties": {}}
         tools.append(spec)
     return tools

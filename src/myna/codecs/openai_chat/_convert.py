@@ -237,8 +237,14 @@ def encode_tool_calls(message: AIMessage) -> list[dict[str, Any]]:
     ]
 
 
-def encode_assistant(message: AIMessage, where: str) -> dict[str, Any]:
-    """An `AIMessage` -> an assistant message dict (as history or as a reply body)."""
+def encode_assistant(message: AIMessage, where: str, *, reply: bool = False) -> dict[str, Any]:
+    """An `AIMessage` -> an assistant message dict (as history, or as a reply body).
+
+    As history, a reasoning block goes back only when ``extras["field"]`` says which wire
+    field it came from: blocks from other protocols (Anthropic thinking, Gemini thoughts) have
+    no slot, and OpenAI rejects unknown message keys. As a reply (``reply=True``), reasoning
+    without a field is rendered as ``reasoning_content``.
+    """
     out: dict[str, Any] = {"role": "assistant"}
     texts: list[str] = []
     annotations: list[Any] = []
@@ -253,7 +259,7 @@ def encode_assistant(message: AIMessage, where: str) -> dict[str, Any]:
             texts.append(block.get("text", ""))
             annotations.extend(block.get("annotations") or [])
         elif kind == "reasoning":
-            field = extras.get("field", DEFAULT_REASONING_FIELD)
+            field = extras.get("field", DEFAULT_REASONING_FIELD if reply else None)
             if field not in REASONING_FIELDS:
                 continue
             reasoning.setdefault(field, []).append(block.get("reasoning", ""))

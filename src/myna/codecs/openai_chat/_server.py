@@ -208,7 +208,7 @@ def render_response(message: AIMessage, params: dict[str, Any] | None = None) ->
             file, a server-tool block).
     """
     params = params or {}
-    wire = encode_assistant(message, "the reply")
+    wire = encode_assistant(message, "the reply", reply=True)
     wire.setdefault("refusal", None)
     wire.setdefault("annotations", [])
     meta = message.response_metadata or {}
@@ -278,7 +278,7 @@ def render_stream(
         UserError: the message holds a block Chat Completions cannot return.
     """
     params = params or {}
-    encode_assistant(message, "the reply")  # refuse what the wire cannot carry, up front
+    encode_assistant(message, "the reply", reply=True)  # refuse what the wire cannot carry, up front
     chunks = split_message(message, chunking)
     head = _head(message, params, "chat.completion.chunk")
     with_usage = message.usage_metadata is not None and params.get("stream_usage", not params)

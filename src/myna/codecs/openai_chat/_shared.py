@@ -282,11 +282,35 @@ def audio_format(block: dict[str, Any]) -> str:
 
 def cannot_carry(kind: str, where: str, hint: str = "") -> UserError:
     detail = f" {hint}" if hint else ""
-    return UserError(f"A {kind} block in {where} cannot be sent over {PROTOCOL}.{detail}")
+    article = "An" if kind[:1].lower() in "aeiou" else "A"
+    return UserError(f"{article} {kind} block in {where} cannot be sent over {PROTOCOL}.{detail}")
+
+
+def _from_source(block: dict[str, Any]) -> dict[str, Any]:
+    """An Anthropic-shaped ``{"type": "image", "source": {...}}`` block -> a standard one.
+
+    `standard_blocks` passes any ``type: image`` block through unchanged, so the Anthropic
+    ``source`` form is unpacked here.
+    """
+    source = block["source"]
+    out: dict[str, Any] = {"type": block["type"]}
+    if source.get("type") == "base64":
+        out["base64"] = source.get("data", "")
+        if source.get("media_type"):
+            out["mime_type"] = source["media_type"]
+    elif source.get("type") == "url":
+        out["url"] = source.get("url", "")
+    elif source.get("type") == "file":
+        out["file_id"] = source.get("file_id", "")
+    return out
 
 
 def encode_part(block: dict[str, Any], where: str) -> dict[str, Any]:
     """One standard content block -> one Chat Completions content part."""
+    if isinstance(block.get("source"), dict) and not (
+        block.get("url") or block.get("base64") or block.get("file_id")
+    ):
+        block = _from_source(block)
     kind = block.get("type")
     extras = block.get("extras") or {}
     if kind in ("text", "text-plain"):

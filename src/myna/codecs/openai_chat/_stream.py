@@ -189,8 +189,9 @@ class StreamDecoder:
         return build_error(stream_error_status(error), {"error": error}, in_stream=True)
 
     def _collect_meta(self, event: dict[str, Any]) -> None:
-        if self._message_id is None:
-            self._message_id = expect(event.get("id"), str, "id")
+        message_id = expect(event.get("id"), str, "id")
+        if self._message_id is None and message_id:
+            self._message_id = message_id
         if event.get("model") is not None:
             self._meta["model_name"] = expect(event["model"], str, "model")
         for key in META_KEYS:

@@ -22,15 +22,13 @@ from ...messages import (
     coerce_messages,
     standard_blocks,
 )
+from ._items import Decoded, build_ai_items, decode_item
 from ._shared import (
     ENCRYPTED,
     FUNCTION_CALL_IDS,
     INCOMPLETE_REASON,
     LOGPROBS,
     PROVIDER,
-    Decoded,
-    build_ai_items,
-    decode_item,
     excerpt,
     expect,
     format_to_wire,

@@ -188,7 +188,8 @@ class PlannedItem:
     kind: str
     """``message``, ``reasoning``, ``function_call`` or ``whole`` (sent in one piece)."""
     parts: dict[int, tuple[str, int]] = field(default_factory=dict)
-    """block position -> (``text`` | ``refusal`` | ``summary`` | ``content`` | ``holder``, index)."""
+    """block position -> (part kind, part index); kinds: ``text``, ``refusal``, ``summary``,
+    ``content`` (raw reasoning text), ``holder`` (reasoning without text) and whole items."""
     key: Any = None
     """The block id that groups blocks into this item."""
 

@@ -17,17 +17,14 @@ from ...exceptions import (
     RateLimitError,
 )
 from ...messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from ._items import Decoded, Plan, build_ai_items, decode_item
 from ._shared import (
     ENCRYPTED,
     FUNCTION_CALL_IDS,
     INCOMPLETE_REASON_BACK,
     LOGPROBS,
     PROVIDER,
-    Decoded,
-    Plan,
     block_from_part,
-    build_ai_items,
-    decode_item,
     format_to_wire,
     tool_choice_from_wire,
     tool_choice_to_wire,

@@ -157,6 +157,23 @@ def _part_extras(block: dict[str, Any], part: dict[str, Any], keys: tuple[str, .
                 part[key] = extras[key]
 
 
+def _from_source(block: dict[str, Any]) -> dict[str, Any]:
+    """An Anthropic-shaped ``{"type": "image", "source": {...}}`` block as a standard one.
+
+    `standard_blocks` keeps these as they are because ``image`` is also a standard type.
+    """
+    source = block["source"]
+    out = {k: v for k, v in block.items() if k != "source"}
+    if source.get("type") == "base64":
+        out["base64"] = source.get("data", "")
+        out["mime_type"] = source.get("media_type")
+    elif source.get("type") == "url":
+        out["url"] = source.get("url")
+    elif source.get("type") == "file":
+        out["file_id"] = source.get("file_id")
+    return out
+
+
 def input_part(block: dict[str, Any], where: str) -> dict[str, Any]:
     """A standard block of a user/system/tool message -> a Responses input content part."""
     kind = block.get("type")
@@ -166,6 +183,8 @@ def input_part(block: dict[str, Any], where: str) -> dict[str, Any]:
         return part
     if kind == "text-plain" and isinstance(block.get("text"), str):
         return {"type": "input_text", "text": block["text"]}
+    if kind in ("image", "file") and isinstance(block.get("source"), dict):
+        block = _from_source(block)
     if kind in ("image", "file", "text-plain"):
         is_image = kind == "image"
         part = {"type": "input_image" if is_image else "input_file"}
@@ -306,9 +325,10 @@ def usage_to_wire(usage: UsageMetadata | None) -> dict[str, Any] | None:
         return None
     in_details = usage.get("input_token_details") or {}
     out_details = usage.get("output_token_details") or {}
-    wire_in: dict[str, int] = {"cached_tokens": in_details.get("cache_read", 0)}
-    if "cache_creation" in in_details:
-        wire_in["cache_write_tokens"] = in_details["cache_creation"]
+    wire_in = {
+        "cache_write_tokens": in_details.get("cache_creation", 0),
+        "cached_tokens": in_details.get("cache_read", 0),
+    }
     return {
         "input_tokens": usage["input_tokens"],
         "input_tokens_details": wire_in,

@@ -13,16 +13,13 @@ from typing import Any
 from ...exceptions import DecodeError, MynaError, StreamInterruptedError
 from ...messages import AIMessage, AIMessageChunk, merge_chunks, split_message, tool_call_chunk
 from ._client import in_stream_error, response_metadata
+from ._items import Decoded, Plan, decode_item, reasoning_blocks
 from ._shared import (
     FUNCTION_CALL_IDS,
-    Decoded,
-    Plan,
     annotation_from_citation,
     citation_from_annotation,
-    decode_item,
     excerpt,
     expect,
-    reasoning_blocks,
     usage_from_wire,
 )
 

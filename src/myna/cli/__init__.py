@@ -1,0 +1,83 @@
+"""The ``myna`` command line: emulator server, cassette tools."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ..emulators import serve
+    from ..fakes import load_script
+
+    script = load_script(args.script) if args.script else []
+    server = serve(
+        args.provider,
+        script,
+        host=args.host,
+        port=args.port,
+        cycle=args.cycle,
+        chunking=int(args.chunking) if args.chunking.isdigit() else args.chunking,
+        require_auth=not args.no_auth,
+        event_delay=args.event_delay,
+        verbose=args.verbose,
+    )
+    print(server.base_url, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for ``myna``."""
+    parser = argparse.ArgumentParser(prog="myna", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run a provider emulator on loopback and print its base URL",
+        description="Answer provider API requests from a script, on a real local port.",
+    )
+    serve.add_argument("provider", help="openai, anthropic, google_genai, ollama, ... (for logs)")
+    serve.add_argument("--script", help="YAML script of replies (see fixtures/scripts/)")
+    serve.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--cycle", action="store_true", help="repeat the script forever")
+    serve.add_argument("--chunking", default="words", help="words, chars, or a chunk size")
+    serve.add_argument("--event-delay", type=float, default=0.0, help="seconds between events")
+    serve.add_argument("--no-auth", action="store_true", help="accept requests without a key")
+    serve.add_argument("--verbose", action="store_true", help="log each request")
+    serve.set_defaults(run=_serve)
+
+    try:
+        from ..cassettes._cli import add_commands
+    except ImportError:
+        pass
+    else:
+        add_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``myna`` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except Exception as exc:
+        from ..exceptions import MynaError
+
+        if isinstance(exc, MynaError):
+            print(f"myna: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
