@@ -30,8 +30,10 @@ from myna.strategies import (
     usage_metadata,
 )
 
+# Drawing whole messages can take longer than hypothesis's 200 ms deadline on a busy machine,
+# so property tests here run without one.
 # "Can it draw X at all" checks need no minimal example; shrinking one is slow.
-NO_SHRINK = settings(phases=[Phase.generate], database=None)
+NO_SHRINK = settings(phases=[Phase.generate], database=None, deadline=None)
 CHUNKINGS = ["words", "chars", 1, 3, 8]
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 CALL_ID = re.compile(r"call_[A-Za-z0-9]+")
@@ -77,7 +79,7 @@ def _is_empty(message: AIMessage) -> bool:
 
 
 @pytest.mark.parametrize("variant", sorted(MESSAGE_VARIANTS))
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_ai_messages_round_trip_every_chunking(variant, data):
     message = data.draw(MESSAGE_VARIANTS[variant])
@@ -86,7 +88,7 @@ def test_ai_messages_round_trip_every_chunking(variant, data):
         assert merge_chunks(chunks).to_message() == message, chunking
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(chunked_streams(ai_messages(reasoning=True, max_tool_calls=2)))
 def test_chunked_streams_merge_back(pair):
     message, chunks = pair
@@ -94,6 +96,7 @@ def test_chunked_streams_merge_back(pair):
     assert merge_chunks(chunks).to_message() == message
 
 
+@settings(deadline=None)
 @given(chunked_streams())
 def test_chunked_streams_default_messages(pair):
     message, chunks = pair
@@ -101,6 +104,7 @@ def test_chunked_streams_default_messages(pair):
     assert sum(chunks).to_message() == message
 
 
+@settings(deadline=None)
 @given(chunkings())
 def test_chunkings_are_valid_policies(chunking):
     assert chunking in ("words", "chars") or (isinstance(chunking, int) and 1 <= chunking <= 8)
@@ -111,7 +115,7 @@ def test_chunkings_are_valid_policies(chunking):
 # ------------------------------------------------------------------ message shapes
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(ai_messages(reasoning=False))
 def test_ai_messages_default_shape(message):
     assert isinstance(message.content, str)
@@ -124,6 +128,7 @@ def test_ai_messages_default_shape(message):
     _assert_encodable(message.content)
 
 
+@settings(deadline=None)
 @given(ai_messages(reasoning=True, tool_calls=False, usage=False))
 def test_ai_messages_with_reasoning_starts_with_signed_blocks(message):
     assert isinstance(message.content, list)
@@ -135,12 +140,14 @@ def test_ai_messages_with_reasoning_starts_with_signed_blocks(message):
     assert message.tool_calls == []
 
 
+@settings(deadline=None)
 @given(ai_messages(text=False, max_tool_calls=2))
 def test_ai_messages_without_text_always_call_tools(message):
     assert message.content == ""
     assert 1 <= len(message.tool_calls) <= 2
 
 
+@settings(deadline=None)
 @given(ai_messages(blocks=True, tool_calls=False))
 def test_ai_messages_blocks(message):
     assert isinstance(message.content, list)
@@ -148,6 +155,7 @@ def test_ai_messages_blocks(message):
     assert all(b["type"] == "text" and b["text"] for b in message.content)
 
 
+@settings(deadline=None)
 @given(tool_calls(max_args=2))
 def test_tool_calls_shape(call):
     assert IDENT.fullmatch(call["name"])
@@ -165,16 +173,19 @@ def test_tool_calls_shape(call):
             _assert_encodable(value)
 
 
+@settings(deadline=None)
 @given(tool_calls(max_args=0))
 def test_tool_calls_without_args(call):
     assert call["args"] == {}
 
 
+@settings(deadline=None)
 @given(usage_metadata())
 def test_usage_totals_consistent(usage):
     _check_usage(usage)
 
 
+@settings(deadline=None)
 @given(usage_metadata(details=False))
 def test_usage_without_details(usage):
     assert set(usage) == {"input_tokens", "output_tokens", "total_tokens"}
@@ -191,6 +202,7 @@ def test_usage_details_are_drawn():
     _check_usage(usage)
 
 
+@settings(deadline=None)
 @given(text_blocks())
 def test_text_blocks(block):
     assert set(block) == {"type", "text"}
@@ -198,18 +210,21 @@ def test_text_blocks(block):
     _assert_encodable(block["text"])
 
 
+@settings(deadline=None)
 @given(reasoning_blocks(signature=False))
 def test_reasoning_blocks_unsigned(block):
     assert block["type"] == "reasoning" and block["reasoning"]
     assert "extras" not in block
 
 
+@settings(deadline=None)
 @given(reasoning_blocks())
 def test_reasoning_blocks_signed(block):
     assert block["extras"]["signature"]
     assert re.fullmatch(r"[A-Za-z0-9+/]+=*", block["extras"]["signature"])
 
 
+@settings(deadline=None)
 @given(content_blocks(kinds=["reasoning"]))
 def test_content_blocks_kinds(block):
     assert block["type"] == "reasoning"
@@ -221,6 +236,7 @@ def test_content_blocks_draws_both_kinds():
         assert block["type"] == kind
 
 
+@settings(deadline=None)
 @given(human_messages())
 def test_human_messages(message):
     assert isinstance(message, HumanMessage)
@@ -228,7 +244,7 @@ def test_human_messages(message):
     _assert_encodable(message.content)
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(conversations(max_turns=3))
 def test_conversations_shape(messages):
     assert messages

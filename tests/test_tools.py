@@ -801,6 +801,11 @@ def test_json_schema_without_title_explains_the_fix() -> None:
     assert "has no 'title'. Add a 'title' (it becomes the tool name)" in message
 
 
+def test_titled_non_object_schema_is_not_mistaken_for_a_builtin() -> None:
+    with pytest.raises(UserError, match=r"Parameters of tool 'tags' must be an object schema"):
+        convert_to_tool_spec({"title": "tags", "type": "array", "items": {"type": "string"}})
+
+
 def test_tool_dict_without_name() -> None:
     with pytest.raises(UserError, match=r"has no 'name'; add one"):
         convert_to_tool_spec({"type": "function", "function": {"parameters": PARAMS}})

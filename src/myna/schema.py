@@ -63,34 +63,16 @@ _ACCEPTED_FORMS = (
 
 # Keywords whose value is a JSON schema, a list of them, or a name -> schema map. Everything
 # else is data (enum, const, default, required, ...) and is never rewritten.
-_SUBSCHEMA = (
-    "items",
-    "additionalProperties",
-    "additionalItems",
-    "not",
-    "if",
-    "then",
-    "else",
-    "contains",
-    "propertyNames",
-    "unevaluatedItems",
-    "unevaluatedProperties",
+_SUBSCHEMA = frozenset(
+    "items additionalProperties additionalItems not if then else contains propertyNames "
+    "unevaluatedItems unevaluatedProperties".split()
 )
-_SUBSCHEMA_LIST = ("anyOf", "oneOf", "allOf", "prefixItems")
-_SUBSCHEMA_MAP = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
-_SCHEMA_HINT_KEYS = (
-    "type",
-    "properties",
-    "$ref",
-    "anyOf",
-    "oneOf",
-    "allOf",
-    "enum",
-    "const",
-    "items",
-    "$defs",
-    "title",
-    "$schema",
+_SUBSCHEMA_LIST = frozenset(("anyOf", "oneOf", "allOf", "prefixItems"))
+_SUBSCHEMA_MAP = frozenset(
+    "properties patternProperties $defs definitions dependentSchemas".split()
+)
+_SCHEMA_HINT_KEYS = frozenset(
+    "type properties $ref anyOf oneOf allOf enum const items $defs title $schema".split()
 )
 
 

@@ -80,6 +80,8 @@ _ACCEPTED_TOOLS = (
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # Keys that make a dict a description of a client-side function rather than a built-in tool.
 _FUNCTION_KEYS = ("parameters", "input_schema", "function", "properties")
+# "type" values of function tools and of JSON schemas, which are never provider built-ins.
+_NOT_BUILTIN_TYPES = ("function", "object", "array", "string", "number", "integer", "boolean")
 _SCHEMA_KEYS = ("type", "properties", "$ref", "anyOf", "oneOf", "allOf", "title", "$defs")
 
 
@@ -572,7 +574,7 @@ def _is_builtin(obj: dict[str, Any]) -> bool:
     kind = obj.get("type")
     return (
         isinstance(kind, str)
-        and kind not in ("function", "object")
+        and kind not in _NOT_BUILTIN_TYPES
         and not any(key in obj for key in _FUNCTION_KEYS)
     )
 
@@ -661,7 +663,7 @@ def tool(
 
 
 def _registry(tools: Any) -> dict[str, Tool]:
-    if isinstance(tools, (Tool, dict)) or callable(tools) or not hasattr(tools, "__iter__"):
+    if isinstance(tools, (Tool, dict, str)) or callable(tools) or not hasattr(tools, "__iter__"):
         raise UserError(f"tools must be a list of Tool objects or functions, got {_short(tools)}.")
     registry: dict[str, Tool] = {}
     for item in tools:

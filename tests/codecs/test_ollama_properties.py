@@ -18,7 +18,7 @@ from myna.messages import AIMessage, BaseMessage, merge_chunks, standard_blocks
 from myna.strategies import ai_messages, chunkings, conversations
 
 REAL = Path(__file__).resolve().parents[2] / "cassettes" / "real" / "ollama"
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 replies = st.one_of(
     ai_messages(),

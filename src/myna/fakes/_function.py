@@ -173,10 +173,12 @@ class FunctionChatModel(FakeBase):
 
 
 def _piece_chunk(piece: Any, call_index: int, position: int) -> AIMessageChunk:
+    # chunks carry the id invoke gives the whole reply, so streamed and invoked replies match
+    message_id = f"fake-msg-{call_index}"
     if isinstance(piece, AIMessageChunk):
-        return piece
+        return piece if piece.id is not None else piece.model_copy(update={"id": message_id})
     if isinstance(piece, str):
-        return AIMessageChunk(piece)
+        return AIMessageChunk(piece, id=message_id)
     if isinstance(piece, ScriptedToolCall):
         import json
 
@@ -186,7 +188,7 @@ def _piece_chunk(piece: Any, call_index: int, position: int) -> AIMessageChunk:
             id=piece.id or f"call_{call_index}_{position}",
             index=position,
         )
-        return AIMessageChunk(tool_call_chunks=[chunk])
+        return AIMessageChunk(tool_call_chunks=[chunk], id=message_id)
     raise UserError(
         "A streaming FunctionChatModel function yields text, tool_call(...) objects or "
         f"AIMessageChunks; it yielded {type(piece).__name__}."

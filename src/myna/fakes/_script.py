@@ -110,11 +110,14 @@ class _FaultFactory:
         return Fault("timeout", message=message)
 
     def disconnect(self, after_chunks: int = 0, *, message: str = "") -> Fault:
-        """The connection drops. Streaming: after `after_chunks` chunks of the NEXT scripted
-        reply, raising `StreamInterruptedError` with the partial message; invoke: a
-        `ConnectionError` (retried)."""
-        if after_chunks < 0:
-            raise UserError(f"after_chunks={after_chunks} must be >= 0.")
+        """The connection drops.
+
+        Streaming with ``after_chunks > 0``: the NEXT scripted reply streams that many chunks,
+        then `StreamInterruptedError` (not retried) carries the partial message. Otherwise
+        (invoke, or no chunks sent) a `ConnectionError`, which is retried with the next reply.
+        """
+        if isinstance(after_chunks, bool) or not isinstance(after_chunks, int) or after_chunks < 0:
+            raise UserError(f"after_chunks={after_chunks!r} must be an int >= 0.")
         return Fault("disconnect", after_chunks=after_chunks, message=message)
 
     def malformed(self, *, message: str = "") -> Fault:
@@ -155,23 +158,35 @@ def _entry_from_yaml(item: Any, where: str) -> Reply:
     if key == "tool_call":
         return _tool_from_yaml(value, where)
     if key == "tool_calls":
-        calls = [_tool_from_yaml(v, where) for v in value]
-        return calls
+        if not isinstance(value, list):
+            raise UserError(f"{where}: tool_calls takes a list of {{name: ..., args: ...}}.")
+        return [_tool_from_yaml(v, where) for v in value]
     if key == "message":
-        return AIMessage(**value)
+        if not isinstance(value, dict):
+            raise UserError(f"{where}: message takes a mapping of AIMessage fields.")
+        try:
+            return AIMessage(**value)
+        except ValueError as exc:
+            raise UserError(f"{where}: not a valid AIMessage: {exc}") from None
     if key == "json":
         return value
     if key == "fault":
         if isinstance(value, str):
             value = {"kind": value}
+        if not isinstance(value, dict):
+            raise UserError(f"{where}: fault takes a kind, e.g. {{kind: rate_limit}}.")
+        value = dict(value)
         kind = value.pop("kind", None)
-        maker = getattr(fault, str(kind), None)
+        maker = getattr(fault, kind, None) if kind in _DEFAULT_MESSAGES else None
         if maker is None:
             raise UserError(
                 f"{where}: unknown fault {kind!r}; use rate_limit, overloaded, server_error, "
                 "timeout, disconnect or malformed."
             )
-        return maker(**value)
+        try:
+            return maker(**value)
+        except TypeError as exc:
+            raise UserError(f"{where}: bad options for fault {kind!r}: {exc}") from None
     raise UserError(
         f"{where}: unknown entry kind {key!r}; use text, tool_call, tool_calls, message, json "
         "or fault."

@@ -88,7 +88,7 @@ class FakeChatModel(FakeBase):
             if position >= len(self.script) and not self.cycle:
                 made = len(self.calls)
                 raise ScriptExhaustedError(
-                    f"FakeChatModel script exhausted: {len(self.script)} replies were scripted "
+                    f"FakeChatModel script exhausted: {_replies(len(self.script))} scripted "
                     f"and this is call #{made}. Add replies to the script, or pass cycle=True "
                     "to repeat it."
                 )
@@ -114,8 +114,9 @@ class FakeChatModel(FakeBase):
         if isinstance(entry, BaseException):
             raise entry
         if isinstance(entry, Fault):
-            if entry.kind == "disconnect" and streamed:
-                # the cut strikes in the middle of the next reply
+            if entry.kind == "disconnect" and streamed and entry.after_chunks > 0:
+                # the cut strikes in the middle of the next reply; with no chunks sent it is a
+                # plain connection error (retried, and the next reply is left for the retry)
                 _, following = self._next_entry()
                 message, _ = self._materialize(following, request, position + 1, where, True)
                 return message, entry
@@ -125,3 +126,7 @@ class FakeChatModel(FakeBase):
         )
         self._check_tool_calls(message, request, where)
         return self._complete(message, request, position), None
+
+
+def _replies(n: int) -> str:
+    return f"{n} reply was" if n == 1 else f"{n} replies were"

@@ -46,6 +46,8 @@ class Citation(TypedDict, total=False):
 
 
 class TextBlock(TypedDict):
+    """Text, with optional `annotations` (citations) and provider `extras`."""
+
     type: Literal["text"]
     text: str
     annotations: NotRequired[list[dict[str, Any]]]
@@ -76,22 +78,32 @@ class _DataBlock(TypedDict, total=False):
 
 
 class ImageBlock(_DataBlock):
+    """An image given by `url`, `base64` (with `mime_type`) or provider `file_id`."""
+
     type: Literal["image"]  # type: ignore[misc]
 
 
 class AudioBlock(_DataBlock):
+    """Audio given by `url`, `base64` (with `mime_type`) or provider `file_id`."""
+
     type: Literal["audio"]  # type: ignore[misc]
 
 
 class VideoBlock(_DataBlock):
+    """Video given by `url`, `base64` (with `mime_type`) or provider `file_id`."""
+
     type: Literal["video"]  # type: ignore[misc]
 
 
 class FileBlock(_DataBlock):
+    """A file (PDF and the like) given by `url`, `base64` (with `mime_type`) or `file_id`."""
+
     type: Literal["file"]  # type: ignore[misc]
 
 
 class PlainTextBlock(_DataBlock):
+    """A plain-text document given inline as `text` (with optional `title` and `context`)."""
+
     type: Literal["text-plain"]  # type: ignore[misc]
     text: str
     title: str
@@ -99,6 +111,8 @@ class PlainTextBlock(_DataBlock):
 
 
 class ToolCallBlock(TypedDict):
+    """A client-side tool call in the content, mirroring an entry of `AIMessage.tool_calls`."""
+
     type: Literal["tool_call"]
     id: str | None
     name: str
@@ -106,6 +120,8 @@ class ToolCallBlock(TypedDict):
 
 
 class ToolCallChunkBlock(TypedDict, total=False):
+    """A streamed piece of a tool call: `args` is a JSON fragment merged by `index`."""
+
     type: Literal["tool_call_chunk"]
     id: str | None
     name: str | None
@@ -114,6 +130,8 @@ class ToolCallChunkBlock(TypedDict, total=False):
 
 
 class InvalidToolCallBlock(TypedDict, total=False):
+    """A tool call whose arguments did not parse; `error` says why."""
+
     type: Literal["invalid_tool_call"]
     id: str | None
     name: str | None
@@ -132,6 +150,8 @@ class ServerToolCallBlock(TypedDict, total=False):
 
 
 class ServerToolResultBlock(TypedDict, total=False):
+    """The result of a tool the provider ran itself, answering `tool_call_id`."""
+
     type: Literal["server_tool_result"]
     tool_call_id: str
     status: Literal["success", "error"]

@@ -2,11 +2,13 @@
 
 The rules, chosen so a merged stream equals the non-streamed reply:
 
-- content: strings concatenate; once either side is a list, strings become text blocks and
-  blocks with the same ``index`` merge (their ``text`` / ``reasoning`` / ``args`` strings
-  concatenate); blocks without an index are appended. Text is never dropped.
+- content: strings concatenate; once either side is a list, string contents become text
+  blocks and blocks with the same ``index`` merge (their ``text`` / ``reasoning`` / ``args``
+  strings concatenate); blocks without an index, and bare strings inside a list, are
+  appended. Text is never dropped.
 - tool_call_chunks: pieces with the same ``index`` (or, without an index, the same ``id``)
-  merge; only ``args`` concatenates, ``name`` and ``id`` keep the first non-empty value.
+  merge, unless both carry different ids (then it is another call); only ``args``
+  concatenates, ``name`` and ``id`` keep the first non-empty value.
 - usage: added key by key. ``id``: the first provider id beats ids myna made up.
 - response_metadata / additional_kwargs: dicts merge recursively, lists concatenate, and for
   anything else the later non-None value wins. Strings are never concatenated, so a model
@@ -97,7 +99,10 @@ def merge_content(parts: Iterable[str | list[Any]]) -> str | list[Any]:
             _append_block(out, by_index, part)
         else:
             for item in part:
-                _append_block(out, by_index, item)
+                if isinstance(item, str):
+                    out.append(item)  # a bare string inside a list stays as it was
+                else:
+                    _append_block(out, by_index, item)
     return out
 
 
@@ -108,6 +113,9 @@ def _merge_tool_call_chunks(chunks: Iterable[ToolCallChunk]) -> list[ToolCallChu
         index = chunk.get("index")
         key = ("index", index) if index is not None else ("id", chunk.get("id"))
         target = by_key.get(key) if key[1] is not None else None
+        if target is not None and chunk.get("id") and target["id"] and chunk["id"] != target["id"]:
+            # same index, another id: a new call, not more of the same one
+            target = None
         if target is None:
             target = {
                 "name": chunk.get("name"),

@@ -56,14 +56,16 @@ def _block_chunks(message: AIMessage, chunking: Chunking) -> list[AIMessageChunk
         return [_chunk(message, content=piece) for piece in split_text(content, chunking)]
     for index, block in enumerate(content):
         if isinstance(block, str):
-            block = {"type": "text", "text": block}
+            # a bare string has no index to merge pieces by: it travels whole
+            out.append(_chunk(message, content=[block]))
+            continue
         kind = block.get("type")
         key = {"text": "text", "reasoning": "reasoning"}.get(kind)  # type: ignore[arg-type]
         pieces = split_text(block.get(key, ""), chunking) if key else []
         if len(pieces) <= 1:
             out.append(_chunk(message, content=[{**block, "index": index}]))
             continue
-        rest = {k: v for k, v in block.items() if k not in (key, "type")}
+        rest = {k: v for k, v in block.items() if k not in (key, "type", "index")}
         for i, piece in enumerate(pieces):
             piece_block: dict[str, Any] = {"type": kind, key: piece, "index": index}
             if i == 0:

@@ -50,9 +50,15 @@ def check_config(config: Any) -> RunConfig:
         )
     unknown = set(config) - _CONFIG_KEYS
     if unknown:
+        import difflib
+
+        first = sorted(unknown, key=str)[0]
+        close = difflib.get_close_matches(str(first), sorted(_CONFIG_KEYS), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise UserError(
-            f"Unknown config key(s) {sorted(unknown)}. Accepted: {', '.join(sorted(_CONFIG_KEYS))}. "
-            "Runtime model settings go under config['configurable']."
+            f"Unknown config key(s) {sorted(unknown, key=str)}.{hint} Accepted: "
+            f"{', '.join(sorted(_CONFIG_KEYS))}. Runtime model settings go under "
+            "config['configurable']."
         )
     return config  # type: ignore[return-value]
 

@@ -378,7 +378,7 @@ def decode_response(body: dict[str, Any]) -> AIMessage:
     images = _images(message.get("images"), fail)
     chunks = _tool_chunks(message.get("tool_calls"), 0, fail)
     calls, invalid = parse_tool_call_chunks(chunks)
-    metadata = metadata_from(body, body.get("done_reason"), bool(chunks))
+    metadata = metadata_from(body, bool(chunks), fail)
     logprobs = _check_logprobs(body, fail)
     if logprobs is not None:
         metadata["logprobs"] = logprobs
@@ -482,7 +482,7 @@ def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
         if logprobs:
             metadata["logprobs"] = logprobs
         if done:
-            metadata.update(metadata_from(event, event.get("done_reason"), state.tool_calls > 0))
+            metadata.update(metadata_from(event, state.tool_calls > 0, fail))
             fields["usage_metadata"] = usage_from(event, fail)
             fields["chunk_position"] = "last"
             if not fields["content"]:

@@ -178,18 +178,21 @@ def usage_from(body: dict[str, Any], fail: Any) -> UsageMetadata | None:
     return usage  # type: ignore[return-value]
 
 
-def finish_reason(done_reason: Any, has_tool_calls: bool) -> str:
+def finish_reason(done_reason: str | None, has_tool_calls: bool) -> str:
     """Normalised finish reason: a ``stop`` that carried tool calls is ``tool_calls``."""
     if done_reason is None or done_reason == "":
         done_reason = "stop"
     reason = FINISH_REASON.get(done_reason, done_reason)
     if reason == "stop" and has_tool_calls:
         return "tool_calls"
-    return str(reason)
+    return reason
 
 
-def metadata_from(body: dict[str, Any], done_reason: Any, has_tool_calls: bool) -> dict[str, Any]:
+def metadata_from(body: dict[str, Any], has_tool_calls: bool, fail: Any) -> dict[str, Any]:
     """``response_metadata`` for a final response line: model, finish reason, timings."""
+    done_reason = body.get("done_reason")
+    if done_reason is not None and not isinstance(done_reason, str):
+        raise fail(f"has done_reason of type {type(done_reason).__name__}; expected a string")
     meta: dict[str, Any] = {"model_provider": PROVIDER}
     if isinstance(body.get("model"), str):
         meta["model_name"] = body["model"]

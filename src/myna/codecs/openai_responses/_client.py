@@ -9,6 +9,7 @@ from typing import Any
 from ...exceptions import (
     ContextLengthError,
     DecodeError,
+    OverloadedError,
     ProviderError,
     UserError,
     error_for_status,
@@ -251,6 +252,8 @@ def provider_error(
     kwargs: dict[str, Any] = {"provider": PROVIDER, "body": body, "headers": headers}
     if code == "context_length_exceeded":
         err: ProviderError = ContextLengthError(message, status_code=status, **kwargs)
+    elif code in ("server_is_overloaded", "engine_overloaded"):
+        err = OverloadedError(message, status_code=status, **kwargs)
     else:
         err = error_for_status(status, message, **kwargs)
     if err.retry_after is None:
