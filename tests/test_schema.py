@@ -645,3 +645,29 @@ def test_every_prefix_parses_to_an_object_with_known_keys(obj: dict, style: dict
         # and keys only ever arrive, never vanish
         assert len(partial) >= seen_keys
         seen_keys = len(partial)
+
+
+class TreeTD(TypedDict):
+    """A tree."""
+
+    value: int
+    children: NotRequired[list[TreeTD]]
+
+
+def test_recursive_typeddict_converts_and_validates() -> None:
+    schema = to_json_schema(TreeTD)
+    assert schema["properties"]["children"] == {
+        "type": "array",
+        "items": {"$ref": "#/$defs/TreeTD"},
+    }
+    assert schema["required"] == ["value"]
+    output = OutputSchema.from_any(TreeTD)
+    assert output.parse({"value": 1, "children": [{"value": 2}]}) == {
+        "value": 1,
+        "children": [{"value": 2}],
+    }
+    with pytest.raises(OutputParserError) as exc:
+        output.parse({"value": 1, "children": [{"value": "x"}]})
+    assert exc.value.errors == [
+        "children[0].value: Input should be a valid integer, unable to parse string as an integer (got 'x')"
+    ]

@@ -307,7 +307,9 @@ def human_messages() -> SearchStrategy[HumanMessage]:
 
 def _tool_answers(draw: st.DrawFn, message: AIMessage) -> list[ToolMessage]:
     return [
-        ToolMessage(draw(_text(min_size=1, max_size=40)), tool_call_id=call["id"], name=call["name"])
+        ToolMessage(
+            draw(_text(min_size=1, max_size=40)), tool_call_id=call["id"], name=call["name"]
+        )
         for call in message.tool_calls
     ]
 

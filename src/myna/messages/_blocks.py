@@ -283,17 +283,43 @@ def _from_anthropic(block: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+_LEGACY_KEYS = {"url": "url", "base64": "base64", "id": "file_id"}
+
+
+def _from_legacy(block: dict[str, Any]) -> dict[str, Any] | None:
+    """LangChain 0.3 data blocks: ``{"type": "image", "source_type": "base64", "data": ...}``."""
+    kind = block.get("type")
+    key = _LEGACY_KEYS.get(block.get("source_type"))  # type: ignore[arg-type]
+    if kind not in ("image", "audio", "video", "file") or key is None:
+        return None
+    value = block.get("data") if key == "base64" else block.get(key if key != "file_id" else "id")
+    if not isinstance(value, str):
+        return None
+    out: dict[str, Any] = {"type": kind, key: value}
+    if isinstance(block.get("mime_type"), str):
+        out["mime_type"] = block["mime_type"]
+    rest = {
+        k: v
+        for k, v in block.items()
+        if k not in ("type", "source_type", "data", "url", "id", "mime_type")
+    }
+    if rest:
+        out["extras"] = rest
+    return out
+
+
 def _standardize(item: Any) -> dict[str, Any]:
     if isinstance(item, str):
         return {"type": "text", "text": item}
     if not isinstance(item, dict):
         return {"type": "non_standard", "value": {"value": item}}
-    kind = item.get("type")
-    if kind in KNOWN_BLOCK_TYPES and "source_type" not in item:
-        return item
-    converted = _from_openai(item) or _from_anthropic(item)
+    # provider shapes first: OpenAI's {"type": "file", "file": {...}} and Anthropic's
+    # {"type": "image", "source": {...}} share their type names with standard blocks
+    converted = _from_openai(item) or _from_anthropic(item) or _from_legacy(item)
     if converted is not None:
         return converted
+    if item.get("type") in KNOWN_BLOCK_TYPES:
+        return item
     return {"type": "non_standard", "value": item}
 
 
@@ -301,9 +327,9 @@ def standard_blocks(content: str | list[Any]) -> list[dict[str, Any]]:
     """The standard blocks for a message's content.
 
     Strings become text blocks (an empty string gives no block); standard blocks pass through
-    as they are; OpenAI (``image_url``, ``input_audio``, ``file``) and Anthropic (``image`` /
-    ``document`` sources, ``thinking``) blocks are translated; anything else is wrapped in a
-    ``non_standard`` block so no data is lost.
+    as they are; OpenAI (``image_url``, ``input_audio``, ``file``), Anthropic (``image`` /
+    ``document`` sources, ``thinking``) and LangChain 0.3 (``source_type``) blocks are
+    translated; anything else is wrapped in a ``non_standard`` block so no data is lost.
     """
     if isinstance(content, str):
         return [{"type": "text", "text": content}] if content else []

@@ -267,10 +267,10 @@ def build_ai_items(message: AIMessage, *, output: bool, seed: str | None = None)
                     wire["id"] = block["id"]
                 elif output:
                     wire["id"] = ids.make("msg")
-                if extras.get("phase") is not None:
-                    wire["phase"] = extras["phase"]
                 item = PlannedItem(wire, "message", key=block.get("id"))
                 items.append(item)
+            if kind == "text" and extras.get("phase") is not None:
+                item.wire.setdefault("phase", extras["phase"])
             if kind == "text":
                 part: dict[str, Any] = {"type": "output_text", "text": block.get("text", "")}
                 anns = [annotation_from_citation(a) for a in block.get("annotations") or []]

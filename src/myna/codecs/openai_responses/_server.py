@@ -11,6 +11,7 @@ from ...exceptions import (
     AuthenticationError,
     BadRequestError,
     ContextLengthError,
+    DecodeError,
     NotFoundError,
     OverloadedError,
     ProviderError,
@@ -309,15 +310,8 @@ class _Assistant:
             return kind != "function_call"
         if kind != "message":
             return False
-        blocks = self.decoded.blocks
-        if isinstance(item.get("content"), str):
-            return bool(blocks)
-        last = blocks[-1] if blocks else None
-        if last is None or last.get("id") != item.get("id"):
-            return False
-        value = last.get("value")
-        refusal = isinstance(value, dict) and value.get("type") == "refusal"
-        return last.get("type") == "text" or refusal
+        # a string-content message is a whole reply; list-content ones may continue this one
+        return isinstance(item.get("content"), str) and bool(self.decoded.blocks)
 
     def add(self, item: dict[str, Any], kind: str, where: str) -> None:
         if kind == "message" and isinstance(item.get("content"), str):
@@ -456,7 +450,10 @@ def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, A
     if not isinstance(body, dict):
         raise _invalid_type("body", "an object", body)
     _check_params(body)
-    messages = _messages(body)
+    try:
+        messages = _messages(body)
+    except DecodeError as exc:
+        raise _bad(f"Invalid 'input': {exc}", "input", "invalid_value") from None
     return messages, _params(body)
 
 
