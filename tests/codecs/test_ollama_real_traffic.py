@@ -73,6 +73,7 @@ def test_cloud_streaming_thinking_then_content():
     interaction = only("TestCloudStreaming.httprr")
     assert interaction.response.headers["content-type"] == "application/json"
     chunks, msg = streamed(interaction)
+    assert chunks[0].content == [{"type": "reasoning", "reasoning": "User", "index": 0}]
     reasoning, text = msg.content
     assert reasoning["type"] == "reasoning"
     assert reasoning["reasoning"].startswith('User asks: "Count from 1 to 5". Simple.')
@@ -91,12 +92,18 @@ def test_cloud_tool_call():
     assert params["tools"][0]["parameters"]["required"] == ["location"]
     msg = ollama.decode_response(interaction.response.json())
     assert msg.tool_calls == [
-        {"name": "getWeather", "args": {"location": "San Francisco, CA"}, "id": "call_mo1wm122",
-         "type": "tool_call"}
+        {
+            "name": "getWeather",
+            "args": {"location": "San Francisco, CA"},
+            "id": "call_mo1wm122",
+            "type": "tool_call",
+        }
     ]
     assert msg.content == [
-        {"type": "reasoning",
-         "reasoning": "User asks about weather in San Francisco. Use function getWeather."}
+        {
+            "type": "reasoning",
+            "reasoning": "User asks about weather in San Francisco. Use function getWeather.",
+        }
     ]
     assert msg.text == ""
     assert msg.response_metadata["finish_reason"] == "tool_calls"
@@ -108,8 +115,11 @@ def test_tool_call_rejected_by_a_model_without_tools():
     interaction = only("TestToolCall.httprr")
     _, params = ollama.decode_request(interaction.request.json())
     assert params["tools"] == [
-        {"name": "getTime", "description": "Get the current time.",
-         "parameters": {"type": "object", "required": [], "properties": {}}}
+        {
+            "name": "getTime",
+            "description": "Get the current time.",
+            "parameters": {"type": "object", "required": [], "properties": {}},
+        }
     ]
     response = interaction.response
     error = ollama.decode_error(response.status, response.body, response.headers)

@@ -76,8 +76,12 @@ def test_encode_multimodal_user_parts():
         {"type": "image", "base64": PNG},  # mime sniffed from the PNG header
         {"type": "audio", "base64": WAV, "mime_type": "audio/wav"},
         {"type": "audio", "base64": "SUQzAAAA", "mime_type": "audio/mpeg"},
-        {"type": "file", "base64": "JVBERi0x", "mime_type": "application/pdf",
-         "extras": {"filename": "a.pdf"}},
+        {
+            "type": "file",
+            "base64": "JVBERi0x",
+            "mime_type": "application/pdf",
+            "extras": {"filename": "a.pdf"},
+        },
         {"type": "file", "file_id": "file-123"},
     ]
     parts = encode([HumanMessage(content)])["messages"][0]["content"]
@@ -87,8 +91,10 @@ def test_encode_multimodal_user_parts():
         {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
         {"type": "input_audio", "input_audio": {"data": WAV, "format": "wav"}},
         {"type": "input_audio", "input_audio": {"data": "SUQzAAAA", "format": "mp3"}},
-        {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBERi0x",
-                                  "filename": "a.pdf"}},
+        {
+            "type": "file",
+            "file": {"file_data": "data:application/pdf;base64,JVBERi0x", "filename": "a.pdf"},
+        },
         {"type": "file", "file": {"file_id": "file-123"}},
     ]
 
@@ -127,12 +133,17 @@ def test_encode_refuses_what_the_protocol_cannot_carry(block, needle):
 
 def test_encode_system_and_tool_messages_take_text_only():
     image = {"type": "image", "url": "https://x.test/a.png"}
-    with pytest.raises(UserError, match="image block in messages\\[0\\].*System messages"):
+    with pytest.raises(UserError, match=r"image block in messages\[0\].*System messages"):
         encode([SystemMessage([image])])
     call = {"name": "f", "args": {}, "id": "c1"}
     with pytest.raises(UserError, match="send images or files in a HumanMessage"):
-        encode([HumanMessage("x"), AIMessage("", tool_calls=[call]),
-                ToolMessage([image], tool_call_id="c1")])
+        encode(
+            [
+                HumanMessage("x"),
+                AIMessage("", tool_calls=[call]),
+                ToolMessage([image], tool_call_id="c1"),
+            ]
+        )
 
 
 def test_encode_tool_call_history():
@@ -146,8 +157,11 @@ def test_encode_tool_call_history():
         "role": "assistant",
         "content": None,
         "tool_calls": [
-            {"id": "call_1", "type": "function",
-             "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}},
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+            },
             {"id": "call_2", "type": "function", "function": {"name": "f", "arguments": "{bad"}},
         ],
     }
@@ -155,26 +169,42 @@ def test_encode_tool_call_history():
 
 
 def test_encode_reasoning_goes_back_only_in_the_field_it_came_from():
-    deepseek = AIMessage([
-        {"type": "reasoning", "reasoning": "think", "extras": {"field": "reasoning_content"}},
-        {"type": "text", "text": "answer"},
-    ])
-    groq = AIMessage([
-        {"type": "reasoning", "reasoning": "hmm",
-         "extras": {"field": "reasoning", "reasoning_details": [
-             {"type": "reasoning.text", "text": "h", "index": 0},
-             {"type": "reasoning.text", "text": "mm", "index": 0}]}},
-        {"type": "text", "text": "ok"},
-    ])
-    anthropic = AIMessage([
-        {"type": "reasoning", "reasoning": "secret", "extras": {"signature": "sig"}},
-        {"type": "text", "text": "hi"},
-    ])
-    msgs = encode([HumanMessage("q"), deepseek, HumanMessage("q"), groq, HumanMessage("q"),
-                   anthropic])["messages"]
+    deepseek = AIMessage(
+        [
+            {"type": "reasoning", "reasoning": "think", "extras": {"field": "reasoning_content"}},
+            {"type": "text", "text": "answer"},
+        ]
+    )
+    groq = AIMessage(
+        [
+            {
+                "type": "reasoning",
+                "reasoning": "hmm",
+                "extras": {
+                    "field": "reasoning",
+                    "reasoning_details": [
+                        {"type": "reasoning.text", "text": "h", "index": 0},
+                        {"type": "reasoning.text", "text": "mm", "index": 0},
+                    ],
+                },
+            },
+            {"type": "text", "text": "ok"},
+        ]
+    )
+    anthropic = AIMessage(
+        [
+            {"type": "reasoning", "reasoning": "secret", "extras": {"signature": "sig"}},
+            {"type": "text", "text": "hi"},
+        ]
+    )
+    msgs = encode(
+        [HumanMessage("q"), deepseek, HumanMessage("q"), groq, HumanMessage("q"), anthropic]
+    )["messages"]
     assert msgs[1] == {"role": "assistant", "content": "answer", "reasoning_content": "think"}
     assert msgs[3] == {
-        "role": "assistant", "content": "ok", "reasoning": "hmm",
+        "role": "assistant",
+        "content": "ok",
+        "reasoning": "hmm",
         "reasoning_details": [{"type": "reasoning.text", "text": "hmm", "index": 0}],
     }
     # a reasoning block decoded by another protocol has no slot here (OpenAI rejects unknown keys)
@@ -199,7 +229,7 @@ def test_encode_assistant_audio_refusal_and_server_tool_blocks():
 
 
 def test_encode_refuses_an_image_in_an_assistant_message():
-    with pytest.raises(UserError, match="image block in messages\\[0\\].*carry text, reasoning"):
+    with pytest.raises(UserError, match=r"image block in messages\[0\].*carry text, reasoning"):
         encode([AIMessage([{"type": "image", "url": "https://x.test/a.png"}])])
 
 
@@ -215,35 +245,71 @@ def test_encode_accepts_openai_style_dicts():
 
 
 def test_encode_params_translation():
-    tool = {"name": "get_weather", "description": "Weather.",
-            "parameters": {"type": "object", "properties": {}}, "strict": True}
+    tool = {
+        "name": "get_weather",
+        "description": "Weather.",
+        "parameters": {"type": "object", "properties": {}},
+        "strict": True,
+    }
     body = encode(
         [HumanMessage("hi")],
-        temperature=0.2, top_p=0.9, max_tokens=300, seed=7, stop=["END"],
-        tools=[tool, {"type": "web_search_preview"}], tool_choice="any",
+        temperature=0.2,
+        top_p=0.9,
+        max_tokens=300,
+        seed=7,
+        stop=["END"],
+        tools=[tool, {"type": "web_search_preview"}],
+        tool_choice="any",
         parallel_tool_calls=False,
-        response_format={"type": "json_schema", "name": "Answer",
-                         "schema": {"type": "object"}, "strict": True},
-        stream=True, stream_usage=True, reasoning_effort="low", logprobs=True, top_logprobs=3,
-        cache_control={"type": "ephemeral"}, include_reasoning=True,
-        prompt_cache_key="k1", extra_body={"verbosity": "low"},
+        response_format={
+            "type": "json_schema",
+            "name": "Answer",
+            "schema": {"type": "object"},
+            "strict": True,
+        },
+        stream=True,
+        stream_usage=True,
+        reasoning_effort="low",
+        logprobs=True,
+        top_logprobs=3,
+        cache_control={"type": "ephemeral"},
+        include_reasoning=True,
+        prompt_cache_key="k1",
+        extra_body={"verbosity": "low"},
     )
     assert body == {
         "model": "gpt-4.1-mini",
         "messages": [{"role": "user", "content": "hi"}],
-        "temperature": 0.2, "top_p": 0.9, "max_completion_tokens": 300, "seed": 7,
+        "temperature": 0.2,
+        "top_p": 0.9,
+        "max_completion_tokens": 300,
+        "seed": 7,
         "stop": ["END"],
         "tools": [
-            {"type": "function", "function": {"name": "get_weather", "description": "Weather.",
-             "parameters": {"type": "object", "properties": {}}, "strict": True}},
+            {
+                "type": "function",
+                "function": {
+                    "name": "get_weather",
+                    "description": "Weather.",
+                    "parameters": {"type": "object", "properties": {}},
+                    "strict": True,
+                },
+            },
             {"type": "web_search_preview"},
         ],
-        "tool_choice": "required", "parallel_tool_calls": False,
-        "response_format": {"type": "json_schema", "json_schema": {
-            "name": "Answer", "schema": {"type": "object"}, "strict": True}},
-        "stream": True, "stream_options": {"include_usage": True},
-        "reasoning_effort": "low", "logprobs": True, "top_logprobs": 3,
-        "prompt_cache_key": "k1", "verbosity": "low",
+        "tool_choice": "required",
+        "parallel_tool_calls": False,
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "Answer", "schema": {"type": "object"}, "strict": True},
+        },
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "reasoning_effort": "low",
+        "logprobs": True,
+        "top_logprobs": 3,
+        "prompt_cache_key": "k1",
+        "verbosity": "low",
     }
 
 
@@ -255,8 +321,10 @@ def test_encode_params_translation():
         ("any", "required"),
         ("get_weather", {"type": "function", "function": {"name": "get_weather"}}),
         ({"name": "f"}, {"type": "function", "function": {"name": "f"}}),
-        ({"type": "allowed_tools", "allowed_tools": {"mode": "auto", "tools": []}},
-         {"type": "allowed_tools", "allowed_tools": {"mode": "auto", "tools": []}}),
+        (
+            {"type": "allowed_tools", "allowed_tools": {"mode": "auto", "tools": []}},
+            {"type": "allowed_tools", "allowed_tools": {"mode": "auto", "tools": []}},
+        ),
     ],
     ids=["auto", "none", "any", "name", "name-dict", "raw"],
 )
@@ -266,8 +334,9 @@ def test_encode_tool_choice(choice, wire):
 
 
 def test_encode_json_object_and_no_stream_options_without_stream():
-    body = encode([HumanMessage("JSON please")], response_format={"type": "json_object"},
-                  stream_usage=True)
+    body = encode(
+        [HumanMessage("JSON please")], response_format={"type": "json_object"}, stream_usage=True
+    )
     assert body["response_format"] == {"type": "json_object"}
     assert "stream_options" not in body and "stream" not in body
 
@@ -296,44 +365,71 @@ def test_encode_bad_params(params, needle):
 
 def test_decode_plain_text_reply():
     usage = {
-        "prompt_tokens": 50, "completion_tokens": 30, "total_tokens": 80,
+        "prompt_tokens": 50,
+        "completion_tokens": 30,
+        "total_tokens": 80,
         "prompt_tokens_details": {"cached_tokens": 20, "audio_tokens": 0},
         "completion_tokens_details": {"reasoning_tokens": 10, "audio_tokens": 0},
     }
     msg = openai_chat.decode_response(
-        reply({"role": "assistant", "content": "Hello!", "refusal": None, "annotations": []},
-              usage=usage, system_fingerprint="fp_1", service_tier="default")
+        reply(
+            {"role": "assistant", "content": "Hello!", "refusal": None, "annotations": []},
+            usage=usage,
+            system_fingerprint="fp_1",
+            service_tier="default",
+        )
     )
     assert msg.content == "Hello!"
     assert msg.id == "chatcmpl-1"
     assert msg.usage_metadata == {
-        "input_tokens": 50, "output_tokens": 30, "total_tokens": 80,
+        "input_tokens": 50,
+        "output_tokens": 30,
+        "total_tokens": 80,
         "input_token_details": {"audio": 0, "cache_read": 20},
         "output_token_details": {"audio": 0, "reasoning": 10},
     }
     assert msg.response_metadata == {
-        "model_provider": "openai", "model_name": "gpt-4.1-mini-2025-04-14",
-        "id": "chatcmpl-1", "finish_reason": "stop", "system_fingerprint": "fp_1",
-        "service_tier": "default", "created": 1700000000, "token_usage": usage,
+        "model_provider": "openai",
+        "model_name": "gpt-4.1-mini-2025-04-14",
+        "id": "chatcmpl-1",
+        "finish_reason": "stop",
+        "system_fingerprint": "fp_1",
+        "service_tier": "default",
+        "created": 1700000000,
+        "token_usage": usage,
     }
 
 
 def test_decode_tool_calls_valid_invalid_and_missing_id():
-    body = reply({
-        "role": "assistant", "content": None,
-        "tool_calls": [
-            {"id": "call_a", "type": "function",
-             "function": {"name": "f", "arguments": '{"q": "x"}'}},
-            {"id": "call_b", "type": "function", "function": {"name": "g", "arguments": "{oops"}},
-            {"type": "function", "function": {"name": "h", "arguments": ""}},
-            {"id": "ct_1", "type": "custom", "custom": {"name": "grep", "input": "x"}},
-        ],
-    })
+    body = reply(
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_a",
+                    "type": "function",
+                    "function": {"name": "f", "arguments": '{"q": "x"}'},
+                },
+                {
+                    "id": "call_b",
+                    "type": "function",
+                    "function": {"name": "g", "arguments": "{oops"},
+                },
+                {"type": "function", "function": {"name": "h", "arguments": ""}},
+                {"id": "ct_1", "type": "custom", "custom": {"name": "grep", "input": "x"}},
+            ],
+        }
+    )
     body["choices"][0]["finish_reason"] = "tool_calls"
     msg = openai_chat.decode_response(body)
     # a non-function (custom) tool call has no standard slot: kept whole
-    assert msg.content == [{"type": "non_standard", "value": {
-        "id": "ct_1", "type": "custom", "custom": {"name": "grep", "input": "x"}}}]
+    assert msg.content == [
+        {
+            "type": "non_standard",
+            "value": {"id": "ct_1", "type": "custom", "custom": {"name": "grep", "input": "x"}},
+        }
+    ]
     assert msg.tool_calls == [
         {"name": "f", "args": {"q": "x"}, "id": "call_a", "type": "tool_call"},
         {"name": "h", "args": {}, "id": "call_2", "type": "tool_call"},
@@ -358,26 +454,37 @@ def test_decode_reasoning_dialects(field):
 def test_decode_openrouter_reasoning_details_only():
     details = [{"type": "reasoning.encrypted", "data": "abc", "index": 0}]
     msg = openai_chat.decode_response(
-        reply({"role": "assistant", "content": "hi", "reasoning": None,
-               "reasoning_details": details})
+        reply(
+            {"role": "assistant", "content": "hi", "reasoning": None, "reasoning_details": details}
+        )
     )
     assert msg.content[0] == {
-        "type": "reasoning", "reasoning": "",
+        "type": "reasoning",
+        "reasoning": "",
         "extras": {"field": "reasoning", "reasoning_details": details},
     }
 
 
 def test_decode_deepseek_cache_hit_tokens():
-    usage = {"prompt_tokens": 100, "completion_tokens": 5, "total_tokens": 105,
-             "prompt_cache_hit_tokens": 64, "prompt_cache_miss_tokens": 36}
+    usage = {
+        "prompt_tokens": 100,
+        "completion_tokens": 5,
+        "total_tokens": 105,
+        "prompt_cache_hit_tokens": 64,
+        "prompt_cache_miss_tokens": 36,
+    }
     msg = openai_chat.decode_response(reply({"role": "assistant", "content": "x"}, usage=usage))
     assert msg.usage_metadata["input_tokens"] == 100  # the total, cache hits included
     assert msg.usage_metadata["input_token_details"] == {"cache_read": 64}
 
 
 def test_decode_cache_write_tokens():
-    usage = {"prompt_tokens": 4020, "completion_tokens": 4, "total_tokens": 4024,
-             "prompt_tokens_details": {"cache_write_tokens": 4012, "cached_tokens": 0}}
+    usage = {
+        "prompt_tokens": 4020,
+        "completion_tokens": 4,
+        "total_tokens": 4024,
+        "prompt_tokens_details": {"cache_write_tokens": 4012, "cached_tokens": 0},
+    }
     msg = openai_chat.decode_response(reply({"role": "assistant", "content": "OK"}, usage=usage))
     assert msg.usage_metadata["input_token_details"] == {"cache_read": 0, "cache_creation": 4012}
 
@@ -385,10 +492,15 @@ def test_decode_cache_write_tokens():
 def test_decode_audio_output():
     audio = {"id": "audio_1", "data": WAV, "expires_at": 1700003600, "transcript": "Hello there"}
     msg = openai_chat.decode_response(reply({"role": "assistant", "content": None, "audio": audio}))
-    assert msg.content == [{
-        "type": "audio", "id": "audio_1", "base64": WAV, "mime_type": "audio/wav",
-        "extras": {"transcript": "Hello there", "expires_at": 1700003600},
-    }]
+    assert msg.content == [
+        {
+            "type": "audio",
+            "id": "audio_1",
+            "base64": WAV,
+            "mime_type": "audio/wav",
+            "extras": {"transcript": "Hello there", "expires_at": 1700003600},
+        }
+    ]
 
 
 def test_decode_refusal():
@@ -402,24 +514,61 @@ def test_decode_refusal():
 
 
 def test_decode_logprobs_and_citations():
-    logprobs = {"content": [{"token": "Hi", "logprob": -0.01, "bytes": [72, 105],
-                             "top_logprobs": []}], "refusal": None}
-    body = reply({"role": "assistant", "content": "Hi", "annotations": [
-        {"type": "url_citation", "url_citation": {"url": "https://x.test", "title": "X",
-                                                   "start_index": 0, "end_index": 2}}]})
+    logprobs = {
+        "content": [{"token": "Hi", "logprob": -0.01, "bytes": [72, 105], "top_logprobs": []}],
+        "refusal": None,
+    }
+    body = reply(
+        {
+            "role": "assistant",
+            "content": "Hi",
+            "annotations": [
+                {
+                    "type": "url_citation",
+                    "url_citation": {
+                        "url": "https://x.test",
+                        "title": "X",
+                        "start_index": 0,
+                        "end_index": 2,
+                    },
+                }
+            ],
+        }
+    )
     body["choices"][0]["logprobs"] = logprobs
     msg = openai_chat.decode_response(body)
     assert msg.response_metadata["logprobs"] == logprobs
-    assert msg.content == [{"type": "text", "text": "Hi", "annotations": [
-        {"type": "citation", "url": "https://x.test", "title": "X", "start_index": 0,
-         "end_index": 2}]}]
+    assert msg.content == [
+        {
+            "type": "text",
+            "text": "Hi",
+            "annotations": [
+                {
+                    "type": "citation",
+                    "url": "https://x.test",
+                    "title": "X",
+                    "start_index": 0,
+                    "end_index": 2,
+                }
+            ],
+        }
+    ]
 
 
 def test_decode_azure_filters_and_groq_fields():
-    body = reply({"role": "assistant", "content": "ok"},
-                 prompt_filter_results=[{"prompt_index": 0, "content_filter_results": {}}],
-                 x_groq={"id": "req_1", "usage": {"prompt_tokens": 3, "completion_tokens": 1,
-                                                  "total_tokens": 4, "queue_time": 0.01}})
+    body = reply(
+        {"role": "assistant", "content": "ok"},
+        prompt_filter_results=[{"prompt_index": 0, "content_filter_results": {}}],
+        x_groq={
+            "id": "req_1",
+            "usage": {
+                "prompt_tokens": 3,
+                "completion_tokens": 1,
+                "total_tokens": 4,
+                "queue_time": 0.01,
+            },
+        },
+    )
     body["choices"][0]["content_filter_results"] = {"hate": {"filtered": False}}
     msg = openai_chat.decode_response(body)
     meta = msg.response_metadata
@@ -431,8 +580,13 @@ def test_decode_azure_filters_and_groq_fields():
 
 @pytest.mark.parametrize(
     ("raw", "normalised"),
-    [("length", "length"), ("content_filter", "content_filter"), ("function_call", "tool_calls"),
-     ("eos", "stop"), ("weird", "weird")],
+    [
+        ("length", "length"),
+        ("content_filter", "content_filter"),
+        ("function_call", "tool_calls"),
+        ("eos", "stop"),
+        ("weird", "weird"),
+    ],
 )
 def test_decode_finish_reasons(raw, normalised):
     body = reply({"role": "assistant", "content": "x"})
@@ -451,15 +605,29 @@ def test_decode_finish_reasons(raw, normalised):
         ({"choices": []}, "choices: is empty"),
         ({"choices": [{"message": "hi"}]}, "choices[0].message: expected an object"),
         ({"choices": [{"message": {"content": 5}}]}, "choices[0].message.content"),
-        ({"choices": [{"message": {"tool_calls": [{"function": "f"}]}}]},
-         "choices[0].message.tool_calls[0].function"),
-        ({"choices": [{"message": {"content": "x"}}], "usage": {"prompt_tokens": "9"}},
-         "usage.prompt_tokens: expected an integer, got a string"),
-        ({"choices": [{"message": {"content": "x"}, "finish_reason": 3}]},
-         "finish_reason: expected a string"),
+        (
+            {"choices": [{"message": {"tool_calls": [{"function": "f"}]}}]},
+            "choices[0].message.tool_calls[0].function",
+        ),
+        (
+            {"choices": [{"message": {"content": "x"}}], "usage": {"prompt_tokens": "9"}},
+            "usage.prompt_tokens: expected an integer, got a string",
+        ),
+        (
+            {"choices": [{"message": {"content": "x"}, "finish_reason": 3}]},
+            "finish_reason: expected a string",
+        ),
     ],
-    ids=["list", "choices-str", "choices-empty", "message-str", "content-int", "function-str",
-         "usage-str", "finish-int"],
+    ids=[
+        "list",
+        "choices-str",
+        "choices-empty",
+        "message-str",
+        "content-int",
+        "function-str",
+        "usage-str",
+        "finish-int",
+    ],
 )
 def test_decode_response_malformed(body, needle):
     with pytest.raises(DecodeError) as exc:
@@ -470,8 +638,9 @@ def test_decode_response_malformed(body, needle):
 
 def test_decode_response_error_body_with_200():
     with pytest.raises(BadRequestError, match="bad things"):
-        openai_chat.decode_response({"error": {"message": "bad things",
-                                               "type": "invalid_request_error"}})
+        openai_chat.decode_response(
+            {"error": {"message": "bad things", "type": "invalid_request_error"}}
+        )
 
 
 # ---------------------------------------------------------------- decode_error
@@ -480,21 +649,46 @@ def test_decode_response_error_body_with_200():
 @pytest.mark.parametrize(
     ("status", "body", "cls", "message"),
     [
-        (401, {"error": {"message": "Incorrect API key provided: sk-xx.", "type":
-               "invalid_request_error", "code": "invalid_api_key", "param": None}},
-         AuthenticationError, "Incorrect API key provided"),
-        (404, {"error": {"message": "The model `x` does not exist", "code": "model_not_found"}},
-         NotFoundError, "The model `x` does not exist"),
-        (400, {"error": {"message": "Your input is long.", "code": "context_length_exceeded"}},
-         ContextLengthError, "Your input is long."),
-        (400, {"object": "error", "message": "vLLM says no", "type": "BadRequestError",
-               "code": 400}, BadRequestError, "vLLM says no"),
+        (
+            401,
+            {
+                "error": {
+                    "message": "Incorrect API key provided: sk-xx.",
+                    "type": "invalid_request_error",
+                    "code": "invalid_api_key",
+                    "param": None,
+                }
+            },
+            AuthenticationError,
+            "Incorrect API key provided",
+        ),
+        (
+            404,
+            {"error": {"message": "The model `x` does not exist", "code": "model_not_found"}},
+            NotFoundError,
+            "The model `x` does not exist",
+        ),
+        (
+            400,
+            {"error": {"message": "Your input is long.", "code": "context_length_exceeded"}},
+            ContextLengthError,
+            "Your input is long.",
+        ),
+        (
+            400,
+            {"object": "error", "message": "vLLM says no", "type": "BadRequestError", "code": 400},
+            BadRequestError,
+            "vLLM says no",
+        ),
         (500, {"error": "boom"}, ServerError, "boom"),
-        (502, "<html><body><h1>502 Bad Gateway</h1></body></html>", ServerError,
-         "502 Bad Gateway"),
+        (502, "<html><body><h1>502 Bad Gateway</h1></body></html>", ServerError, "502 Bad Gateway"),
         (500, None, ServerError, "HTTP 500 from openai-chat with no error message"),
-        (402, {"error": {"code": 402, "message": "Insufficient credits"}}, BadRequestError,
-         "Insufficient credits"),
+        (
+            402,
+            {"error": {"code": 402, "message": "Insufficient credits"}},
+            BadRequestError,
+            "Insufficient credits",
+        ),
     ],
     ids=["401", "404", "context", "vllm", "string", "html", "empty", "openrouter-402"],
 )
@@ -508,7 +702,8 @@ def test_decode_error_shapes(status, body, cls, message):
 
 def test_decode_error_bytes_body_and_retry_after_header():
     err = openai_chat.decode_error(
-        429, b'{"error": {"message": "Rate limit reached", "type": "requests"}}',
+        429,
+        b'{"error": {"message": "Rate limit reached", "type": "requests"}}',
         {"Retry-After": "7"},
     )
     assert isinstance(err, RateLimitError)
@@ -517,24 +712,39 @@ def test_decode_error_bytes_body_and_retry_after_header():
 
 
 def test_decode_error_retry_after_from_message():
-    body = {"error": {"message": "Rate limit reached for gpt-4o. Please try again in 450ms.",
-                      "type": "tokens", "code": "rate_limit_exceeded"}}
+    body = {
+        "error": {
+            "message": "Rate limit reached for gpt-4o. Please try again in 450ms.",
+            "type": "tokens",
+            "code": "rate_limit_exceeded",
+        }
+    }
     assert openai_chat.decode_error(429, body).retry_after == pytest.approx(0.45)
     body["error"]["message"] = "Please try again in 1.5s."
     assert openai_chat.decode_error(429, body).retry_after == pytest.approx(1.5)
 
 
 def test_decode_error_insufficient_quota_is_not_retryable():
-    body = {"error": {"message": "You exceeded your current quota", "type": "insufficient_quota",
-                      "code": "insufficient_quota"}}
+    body = {
+        "error": {
+            "message": "You exceeded your current quota",
+            "type": "insufficient_quota",
+            "code": "insufficient_quota",
+        }
+    }
     err = openai_chat.decode_error(429, body)
     assert isinstance(err, RateLimitError)
     assert err.retryable is False
 
 
 def test_decode_error_openrouter_upstream_message():
-    body = {"error": {"code": 429, "message": "Provider returned error",
-                      "metadata": {"provider_name": "Google", "raw": "rate-limited upstream"}}}
+    body = {
+        "error": {
+            "code": 429,
+            "message": "Provider returned error",
+            "metadata": {"provider_name": "Google", "raw": "rate-limited upstream"},
+        }
+    }
     err = openai_chat.decode_error(429, body)
     assert err.message == "Provider returned error: rate-limited upstream"
     assert err.body == body

@@ -30,10 +30,14 @@ from myna.strategies import ai_messages, chunkings, conversations, reasoning_blo
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 IDENT = st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True)
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=8)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.text(max_size=8)
     | st.floats(allow_nan=False, allow_infinity=False),
-    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=6), kids,
-                                                              max_size=3),
+    lambda kids: (
+        st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=6), kids, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -91,8 +95,9 @@ def test_render_response_then_decode_response(message):
 @SETTINGS
 @given(chat_replies(), chunkings())
 def test_render_stream_then_decode_stream(message, chunking):
-    events = [json.loads(json.dumps(e)) for e in openai_chat.render_stream(message,
-                                                                         chunking=chunking)]
+    events = [
+        json.loads(json.dumps(e)) for e in openai_chat.render_stream(message, chunking=chunking)
+    ]
     assert events[-1] == "[DONE]"
     chunks = list(openai_chat.decode_stream(events))
     assert chunks[-1].chunk_position == "last"
@@ -129,9 +134,14 @@ def neutral_params(draw: st.DrawFn) -> dict[str, Any]:
         "response_format": st.one_of(
             st.just({"type": "json_object"}),
             st.builds(
-                lambda name, strict: {"type": "json_schema", "name": name,
-                                      "schema": {"type": "object"}, **strict},
-                IDENT, st.sampled_from([{}, {"strict": True}, {"strict": False}]),
+                lambda name, strict: {
+                    "type": "json_schema",
+                    "name": name,
+                    "schema": {"type": "object"},
+                    **strict,
+                },
+                IDENT,
+                st.sampled_from([{}, {"strict": True}, {"strict": False}]),
             ),
         ),
     }
@@ -141,9 +151,12 @@ def neutral_params(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         names = draw(st.lists(IDENT, min_size=1, max_size=3, unique=True))
         params["tools"] = [
-            {"name": n, "description": draw(st.text(max_size=20)),
-             "parameters": {"type": "object", "properties": {}},
-             **draw(st.sampled_from([{}, {"strict": True}]))}
+            {
+                "name": n,
+                "description": draw(st.text(max_size=20)),
+                "parameters": {"type": "object", "properties": {}},
+                **draw(st.sampled_from([{}, {"strict": True}])),
+            }
             for n in names
         ]
         choices = ["auto", "any", "none"] + [

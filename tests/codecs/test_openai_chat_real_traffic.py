@@ -80,8 +80,13 @@ def _comparable(body: dict) -> dict:
         if message["role"] == "assistant":
             message.setdefault("content", None)
             message["tool_calls"] = [
-                {**c, "function": {**c["function"],
-                                   "arguments": json.loads(c["function"]["arguments"])}}
+                {
+                    **c,
+                    "function": {
+                        **c["function"],
+                        "arguments": json.loads(c["function"]["arguments"]),
+                    },
+                }
                 for c in message.get("tool_calls", [])
             ] or None
         messages.append(message)
@@ -109,6 +114,27 @@ def test_every_response_decodes(name):
             assert item.text or item.tool_calls or item.content
 
 
+@pytest.mark.parametrize("name", FILES)
+async def test_async_stream_decoding_matches_sync(name):
+    for interaction in chats(name):
+        if interaction.response.status >= 400 or not interaction.response.is_stream:
+            continue
+        payloads = interaction.response.stream_payloads()
+
+        async def events(payloads=payloads):
+            for payload in payloads:
+                yield payload
+
+        sync_result = result(interaction)
+        try:
+            chunks = [c async for c in openai_chat.adecode_stream(events())]
+        except ProviderError as exc:
+            assert isinstance(sync_result, ProviderError)
+            assert (type(exc), exc.message) == (type(sync_result), sync_result.message)
+            continue
+        assert merge_chunks(chunks).to_message() == sync_result
+
+
 # ---------------------------------------------------------------- openai-chat/
 
 
@@ -119,7 +145,9 @@ def test_max_completion_tokens():
     [reply] = results("openai-chat/test_max_completion_tokens[gpt-4o-mini].yaml")
     assert reply.content == "Hello! How can I assist you today?"
     assert reply.usage_metadata == {
-        "input_tokens": 8, "output_tokens": 9, "total_tokens": 17,
+        "input_tokens": 8,
+        "output_tokens": 9,
+        "total_tokens": 17,
         "input_token_details": {"audio": 0, "cache_read": 0},
         "output_token_details": {"audio": 0, "reasoning": 0},
     }
@@ -136,8 +164,14 @@ def test_run_stream_sync_streams_real_model():
     assert first_params["tools"][0]["name"] == "get_capital"
     assert isinstance(second_messages[2], ToolMessage) and second_messages[2].content == "London"
     call, answer = results(name)
-    assert call.tool_calls == [{"name": "get_capital", "args": {"country": "UK"},
-                                "id": "call_ZR5UUuTt3pf61kjwAJIYdVMj", "type": "tool_call"}]
+    assert call.tool_calls == [
+        {
+            "name": "get_capital",
+            "args": {"country": "UK"},
+            "id": "call_ZR5UUuTt3pf61kjwAJIYdVMj",
+            "type": "tool_call",
+        }
+    ]
     assert call.response_metadata["finish_reason"] == "tool_calls"
     assert call.usage_metadata["total_tokens"] == 68
     assert answer.content == "The capital of the UK is London."
@@ -162,12 +196,14 @@ def test_complex_agent_run_with_parallel_streamed_tool_calls():
     name = "openai-chat/test_complex_agent_run_in_workflow.yaml"
     first, second, third = results(name)
     assert [(c["name"], c["args"]) for c in first.tool_calls] == [
-        ("get_country", {}), ("get_product_name", {}),
+        ("get_country", {}),
+        ("get_product_name", {}),
     ]
     assert second.tool_calls[0]["args"] == {"city": "Mexico City"}
     assert third.tool_calls[0]["name"] == "final_result"
     assert third.tool_calls[0]["args"]["answers"][0] == {
-        "label": "Capital of the country", "answer": "Mexico City",
+        "label": "Capital of the country",
+        "answer": "Mexico City",
     }
     assert [r.usage_metadata["total_tokens"] for r in (first, second, third)] == [404, 438, 497]
     (_, params), *_ = requests(name)
@@ -179,7 +215,8 @@ def test_dbos_agent_with_parallel_tool_calls():
     name = "openai-chat/test_dbos_agent_with_hitl_tool.yaml"
     calls, done = results(name)
     assert [(c["name"], c["args"]["path"]) for c in calls.tool_calls] == [
-        ("delete_file", ".env"), ("create_file", "test.txt"),
+        ("delete_file", ".env"),
+        ("create_file", "test.txt"),
     ]
     assert done.content.startswith("The file `.env` has been deleted")
     _, (messages, _) = requests(name)
@@ -191,9 +228,14 @@ def test_native_output():
     name = "openai-chat/test_openai_native_output.yaml"
     (_, params), _ = requests(name)
     assert params["response_format"] == {
-        "type": "json_schema", "name": "result", "strict": False,
-        "schema": {"properties": {"city": {"type": "string"}, "country": {"type": "string"}},
-                   "required": ["city", "country"], "type": "object"},
+        "type": "json_schema",
+        "name": "result",
+        "strict": False,
+        "schema": {
+            "properties": {"city": {"type": "string"}, "country": {"type": "string"}},
+            "required": ["city", "country"],
+            "type": "object",
+        },
     }
     call, answer = results(name)
     assert call.tool_calls[0]["name"] == "get_user_country"
@@ -221,7 +263,9 @@ def test_prompt_cache_e2e():
     write, read = results(name)
     assert write.content == read.content == "OK"
     assert write.usage_metadata["input_token_details"] == {
-        "audio": 0, "cache_read": 0, "cache_creation": 4012,
+        "audio": 0,
+        "cache_read": 0,
+        "cache_creation": 4012,
     }
     assert read.usage_metadata["input_token_details"]["cache_read"] == 4012
     assert read.usage_metadata["input_tokens"] == 4020
@@ -276,7 +320,8 @@ def test_azure_provider_call():
     meta = reply.response_metadata
     assert meta["content_filter_results"]["hate"] == {"filtered": False, "severity": "safe"}
     assert meta["prompt_filter_results"][0]["content_filter_results"]["jailbreak"] == {
-        "detected": False, "filtered": False,
+        "detected": False,
+        "filtered": False,
     }
 
 
@@ -284,8 +329,10 @@ def test_azure_provider_call():
 
 
 def test_azure_foundry_rate_limit():
-    name = ("openai-compatible/chat_real_error_scenarios_azure_grok-4-1-fast-non-reasoning_"
-            "handles_context_length_exceeded_errors.yml")
+    name = (
+        "openai-compatible/chat_real_error_scenarios_azure_grok-4-1-fast-non-reasoning_"
+        "handles_context_length_exceeded_errors.yml"
+    )
     [error] = results(name)
     assert isinstance(error, RateLimitError)
     assert error.message.startswith("Your requests to grok-4-1-fast-non-reasoning")
@@ -303,8 +350,11 @@ def test_deepseek_thinking_stream():
     assert reasoning["extras"] == {"field": "reasoning_content"}
     assert text == {"type": "text", "text": "Hello there! 😊 How can I help you today?"}
     assert reply.usage_metadata == {
-        "input_tokens": 6, "output_tokens": 212, "total_tokens": 218,
-        "input_token_details": {"cache_read": 0}, "output_token_details": {"reasoning": 198},
+        "input_tokens": 6,
+        "output_tokens": 212,
+        "total_tokens": 218,
+        "input_token_details": {"cache_read": 0},
+        "output_token_details": {"reasoning": 198},
     }
     assert reply.response_metadata["token_usage"]["prompt_cache_miss_tokens"] == 6
 
@@ -360,11 +410,20 @@ def test_groq_tool_use_failed_streaming():
     assert isinstance(error, BadRequestError)  # from `event: error` inside the 200 stream
     assert "additionalProperties 'invalid_param' not allowed" in error.message
     assert error.body["error"]["status_code"] == 400
-    assert call.tool_calls == [{"name": "get_something_by_name", "args": {"name": "example"},
-                                "id": "fc_bfb39741-3748-4def-9886-a93fc9c64a90",
-                                "type": "tool_call"}]
-    assert call.usage_metadata == {"input_tokens": 304, "output_tokens": 49,
-                                   "total_tokens": 353, "output_token_details": {"reasoning": 23}}
+    assert call.tool_calls == [
+        {
+            "name": "get_something_by_name",
+            "args": {"name": "example"},
+            "id": "fc_bfb39741-3748-4def-9886-a93fc9c64a90",
+            "type": "tool_call",
+        }
+    ]
+    assert call.usage_metadata == {
+        "input_tokens": 304,
+        "output_tokens": 49,
+        "total_tokens": 353,
+        "output_token_details": {"reasoning": 23},
+    }
     assert answer.content[1]["text"] == "The tool returned the expected result for the valid call."
     assert answer.response_metadata["x_groq"]["seed"] == 1734142537
     _, (messages, _), _ = requests(name)
@@ -384,8 +443,7 @@ def test_ollama_native_output_with_reasoning():
     assert reasoning["reasoning"].startswith("Okay, the user is asking for the capital of France.")
     assert reasoning["extras"] == {"field": "reasoning"}
     assert json.loads(text["text"]) == {"city": "Paris", "country": "France"}
-    assert reply.usage_metadata == {"input_tokens": 136, "output_tokens": 15,
-                                    "total_tokens": 151}
+    assert reply.usage_metadata == {"input_tokens": 136, "output_tokens": 15, "total_tokens": 151}
     assert reply.response_metadata["system_fingerprint"] == "fp_ollama"
 
 
@@ -409,6 +467,6 @@ def test_ollama_cloud_auth_error():
     assert error.status_code == 401
     status, _, body = openai_chat.render_error(error)
     assert (status, body) == (
-        401, {"error": {"message": "Unauthorized", "type": "api_error", "param": None,
-                        "code": None}},
+        401,
+        {"error": {"message": "Unauthorized", "type": "api_error", "param": None, "code": None}},
     )

@@ -7,24 +7,38 @@ from myna.exceptions import (
     BadRequestError,
     DecodeError,
     RateLimitError,
+    ServerError,
     StreamInterruptedError,
 )
 from myna.messages import AIMessage, merge_chunks
 
 
 def chunk(delta=None, finish=None, **extra):
-    event = {"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1,
-             "model": "gpt-4.1-mini", "choices": [{"index": 0, "delta": delta or {},
-                                                   "logprobs": None, "finish_reason": finish}]}
+    event = {
+        "id": "chatcmpl-s",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "gpt-4.1-mini",
+        "choices": [{"index": 0, "delta": delta or {}, "logprobs": None, "finish_reason": finish}],
+    }
     event.update(extra)
     return event
 
 
 def usage_chunk(prompt=9, completion=2, **details):
-    usage = {"prompt_tokens": prompt, "completion_tokens": completion,
-             "total_tokens": prompt + completion, **details}
-    return {"id": "chatcmpl-s", "object": "chat.completion.chunk", "model": "gpt-4.1-mini",
-            "choices": [], "usage": usage}
+    usage = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        **details,
+    }
+    return {
+        "id": "chatcmpl-s",
+        "object": "chat.completion.chunk",
+        "model": "gpt-4.1-mini",
+        "choices": [],
+        "usage": usage,
+    }
 
 
 def merged(events):
@@ -56,8 +70,12 @@ def test_text_stream_with_usage_chunk():
     message = merge_chunks(chunks).to_message()
     assert message.content == "Hello"
     assert message.id == "chatcmpl-s"
-    assert message.usage_metadata == {"input_tokens": 9, "output_tokens": 2, "total_tokens": 11,
-                                      "input_token_details": {"cache_read": 3}}
+    assert message.usage_metadata == {
+        "input_tokens": 9,
+        "output_tokens": 2,
+        "total_tokens": 11,
+        "input_token_details": {"cache_read": 3},
+    }
     assert message.response_metadata["finish_reason"] == "stop"
     assert message.response_metadata["model_name"] == "gpt-4.1-mini"
     assert message.response_metadata["model_provider"] == "openai"
@@ -69,11 +87,32 @@ async def test_async_text_stream_matches_sync():
 
 def test_parallel_tool_call_fragments_interleaved():
     events = [
-        chunk({"role": "assistant", "content": None, "tool_calls": [
-            {"index": 0, "id": "call_a", "type": "function",
-             "function": {"name": "get_weather", "arguments": ""}}]}),
-        chunk({"tool_calls": [{"index": 1, "id": "call_b", "type": "function",
-                               "function": {"name": "get_time", "arguments": '{"tz"'}}]}),
+        chunk(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": "call_a",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": ""},
+                    }
+                ],
+            }
+        ),
+        chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": 1,
+                        "id": "call_b",
+                        "type": "function",
+                        "function": {"name": "get_time", "arguments": '{"tz"'},
+                    }
+                ]
+            }
+        ),
         chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"city": '}}]}),
         chunk({"tool_calls": [{"index": 1, "function": {"arguments": ': "UTC"}'}}]}),
         chunk({"tool_calls": [{"index": 0, "function": {"arguments": '"Paris"}'}}]}),
@@ -98,10 +137,12 @@ def test_tool_calls_without_ids_or_indexes():
         chunk({"tool_calls": [{"id": "x1", "function": {"name": "g", "arguments": "{"}}]}),
         chunk({"tool_calls": [{"id": "x1", "function": {"arguments": "}"}}]}),
         # an index reused for a new call (a new id): a new call, not a continuation
-        chunk({"tool_calls": [{"index": 0, "id": "y1", "function": {"name": "h",
-                                                                   "arguments": "{}"}}]}),
-        chunk({"tool_calls": [{"index": 0, "id": "y2", "function": {"name": "k",
-                                                                   "arguments": "{}"}}]}),
+        chunk(
+            {"tool_calls": [{"index": 0, "id": "y1", "function": {"name": "h", "arguments": "{}"}}]}
+        ),
+        chunk(
+            {"tool_calls": [{"index": 0, "id": "y2", "function": {"name": "k", "arguments": "{}"}}]}
+        ),
         "[DONE]",
     ]
     message = merged(events)
@@ -114,8 +155,17 @@ def test_tool_calls_without_ids_or_indexes():
 
 
 def test_truncated_tool_arguments_become_an_invalid_tool_call():
-    events = [chunk({"tool_calls": [{"index": 0, "id": "c", "function": {
-        "name": "f", "arguments": '{"a": '}}]}), chunk({}, "length"), "[DONE]"]
+    events = [
+        chunk(
+            {
+                "tool_calls": [
+                    {"index": 0, "id": "c", "function": {"name": "f", "arguments": '{"a": '}}
+                ]
+            }
+        ),
+        chunk({}, "length"),
+        "[DONE]",
+    ]
     message = merged(events)
     assert message.tool_calls == []
     assert message.invalid_tool_calls[0]["args"] == '{"a": '
@@ -123,10 +173,15 @@ def test_truncated_tool_arguments_become_an_invalid_tool_call():
 
 
 def test_deepseek_reasoning_then_content_with_usage_on_the_finish_chunk():
-    usage = {"prompt_tokens": 6, "completion_tokens": 12, "total_tokens": 18,
-             "prompt_tokens_details": {"cached_tokens": 0},
-             "completion_tokens_details": {"reasoning_tokens": 8},
-             "prompt_cache_hit_tokens": 0, "prompt_cache_miss_tokens": 6}
+    usage = {
+        "prompt_tokens": 6,
+        "completion_tokens": 12,
+        "total_tokens": 18,
+        "prompt_tokens_details": {"cached_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 8},
+        "prompt_cache_hit_tokens": 0,
+        "prompt_cache_miss_tokens": 6,
+    }
     events = [
         chunk({"role": "assistant", "content": None, "reasoning_content": ""}),
         chunk({"content": None, "reasoning_content": "The user"}),
@@ -138,28 +193,55 @@ def test_deepseek_reasoning_then_content_with_usage_on_the_finish_chunk():
     ]
     message = merged(events)
     assert message.content == [
-        {"type": "reasoning", "reasoning": "The user greets.",
-         "extras": {"field": "reasoning_content"}},
+        {
+            "type": "reasoning",
+            "reasoning": "The user greets.",
+            "extras": {"field": "reasoning_content"},
+        },
         {"type": "text", "text": "Hi!"},
     ]
     assert message.usage_metadata == {
-        "input_tokens": 6, "output_tokens": 12, "total_tokens": 18,
-        "input_token_details": {"cache_read": 0}, "output_token_details": {"reasoning": 8},
+        "input_tokens": 6,
+        "output_tokens": 12,
+        "total_tokens": 18,
+        "input_token_details": {"cache_read": 0},
+        "output_token_details": {"reasoning": 8},
     }
     assert message.response_metadata["token_usage"] == usage
 
 
 def test_openrouter_reasoning_details_then_in_stream_error():
-    base = {"id": "gen-1", "provider": "Minimax", "model": "minimax/m2",
-            "object": "chat.completion.chunk"}
+    base = {
+        "id": "gen-1",
+        "provider": "Minimax",
+        "model": "minimax/m2",
+        "object": "chat.completion.chunk",
+    }
     events = [
-        {**base, "choices": [{"index": 0, "delta": {
-            "role": "assistant", "content": "", "reasoning": "We need",
-            "reasoning_details": [{"type": "reasoning.text", "text": "We need", "index": 0}]},
-            "finish_reason": None, "native_finish_reason": None}]},
-        {**base, "error": {"code": 400, "message": "Token limit reached"},
-         "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": None}],
-         "usage": {"prompt_tokens": 43, "completion_tokens": 10, "total_tokens": 53}},
+        {
+            **base,
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {
+                        "role": "assistant",
+                        "content": "",
+                        "reasoning": "We need",
+                        "reasoning_details": [
+                            {"type": "reasoning.text", "text": "We need", "index": 0}
+                        ],
+                    },
+                    "finish_reason": None,
+                    "native_finish_reason": None,
+                }
+            ],
+        },
+        {
+            **base,
+            "error": {"code": 400, "message": "Token limit reached"},
+            "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": None}],
+            "usage": {"prompt_tokens": 43, "completion_tokens": 10, "total_tokens": 53},
+        },
         "[DONE]",
     ]
     seen = []
@@ -174,10 +256,18 @@ def test_openrouter_reasoning_details_then_in_stream_error():
 
 def test_openrouter_reasoning_details_merge():
     events = [
-        chunk({"reasoning": "a", "reasoning_details": [
-            {"type": "reasoning.text", "text": "a", "index": 0}]}),
-        chunk({"reasoning": "b", "reasoning_details": [
-            {"type": "reasoning.text", "text": "b", "index": 0}]}),
+        chunk(
+            {
+                "reasoning": "a",
+                "reasoning_details": [{"type": "reasoning.text", "text": "a", "index": 0}],
+            }
+        ),
+        chunk(
+            {
+                "reasoning": "b",
+                "reasoning_details": [{"type": "reasoning.text", "text": "b", "index": 0}],
+            }
+        ),
         chunk({"content": "ok"}, "stop", provider="OpenAI"),
         chunk({}, "stop"),
         "[DONE]",
@@ -195,9 +285,15 @@ def test_openrouter_reasoning_details_merge():
 
 
 def test_groq_error_event_and_x_groq_usage():
-    error = {"error": {"message": "Tool call validation failed", "type": "invalid_request_error",
-                       "code": "tool_use_failed", "failed_generation": "{}",
-                       "status_code": 400}}
+    error = {
+        "error": {
+            "message": "Tool call validation failed",
+            "type": "invalid_request_error",
+            "code": "tool_use_failed",
+            "failed_generation": "{}",
+            "status_code": 400,
+        }
+    }
     with pytest.raises(BadRequestError, match="Tool call validation failed") as exc:
         list(openai_chat.decode_stream([chunk({"role": "assistant", "content": ""}), error]))
     assert exc.value.body["error"]["failed_generation"] == "{}"
@@ -205,8 +301,19 @@ def test_groq_error_event_and_x_groq_usage():
     events = [
         chunk({"role": "assistant", "content": ""}, x_groq={"id": "req_1", "seed": 7}),
         chunk({"content": "ok"}),
-        chunk({}, "stop", x_groq={"id": "req_1", "usage": {
-            "prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6, "queue_time": 0.1}}),
+        chunk(
+            {},
+            "stop",
+            x_groq={
+                "id": "req_1",
+                "usage": {
+                    "prompt_tokens": 5,
+                    "completion_tokens": 1,
+                    "total_tokens": 6,
+                    "queue_time": 0.1,
+                },
+            },
+        ),
         "[DONE]",
     ]
     message = merged(events)
@@ -222,10 +329,19 @@ def test_in_stream_error_without_a_status_uses_its_type():
 
 def test_azure_prompt_filter_chunk_and_content_filter_finish():
     events = [
-        {"id": "", "object": "", "created": 0, "model": "", "choices": [],
-         "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}]},
+        {
+            "id": "",
+            "object": "",
+            "created": 0,
+            "model": "",
+            "choices": [],
+            "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}],
+        },
         chunk({"content": "Hi"}),
-        chunk({}, "content_filter", ),
+        chunk(
+            {},
+            "content_filter",
+        ),
         "[DONE]",
     ]
     events[2]["choices"][0]["content_filter_results"] = {"hate": {"filtered": True}}
@@ -257,9 +373,15 @@ def test_refusal_audio_and_logprobs_stream():
     assert message.response_metadata["finish_reason"] == "refusal"
     assert message.response_metadata["logprobs"] == {"content": [token, token]}
     audio = [b for b in message.content if b["type"] == "audio"]
-    assert audio == [{"type": "audio", "id": "audio_1", "base64": "UklGRiQAAAA",
-                      "mime_type": "audio/wav",
-                      "extras": {"transcript": "Hello", "expires_at": 99}}]
+    assert audio == [
+        {
+            "type": "audio",
+            "id": "audio_1",
+            "base64": "UklGRiQAAAA",
+            "mime_type": "audio/wav",
+            "extras": {"transcript": "Hello", "expires_at": 99},
+        }
+    ]
 
 
 def test_stream_without_done_raises_with_the_partial_reply():
@@ -288,8 +410,11 @@ def test_stream_stops_reading_at_done():
 
 
 def test_string_and_bytes_events():
-    events = ['{"id": "c", "choices": [{"index": 0, "delta": {"content": "a"}}]}',
-              b'{"id": "c", "choices": [{"index": 0, "delta": {"content": "b"}}]}', " [DONE] "]
+    events = [
+        '{"id": "c", "choices": [{"index": 0, "delta": {"content": "a"}}]}',
+        b'{"id": "c", "choices": [{"index": 0, "delta": {"content": "b"}}]}',
+        " [DONE] ",
+    ]
     assert merged(events).content == "ab"
 
 
@@ -308,18 +433,36 @@ def test_second_choice_is_ignored():
         ({"choices": ["x"]}, "event 1: choices[0]: expected an object, got a string"),
         ({"choices": [{"delta": "hi"}]}, "choices[0].delta: expected an object"),
         ({"choices": [{"delta": {"content": 5}}]}, "choices[0].delta.content: expected a string"),
-        ({"choices": [{"delta": {"tool_calls": [{"index": "0"}]}}]},
-         "choices[0].delta.tool_calls[0].index: expected an integer, got a string"),
-        ({"choices": [{"delta": {"tool_calls": [{"function": {"arguments": 3}}]}}]},
-         "tool_calls[0].function.arguments: expected a string"),
-        ({"choices": [], "usage": {"prompt_tokens": [1]}},
-         "usage.prompt_tokens: expected an integer, got an array"),
+        (
+            {"choices": [{"delta": {"tool_calls": [{"index": "0"}]}}]},
+            "choices[0].delta.tool_calls[0].index: expected an integer, got a string",
+        ),
+        (
+            {"choices": [{"delta": {"tool_calls": [{"function": {"arguments": 3}}]}}]},
+            "tool_calls[0].function.arguments: expected a string",
+        ),
+        (
+            {"choices": [], "usage": {"prompt_tokens": [1]}},
+            "usage.prompt_tokens: expected an integer, got an array",
+        ),
         ({"choices": [{"delta": {}, "finish_reason": 1}]}, "finish_reason: expected a string"),
         ({"error": 7}, "error: expected an object, got an integer"),
         ({"id": 5, "choices": []}, "event 1: id: expected a string"),
     ],
-    ids=["not-json", "int", "choices-dict", "choice-str", "delta-str", "content-int",
-         "index-str", "arguments-int", "usage-list", "finish-int", "error-int", "id-int"],
+    ids=[
+        "not-json",
+        "int",
+        "choices-dict",
+        "choice-str",
+        "delta-str",
+        "content-int",
+        "index-str",
+        "arguments-int",
+        "usage-list",
+        "finish-int",
+        "error-int",
+        "id-int",
+    ],
 )
 def test_malformed_events_raise_decode_error(event, needle):
     with pytest.raises(DecodeError) as exc:
@@ -353,23 +496,37 @@ def test_render_stream_wire_shape():
         response_metadata={"created": 7, "model_name": "gpt-x"},
     )
     events = list(openai_chat.render_stream(message, chunking="words"))
-    head = {"id": "chatcmpl-r", "object": "chat.completion.chunk", "created": 7,
-            "model": "gpt-x"}
+    head = {"id": "chatcmpl-r", "object": "chat.completion.chunk", "created": 7, "model": "gpt-x"}
 
     def ev(delta, finish=None):
-        return {**head, "choices": [{"index": 0, "delta": delta, "logprobs": None,
-                                     "finish_reason": finish}]}
+        return {
+            **head,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
 
     assert events == [
         ev({"role": "assistant", "content": "", "refusal": None}),
         ev({"content": "Hi "}),
         ev({"content": "there"}),
-        ev({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
-                            "function": {"name": "f", "arguments": '{"a": '}}]}),
+        ev(
+            {
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "f", "arguments": '{"a": '},
+                    }
+                ]
+            }
+        ),
         ev({"tool_calls": [{"index": 0, "function": {"arguments": "1}"}}]}),
         ev({}, "tool_calls"),
-        {**head, "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 3,
-                                          "total_tokens": 8}},
+        {
+            **head,
+            "choices": [],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+        },
         "[DONE]",
     ]
     back = merged(events)
@@ -379,10 +536,12 @@ def test_render_stream_wire_shape():
 
 
 def test_render_stream_usage_follows_the_request():
-    message = AIMessage("x", usage_metadata={"input_tokens": 1, "output_tokens": 1,
-                                             "total_tokens": 2})
-    asked = list(openai_chat.render_stream(message, {"model": "m", "stream": True,
-                                                     "stream_usage": True}))
+    message = AIMessage(
+        "x", usage_metadata={"input_tokens": 1, "output_tokens": 1, "total_tokens": 2}
+    )
+    asked = list(
+        openai_chat.render_stream(message, {"model": "m", "stream": True, "stream_usage": True})
+    )
     assert asked[-2]["choices"] == [] and asked[-2]["usage"]["total_tokens"] == 2
     assert all(e["usage"] is None for e in asked[:-2])
     not_asked = list(openai_chat.render_stream(message, {"model": "m", "stream": True}))
@@ -394,12 +553,23 @@ def test_render_stream_usage_follows_the_request():
 def test_render_stream_reasoning_field_refusal_and_audio_round_trip():
     message = AIMessage(
         [
-            {"type": "reasoning", "reasoning": "think hard",
-             "extras": {"field": "reasoning", "reasoning_details": [
-                 {"type": "reasoning.text", "text": "think hard", "index": 0}]}},
+            {
+                "type": "reasoning",
+                "reasoning": "think hard",
+                "extras": {
+                    "field": "reasoning",
+                    "reasoning_details": [
+                        {"type": "reasoning.text", "text": "think hard", "index": 0}
+                    ],
+                },
+            },
             {"type": "text", "text": "done now"},
-            {"type": "audio", "id": "a1", "base64": "UklGRiQ",
-             "extras": {"transcript": "done now"}},
+            {
+                "type": "audio",
+                "id": "a1",
+                "base64": "UklGRiQ",
+                "extras": {"transcript": "done now"},
+            },
         ],
         additional_kwargs={"refusal": "not really"},
     )
@@ -421,3 +591,44 @@ def test_render_stream_refuses_an_image_before_any_event():
     stream = openai_chat.render_stream(AIMessage([{"type": "image", "url": "https://x.test"}]))
     with pytest.raises(Exception, match="An image block in the reply cannot be sent"):
         next(stream)
+
+
+def test_custom_tool_call_fragments_are_kept_whole():
+    events = [
+        chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": "ct_1",
+                        "type": "custom",
+                        "custom": {"name": "grep", "input": "foo"},
+                    }
+                ]
+            }
+        ),
+        chunk({"tool_calls": [{"index": 0, "custom": {"input": " bar"}}]}),
+        chunk({}, "tool_calls"),
+        "[DONE]",
+    ]
+    message = merged(events)
+    assert message.content == [
+        {
+            "type": "non_standard",
+            "value": {
+                "type": "custom",
+                "id": "ct_1",
+                "custom": {"name": "grep", "input": "foo bar"},
+            },
+        }
+    ]
+    assert message.tool_calls == []
+    # and the server side streams it back the same way
+    back = merged(list(openai_chat.render_stream(message)))
+    assert back.content == message.content
+
+
+def test_empty_in_stream_error_still_explains_itself():
+    with pytest.raises(ServerError) as exc:
+        list(openai_chat.decode_stream([{"error": {}}]))
+    assert exc.value.message == '{"error": {}}'

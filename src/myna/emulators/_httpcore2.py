@@ -11,7 +11,7 @@ from typing import Any
 import httpcore2
 import httpx
 from respx.mocks import AbstractRequestMocker
-from respx.utils import parse_url
+from respx.patterns import parse_url
 
 __all__ = ["HTTPCore2Mocker"]
 

@@ -31,8 +31,13 @@ PROVIDER_HOSTS: dict[str, tuple[str, ...]] = {
 """Where each provider's API lives; `emulate(provider)` answers requests to these."""
 
 
-def _mocker_name(flavour: str) -> str:
+def _mocker_name(flavour: str) -> str | None:
+    """The respx mocker for a client flavour, or None when that client is not installed."""
     if flavour == "httpx2":
+        try:
+            import httpcore2  # noqa: F401
+        except ImportError:
+            return None
         from ._httpcore2 import HTTPCore2Mocker
 
         return HTTPCore2Mocker.name
@@ -188,9 +193,8 @@ class Emulator:
         import respx
 
         for flavour in ("httpx", "httpx2"):
-            try:
-                using = _mocker_name(flavour)
-            except ImportError:
+            using = _mocker_name(flavour)
+            if using is None:
                 continue  # httpx2 not installed: nothing to intercept there
             router = respx.MockRouter(
                 assert_all_called=False, assert_all_mocked=True, using=using

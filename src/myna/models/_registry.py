@@ -184,7 +184,15 @@ def parse_model_string(model: str, model_provider: str | None = None) -> tuple[s
     return inferred, model
 
 
+_OVERRIDES: list[Callable[[str | None, str | None, dict[str, Any]], Any]] = []
+"""Test hook: while non-empty, `init_chat_model` (and configurable models) return what the
+last entry builds from ``(model, model_provider, params)``. Set by
+`myna.testing.override_models` and the pytest plugin's ``override_models`` fixture."""
+
+
 def _build(model: str | None, model_provider: str | None, params: dict[str, Any]) -> ChatModel:
+    if _OVERRIDES:
+        return _OVERRIDES[-1](model, model_provider, params)
     if model is None:
         raise UserError(
             "No model given: pass init_chat_model('provider:model'), or set "
@@ -322,7 +330,8 @@ class ConfigurableChatModel(Runnable):
     def _resolve(self, config: dict[str, Any] | None) -> Runnable:
         params = self.resolve_params(config)
         key = repr(sorted(params.items(), key=lambda kv: kv[0]))
-        runnable = self._cache.get(key)
+        # while a test overrides models, build afresh and do not cache the override
+        runnable = None if _OVERRIDES else self._cache.get(key)
         if runnable is None:
             params = dict(params)
             model = params.pop("model", None)
@@ -330,7 +339,8 @@ class ConfigurableChatModel(Runnable):
             runnable = _build(model, provider, params)
             for name, args, kwargs in self._queue:
                 runnable = getattr(runnable, name)(*args, **kwargs)
-            self._cache[key] = runnable
+            if not _OVERRIDES:
+                self._cache[key] = runnable
         return runnable
 
     def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:

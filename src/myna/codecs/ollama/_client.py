@@ -104,11 +104,6 @@ def _encode_content(
         elif kind == "image":
             data = block.get("base64")
             url = block.get("url")
-            source = block.get("source")
-            if isinstance(source, dict):
-                # An Anthropic-style image block: standard_blocks passes "image" types as they are.
-                data = data or (source.get("data") if source.get("type") == "base64" else None)
-                url = url or (source.get("url") if source.get("type") == "url" else None)
             if not data and isinstance(url, str):
                 data = _data_uri(url)
             if data:
@@ -368,7 +363,7 @@ def decode_response(body: dict[str, Any]) -> AIMessage:
     fail = decode_fail("Ollama response body", body)
     if not isinstance(body, dict):
         raise fail("is not a JSON object")
-    if "error" in body and "message" not in body:
+    if body.get("error") is not None and "message" not in body:
         _raise_error_event(body, None)
     message = body.get("message")
     if not isinstance(message, dict):
@@ -460,7 +455,7 @@ def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
     for i, raw in enumerate(events):
         event = _event_dict(raw, i)
         fail = decode_fail(f"Ollama stream event #{i}", event)
-        if "error" in event:
+        if event.get("error") is not None:
             _raise_error_event(event, state.partial())
         message = event.get("message", {})
         if not isinstance(message, dict):

@@ -257,6 +257,11 @@ def _block_deltas(message: AIMessage, block: Any) -> list[dict[str, Any]]:
         return [delta]
     if kind == "audio":
         return [{"audio": encode_audio(block)}]
+    if kind == "non_standard":
+        # a custom (free-form) tool call, as decode_response keeps it; its index comes after
+        # the function calls
+        count = len(message.tool_calls) + len(message.invalid_tool_calls)
+        return [{"tool_calls": [{"index": count + block.get("index", 0), **block["value"]}]}]
     return []  # tool calls stream from tool_call_chunks; the rest was refused up front
 
 
@@ -278,7 +283,9 @@ def render_stream(
         UserError: the message holds a block Chat Completions cannot return.
     """
     params = params or {}
-    encode_assistant(message, "the reply", reply=True)  # refuse what the wire cannot carry, up front
+    encode_assistant(
+        message, "the reply", reply=True
+    )  # refuse what the wire cannot carry, up front
     chunks = split_message(message, chunking)
     head = _head(message, params, "chat.completion.chunk")
     with_usage = message.usage_metadata is not None and params.get("stream_usage", not params)

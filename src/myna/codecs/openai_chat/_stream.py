@@ -78,6 +78,7 @@ class StreamDecoder:
         self._by_wire_index: dict[int, int] = {}
         self._by_id: dict[str, int] = {}
         self._last_tool: int | None = None
+        self._custom: dict[Any, dict[str, Any]] = {}
 
     # -- public ------------------------------------------------------------------------------
 
@@ -258,9 +259,9 @@ class StreamDecoder:
             self._buffer_audio(audio, f"{where}.audio")
         calls = expect(delta.get("tool_calls"), list, f"{where}.tool_calls")
         if calls:
-            out.append(
-                self._chunk(tool_call_chunks=self._tool_chunks(calls, f"{where}.tool_calls"))
-            )
+            pieces = self._tool_chunks(calls, f"{where}.tool_calls")
+            if pieces:
+                out.append(self._chunk(tool_call_chunks=pieces))
         return out
 
     def _buffer_audio(self, audio: dict[str, Any], where: str) -> None:
@@ -283,6 +284,9 @@ class StreamDecoder:
             expect(call, dict, here, optional=False)
             wire_index = expect(call.get("index"), int, f"{here}.index")
             call_id = expect(call.get("id"), str, f"{here}.id")
+            if call.get("type") == "custom" or "custom" in call:
+                self._buffer_custom(call, wire_index, call_id, here)
+                continue
             fn = expect(call.get("function"), dict, f"{here}.function") or {}
             name = expect(fn.get("name"), str, f"{here}.function.name")
             args = fn.get("arguments")
@@ -292,6 +296,22 @@ class StreamDecoder:
             index = self._tool_index(wire_index, call_id)
             chunks.append(tool_call_chunk(name=name, args=args, id=call_id, index=index))
         return chunks
+
+    def _buffer_custom(
+        self, call: dict[str, Any], wire_index: int | None, call_id: str | None, where: str
+    ) -> None:
+        # a free-form (custom) tool call has no standard slot: gathered here, sent whole on
+        # the last chunk as a non_standard block, the way decode_response keeps it
+        custom = expect(call.get("custom"), dict, f"{where}.custom") or {}
+        key = wire_index if wire_index is not None else call_id
+        state = self._custom.setdefault(key, {"type": "custom", "custom": {}})
+        if call_id:
+            state.setdefault("id", call_id)
+        if custom.get("name") is not None:
+            state["custom"]["name"] = expect(custom["name"], str, f"{where}.custom.name")
+        piece = expect(custom.get("input"), str, f"{where}.custom.input")
+        if piece:
+            state["custom"]["input"] = state["custom"].get("input", "") + piece
 
     def _tool_index(self, wire_index: int | None, call_id: str | None) -> int:
         """Our index for a fragment; fragments of one call share it (wire-formats.md 6)."""
@@ -336,6 +356,9 @@ class StreamDecoder:
             if extras:
                 block["extras"] = extras
             content.append(block)
+        for key, value in self._custom.items():
+            index = self._block_index(f"custom:{key}")
+            content.append({"type": "non_standard", "value": value, "index": index})
         # servers that never send tool-call ids still need one for the ToolMessage reply
         missing = [
             tool_call_chunk(id=f"call_{i}", index=i)

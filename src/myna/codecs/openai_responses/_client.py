@@ -84,6 +84,9 @@ def _encode_messages(
             items.append({"role": "user", "content": _content_parts(message.content, where)})
         elif isinstance(message, AIMessage):
             plan = build_ai_items(message, output=False)
+            if not plan.items:
+                # an empty turn still takes its place in the conversation
+                items.append({"role": "assistant", "content": ""})
             for item in plan.items:
                 wire = item.wire
                 if isinstance(message.content, str) and wire.get("type") == "message":

@@ -43,7 +43,8 @@ class _Decoder:
         self.phases: dict[int, Any] = {}
         self.streamed: set[int] = set()
         self.has_tool_calls = False
-        self.refusal = False
+        self.refusal: str | None = None
+        """All refusal text so far: sent whole each time, as later metadata values win."""
         self.emitted = False
         self.finished = False
 
@@ -167,7 +168,7 @@ class _Decoder:
         ci = expect(event.get("content_index"), int, f"{where}.content_index")
         text = expect(event.get("refusal"), str, f"{where}.refusal")
         self.streamed.add(oi)
-        self.refusal = True
+        self.refusal = (self.refusal or "") + text
         base: dict[str, Any] = {
             "type": "non_standard",
             "value": {"type": "refusal", "refusal": text},
@@ -175,7 +176,8 @@ class _Decoder:
         if self.item_ids.get(oi) is not None:
             base["id"] = self.item_ids[oi]
         piece = self.block((oi, "refusal", ci), base)
-        return [self.chunk(content=[{**base, **piece}], additional_kwargs={"refusal": text})]
+        extra = {"refusal": self.refusal}
+        return [self.chunk(content=[{**base, **piece}], additional_kwargs=extra)]
 
     def summary_added(self, event: dict[str, Any], oi: int, where: str) -> list[AIMessageChunk]:
         si = expect(event.get("summary_index"), int, f"{where}.summary_index")
@@ -259,8 +261,8 @@ class _Decoder:
         decode_item(item, f"{where}.item", decoded)
         out = self.whole_blocks(oi, decoded.blocks)
         if decoded.refusal is not None:
-            self.refusal = True
-            out.append(self.chunk(additional_kwargs={"refusal": decoded.refusal}))
+            self.refusal = (self.refusal or "") + decoded.refusal
+            out.append(self.chunk(additional_kwargs={"refusal": self.refusal}))
         if decoded.logprobs:
             out.append(self.chunk(response_metadata={"logprobs": decoded.logprobs}))
         return out
@@ -276,7 +278,8 @@ class _Decoder:
             for oi, item in enumerate(output):
                 out.extend(self.item_done({"item": item}, oi, f"{where}.response.output[{oi}]"))
         usage = usage_from_wire(response.get("usage"), f"{where}.response.usage")
-        meta = response_metadata(response, tool_calls=self.has_tool_calls, refusal=self.refusal)
+        refusal = self.refusal is not None
+        meta = response_metadata(response, tool_calls=self.has_tool_calls, refusal=refusal)
         content: Any = [] if self.blocks else ""
         out.append(
             self.chunk(

@@ -1,0 +1,627 @@
+"""The on-disk cassette format: YAML that reads like the conversation it recorded.
+
+```yaml
+# myna cassette: recorded provider traffic, secrets scrubbed. Edit with care.
+version: 1
+recorded_with: myna 0.1.0
+interactions:
+- request:
+    method: POST
+    url: https://api.openai.com/v1/chat/completions
+    headers: {content-type: application/json}
+    body:
+      json: {model: gpt-4.1-mini, messages: [...], stream: true}
+  response:
+    status: 200
+    headers: {content-type: text/event-stream}
+    body:
+      sse:
+      - data: {id: chatcmpl-1, choices: [...]}
+      - data: '[DONE]'
+```
+
+Bodies are stored decoded (gzip/deflate/brotli undone; ``content-encoding`` and
+``content-length`` dropped) in one of five kinds: ``json`` (structured YAML), ``sse`` (one entry
+per event: ``event``/``id``/``retry``/``data``/``comment``, or ``raw`` for a fragment kept
+verbatim; ``data`` is parsed when it is a JSON object or array), ``ndjson`` (one object per
+line), ``text`` and ``base64``. A response may also carry ``error`` (``{type, message}``: the
+transport error that cut the stream, re-raised on replay), ``incomplete: true`` (the recording
+client closed the stream early) and ``timing`` (seconds since the response started, one per
+replayed chunk; only written with ``timing=True``).
+
+Loading is safe (``yaml.CSafeLoader``) and strict: a broken file raises `CassetteError` with the
+file and line. Parsed files are cached by the hash of their bytes, so a cassette used by many
+tests is parsed once per process.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import json
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._errors import CassetteError
+
+__all__ = [
+    "BODY_KINDS",
+    "FORMAT_VERSION",
+    "body_chunks",
+    "decode_body",
+    "dump_cassette",
+    "encode_body",
+    "load_cassette",
+    "loads_cassette",
+    "new_cassette",
+    "parse_sse",
+    "sse_bytes",
+]
+
+FORMAT_VERSION = 1
+HEADER = "# myna cassette: recorded provider traffic, secrets scrubbed. Edit with care.\n"
+BODY_KINDS = ("json", "sse", "ndjson", "text", "base64")
+"""The ways a body is stored; a body mapping has exactly one of these keys."""
+
+_REQUEST_KEYS = ("method", "url", "headers", "body")
+_RESPONSE_KEYS = ("status", "headers", "body", "error", "incomplete", "timing")
+_SSE_KEYS = ("comment", "event", "id", "retry", "data", "raw")
+_NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return f"myna {__version__}"
+
+
+def new_cassette(interactions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A cassette mapping with the standard header fields."""
+    return {
+        "version": FORMAT_VERSION,
+        "recorded_with": _version(),
+        "interactions": list(interactions or []),
+    }
+
+
+# ---------------------------------------------------------------- bodies
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").partition(";")[0].strip().lower()
+
+
+def _is_json_type(media: str) -> bool:
+    return media == "application/json" or media.endswith("+json")
+
+
+def _structured(text: str) -> Any:
+    """The JSON value of `text` when it is an object or array, else None."""
+    stripped = text.strip()
+    if not stripped or stripped[0] not in "[{":
+        return None
+    try:
+        value = json.loads(stripped)
+    except ValueError:
+        return None
+    return value if isinstance(value, (dict, list)) else None
+
+
+def _sse_field(line: str) -> tuple[str, str]:
+    name, sep, value = line.partition(":")
+    if sep and value.startswith(" "):
+        value = value[1:]
+    return name, value
+
+
+def _sse_event(block: str) -> dict[str, Any]:
+    """One SSE block (without its blank line) as a stored event."""
+    event: dict[str, Any] = {}
+    comments: list[str] = []
+    data: list[str] = []
+    for line in block.splitlines():
+        if line.startswith(":"):
+            comments.append(line[1:])
+            continue
+        name, value = _sse_field(line)
+        if name == "data":
+            data.append(value)
+        elif name in ("event", "id", "retry") and name not in event:
+            event[name] = value
+        else:  # an unknown or repeated field: keep the block verbatim
+            return {"raw": block + "\n\n"}
+    out: dict[str, Any] = {}
+    if comments:
+        out["comment"] = "\n".join(comments)
+    out.update(event)
+    if data:
+        text = "\n".join(data)
+        parsed = _structured(text)
+        out["data"] = text if parsed is None else parsed
+    return out
+
+
+def parse_sse(data: bytes) -> list[tuple[dict[str, Any], int]]:
+    """Split an SSE body into stored events, each with the byte offset where it ends.
+
+    Raises:
+        UnicodeDecodeError: the body is not UTF-8.
+    """
+    events: list[tuple[dict[str, Any], int]] = []
+    start = pos = 0
+    block_has_lines = False
+    while pos < len(data):
+        match = _LINE_BREAK.search(data, pos)
+        if match is None:
+            break
+        line = data[pos : match.start()]
+        pos = match.end()
+        if line:
+            block_has_lines = True
+            continue
+        if block_has_lines:
+            block = data[start:pos].decode("utf-8")
+            events.append((_sse_event(block.rstrip("\r\n")), pos))
+        start = pos
+        block_has_lines = False
+    if start < len(data):  # a trailing fragment with no blank line after it
+        events.append(({"raw": data[start:].decode("utf-8")}, len(data)))
+    return events
+
+
+def _sse_chunk(event: dict[str, Any]) -> bytes:
+    if "raw" in event:
+        return str(event["raw"]).encode("utf-8")
+    lines = []
+    if "comment" in event:
+        lines.extend(f":{c}" for c in str(event["comment"]).split("\n"))
+    for name in ("event", "id", "retry"):
+        if event.get(name) is not None:
+            lines.append(f"{name}: {event[name]}")
+    if "data" in event:
+        data = event["data"]
+        text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+        lines.extend(f"data: {part}" for part in text.split("\n"))
+    return ("\n".join(lines) + "\n\n").encode("utf-8")
+
+
+def sse_bytes(events: list[dict[str, Any]]) -> list[bytes]:
+    """The wire bytes of stored SSE events, one chunk per event."""
+    return [_sse_chunk(event) for event in events]
+
+
+def _parse_ndjson(data: bytes) -> list[tuple[Any, int]] | None:
+    out: list[tuple[Any, int]] = []
+    pos = 0
+    for line in data.splitlines(keepends=True):
+        pos += len(line)
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError:
+            return None
+        if not isinstance(value, (dict, list)):
+            return None
+        out.append((value, pos))
+    if not data.endswith(b"\n"):
+        return None  # a cut last line would come back whole on replay
+    return out
+
+
+def encode_body(
+    content_type: str | None, data: bytes, *, offsets: list[int] | None = None
+) -> dict[str, Any] | None:
+    """Store body bytes as the most readable kind that replays faithfully.
+
+    Args:
+        content_type: the ``content-type`` header, if any.
+        data: the decoded body.
+        offsets: when given, filled with the byte offset where each replay chunk ends
+            (one per SSE event / NDJSON line, else one for the whole body).
+
+    Returns:
+        ``{kind: value}``, or None for an empty body.
+    """
+    if not data:
+        return None
+    media = _media_type(content_type)
+    try:
+        if media == "text/event-stream":
+            events = parse_sse(data)
+            if offsets is not None:
+                offsets.extend(end for _, end in events)
+            return {"sse": [event for event, _ in events]}
+        if media in _NDJSON_TYPES:
+            lines = _parse_ndjson(data)
+            if lines is not None:
+                if offsets is not None:
+                    offsets.extend(end for _, end in lines)
+                return {"ndjson": [value for value, _ in lines]}
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        if offsets is not None:
+            offsets.append(len(data))
+        return {"base64": base64.b64encode(data).decode("ascii")}
+    if offsets is not None:
+        offsets.append(len(data))
+    if _is_json_type(media):
+        try:
+            return {"json": json.loads(text)}
+        except ValueError:
+            pass
+    return {"text": text}
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def body_chunks(body: dict[str, Any] | None) -> list[bytes]:
+    """The wire chunks a stored body replays as: one per SSE event or NDJSON line."""
+    if not body:
+        return []
+    kind, value = next(iter(body.items()))
+    if kind == "sse":
+        return sse_bytes(value)
+    if kind == "ndjson":
+        return [json.dumps(item, ensure_ascii=False).encode("utf-8") + b"\n" for item in value]
+    if kind == "json":
+        return [_json_bytes(value)]
+    if kind == "text":
+        return [str(value).encode("utf-8")] if value else []
+    if kind == "base64":
+        return [base64.b64decode(value)]
+    raise CassetteError(f"Unknown body kind {kind!r}; expected one of {', '.join(BODY_KINDS)}.")
+
+
+def decode_body(body: dict[str, Any] | None) -> bytes:
+    """The bytes of a stored body (empty for None)."""
+    return b"".join(body_chunks(body))
+
+
+# ---------------------------------------------------------------- YAML
+
+
+@functools.cache
+def _loader() -> type:
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _dumper() -> type:
+    import yaml
+
+    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    class _Dumper(base):  # type: ignore[misc, valid-type]
+        """Safe dumper writing multi-line text as literal blocks, for readable diffs."""
+
+    def _str(dumper: Any, value: str) -> Any:
+        style = "|" if "\n" in value and not value.endswith((" ", "\t")) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    _Dumper.add_representer(str, _str)
+    return _Dumper
+
+
+def _ordered(side: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    out = {k: side[k] for k in keys if k in side and side[k] is not None}
+    out.update((k, v) for k, v in side.items() if k not in out and v is not None)
+    return out
+
+
+def dump_cassette(cassette: dict[str, Any]) -> str:
+    """The YAML text of a cassette mapping, with the header comment and a fixed key order."""
+    import yaml
+
+    interactions = [
+        {
+            "request": _ordered(item["request"], _REQUEST_KEYS),
+            "response": _ordered(item["response"], _RESPONSE_KEYS),
+        }
+        for item in cassette.get("interactions", [])
+    ]
+    data = {
+        "version": cassette.get("version", FORMAT_VERSION),
+        "recorded_with": cassette.get("recorded_with") or _version(),
+        "interactions": interactions,
+    }
+    text = yaml.dump(
+        data, Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=2**31 - 1
+    )
+    return HEADER + text
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _line_of(text: str, path: tuple[Any, ...]) -> int | None:
+    """1-based line of the YAML node at `path`, for error messages."""
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=_loader())
+    except yaml.YAMLError:
+        return None
+    line = None
+    for step in path:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == step), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            node = node.value[step] if step < len(node.value) else None
+        else:
+            node = None
+    if node is not None:
+        line = node.start_mark.line + 1
+    return line
+
+
+class _Shape(Exception):
+    def __init__(self, path: tuple[Any, ...], problem: str) -> None:
+        super().__init__(problem)
+        self.path = path
+        self.problem = problem
+
+
+def _where(path: tuple[Any, ...]) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+def _check_keys(side: Any, allowed: tuple[str, ...], path: tuple[Any, ...]) -> None:
+    if not isinstance(side, dict):
+        raise _Shape(path, f"must be a mapping, got {type(side).__name__}")
+    for key in side:
+        if key not in allowed:
+            raise _Shape(path + (key,), f"unknown key {key!r}; expected {', '.join(allowed)}")
+
+
+def _check_headers(headers: Any, path: tuple[Any, ...]) -> None:
+    if headers is None:
+        return
+    if not isinstance(headers, dict):
+        raise _Shape(path, f"headers must be a mapping, got {type(headers).__name__}")
+    for name, value in headers.items():
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, (str, int, float)) for v in values):
+            raise _Shape(path + (name,), "a header value must be a string or a list of strings")
+
+
+def _check_body(body: Any, path: tuple[Any, ...]) -> int:
+    """Validate a stored body; returns how many chunks it replays as."""
+    if body is None:
+        return 0
+    if not isinstance(body, dict) or len(body) != 1:
+        raise _Shape(path, f"a body must be a mapping with one of {', '.join(BODY_KINDS)}")
+    kind, value = next(iter(body.items()))
+    here = path + (kind,)
+    if kind not in BODY_KINDS:
+        raise _Shape(here, f"unknown body kind {kind!r}; expected one of {', '.join(BODY_KINDS)}")
+    if kind in ("sse", "ndjson"):
+        if not isinstance(value, list):
+            raise _Shape(here, f"{kind} must be a list, got {type(value).__name__}")
+        if kind == "sse":
+            for index, event in enumerate(value):
+                _check_keys(event, _SSE_KEYS, here + (index,))
+        return len(value)
+    if kind == "base64":
+        if not isinstance(value, str):
+            raise _Shape(here, "base64 must be a string")
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise _Shape(here, f"invalid base64 ({exc})") from None
+    if kind == "text" and not isinstance(value, str):
+        raise _Shape(here, f"text must be a string, got {type(value).__name__}")
+    return 1
+
+
+def _check_interaction(item: Any, path: tuple[Any, ...]) -> None:
+    _check_keys(item, ("request", "response"), path)
+    for side in ("request", "response"):
+        if side not in item:
+            raise _Shape(path, f"missing {side!r}")
+    request, response = item["request"], item["response"]
+    _check_keys(request, _REQUEST_KEYS, path + ("request",))
+    for key in ("method", "url"):
+        if not isinstance(request.get(key), str) or not request[key]:
+            raise _Shape(path + ("request", key), f"request needs a non-empty string {key!r}")
+    _check_headers(request.get("headers"), path + ("request", "headers"))
+    _check_body(request.get("body"), path + ("request", "body"))
+    _check_keys(response, _RESPONSE_KEYS, path + ("response",))
+    status = response.get("status")
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise _Shape(path + ("response", "status"), f"status must be an HTTP code, got {status!r}")
+    _check_headers(response.get("headers"), path + ("response", "headers"))
+    chunks = _check_body(response.get("body"), path + ("response", "body"))
+    error = response.get("error")
+    if error is not None and (not isinstance(error, dict) or not isinstance(error.get("type"), str)):
+        raise _Shape(path + ("response", "error"), "error must be a mapping with a 'type' string")
+    timing = response.get("timing")
+    if timing is not None:
+        ok = isinstance(timing, list) and all(
+            isinstance(t, (int, float)) and not isinstance(t, bool) for t in timing
+        )
+        if not ok:
+            raise _Shape(path + ("response", "timing"), "timing must be a list of seconds")
+        if len(timing) != chunks:
+            raise _Shape(
+                path + ("response", "timing"),
+                f"timing has {len(timing)} entries but the body replays as {chunks} chunk(s)",
+            )
+
+
+def _check(data: Any) -> None:
+    if not isinstance(data, dict):
+        raise _Shape((), f"a cassette must be a mapping, got {type(data).__name__}")
+    version = data.get("version", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise _Shape(
+            ("version",),
+            f"format version {version!r} is not {FORMAT_VERSION}; it was written by another "
+            "myna version (upgrade myna) or another tool (convert it: myna cassettes convert)",
+        )
+    if "interactions" not in data:
+        raise _Shape((), "missing 'interactions'")
+    interactions = data["interactions"]
+    if interactions is None:
+        data["interactions"] = interactions = []
+    if not isinstance(interactions, list):
+        raise _Shape(("interactions",), "'interactions' must be a list")
+    for index, item in enumerate(interactions):
+        _check_interaction(item, ("interactions", index))
+
+
+def loads_cassette(text: str | bytes, source: str = "<cassette>") -> dict[str, Any]:
+    """Parse and validate cassette YAML text.
+
+    Raises:
+        CassetteError: broken YAML or a wrong shape; names `source` and the line.
+    """
+    import yaml
+
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CassetteError(f"{source}: not UTF-8 text ({exc}).") from None
+    if not text.strip():
+        raise CassetteError(
+            f"{source} is empty. Delete it to record it again (mode 'once'), or restore it "
+            "from version control."
+        )
+    try:
+        data = yaml.load(text, Loader=_loader())  # a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise CassetteError(
+            f"{source}{line}: broken YAML ({problem}). Fix the file by hand or restore it "
+            "from version control; myna never re-records a broken cassette silently."
+        ) from None
+    try:
+        _check(data)
+    except _Shape as exc:
+        line = _line_of(text, exc.path)
+        at = f", line {line}" if line else ""
+        where = f" at {_where(exc.path)}" if exc.path else ""
+        if (
+            isinstance(data, dict)
+            and "interactions" in data
+            and exc.path[:1] == ("interactions",)
+            and _looks_foreign(data)
+        ):
+            hint = " It looks like a vcrpy cassette: convert it with `myna cassettes convert`."
+        else:
+            hint = " Fix it by hand or restore it from version control."
+        raise CassetteError(f"{source}{at}: not a valid myna cassette{where}: {exc.problem}.{hint}")
+    return data  # type: ignore[no-any-return]
+
+
+def _looks_foreign(data: dict[str, Any]) -> bool:
+    first = (data.get("interactions") or [None])[0]
+    return isinstance(first, dict) and isinstance(first.get("request"), dict) and (
+        "uri" in first["request"]
+    )
+
+
+# ---------------------------------------------------------------- loading, with a cache
+
+
+@dataclass
+class ParsedCassette:
+    """A parsed, validated cassette shared by every user of the same file content.
+
+    Treat `data` as read-only: it is shared through the cache. `extras` holds derived,
+    equally shared structures (request indexes, prepared replays) keyed by their builders.
+    """
+
+    digest: str
+    data: dict[str, Any]
+    extras: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def interactions(self) -> list[dict[str, Any]]:
+        return self.data["interactions"]  # type: ignore[no-any-return]
+
+
+_CACHE_SIZE = 64
+_cache: OrderedDict[str, ParsedCassette] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def digest_of(raw: bytes) -> str:
+    """The content hash the parsed-cassette cache is keyed by."""
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CassetteError(f"Cannot read cassette {path}: {exc.strerror or exc}.") from None
+
+
+def parse_cached(raw: bytes, source: str) -> ParsedCassette:
+    """The parsed cassette for these bytes, from the cache when the same bytes were seen."""
+    digest = digest_of(raw)
+    with _cache_lock:
+        hit = _cache.get(digest)
+        if hit is not None:
+            _cache.move_to_end(digest)
+            return hit
+    parsed = ParsedCassette(digest, loads_cassette(raw, source))
+    with _cache_lock:
+        _cache[digest] = parsed
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return parsed
+
+
+def load_parsed(path: str | Path) -> ParsedCassette:
+    """Read and parse a cassette file through the cache (shared, read-only result)."""
+    path = Path(path)
+    return parse_cached(read_bytes(path), str(path))
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def load_cassette(path: str | Path) -> dict[str, Any]:
+    """Load a myna cassette file as a plain mapping (a private copy you may modify).
+
+    Returns:
+        ``{"version": 1, "recorded_with": ..., "interactions": [{"request": ..., "response":
+        ...}, ...]}``.
+
+    Raises:
+        CassetteError: unreadable, broken YAML, or a wrong shape; names the file and line.
+    """
+    return _copy(load_parsed(path).data)  # type: ignore[no-any-return]
+
+
+def clear_cache() -> None:
+    """Forget every parsed cassette (benchmarks use it to time cold loads)."""
+    with _cache_lock:
+        _cache.clear()

@@ -1,0 +1,375 @@
+"""myna's pytest plugin: fixtures, markers, options and a report. Loaded by the ``pytest11``
+entry point; it imports the rest of myna only inside hooks and fixtures.
+
+Options (``pytest --help``, group "myna"; each also an ini key with ``_`` for ``-``):
+
+- ``--myna-record-mode={none,once,new_episodes,all}`` for cassettes (default ``none``).
+- ``--myna-cassette-dir=DIR`` (default: ``cassettes/`` beside each test module).
+- ``--myna-block-network[={on,off,auto}]`` (auto: on when ``CI`` is set).
+- ``--myna-live``: real provider calls (opens the network; `chat_model` goes live).
+- ``--myna-report=FILE.json``, ``--myna-report-top=N``.
+
+Markers: ``myna_cassette(name=None, mode=None, ignore=[...])``, ``myna_script([...])``,
+``myna_model("provider:model", **params)``.
+
+Fixtures: ``fake_model``, ``schema_model``, ``emulator``, ``cassette``, ``model_calls``,
+``override_models``, ``chat_model``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+__all__ = [
+    "cassette",
+    "chat_model",
+    "emulator",
+    "fake_model",
+    "model_calls",
+    "override_models",
+    "schema_model",
+]
+
+_STATE = pytest.StashKey[Any]()
+_REPORTS = pytest.StashKey[dict]()
+_WORKER_KEY = "myna_report"
+
+_MARKERS = (
+    "myna_cassette(name=None, mode=None, ignore=[]): the test's cassette: its file name, its "
+    "record mode (none, once, new_episodes, all) and request fields ignored when matching.",
+    "myna_script(replies, *, assert_all_replies_used=True, **options): the replies of the "
+    "fake_model fixture (and of chat_model when faked); a list or a YAML script path.",
+    "myna_model(model, **params): the model string (and parameters) of the chat_model "
+    "fixture when it is replayed or live, e.g. myna_model('openai:gpt-4.1-mini').",
+)
+
+
+# -- options and configuration --------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("myna", "myna: fake models, emulators, cassettes")
+    group.addoption(
+        "--myna-record-mode",
+        dest="myna_record_mode",
+        choices=("none", "once", "new_episodes", "all"),
+        default=None,
+        help="cassette record mode: none (replay only; default), once, new_episodes, all.",
+    )
+    group.addoption(
+        "--myna-cassette-dir",
+        dest="myna_cassette_dir",
+        default=None,
+        metavar="DIR",
+        help="where cassettes live (default: cassettes/ beside each test module).",
+    )
+    group.addoption(
+        "--myna-block-network",
+        dest="myna_block_network",
+        nargs="?",
+        const="on",
+        default=None,
+        choices=("on", "off", "auto"),
+        help="fail any real network connection, naming the test and host "
+        "(default auto: on when the CI environment variable is set).",
+    )
+    group.addoption(
+        "--myna-live",
+        dest="myna_live",
+        action="store_true",
+        default=False,
+        help="allow real provider calls: chat_model goes live and the network opens.",
+    )
+    group.addoption(
+        "--myna-report",
+        dest="myna_report",
+        default=None,
+        metavar="FILE",
+        help="write the model-call and cassette report as JSON to FILE.",
+    )
+    group.addoption(
+        "--myna-report-top",
+        dest="myna_report_top",
+        type=int,
+        default=None,
+        metavar="N",
+        help="show the N most expensive tests in the terminal summary (default 5).",
+    )
+    parser.addini("myna_record_mode", "cassette record mode (none, once, new_episodes, all)")
+    parser.addini("myna_cassette_dir", "where cassettes live (relative to the rootdir)")
+    parser.addini("myna_block_network", "block the network: on, off or auto", default="auto")
+    parser.addini("myna_live", "allow real provider calls", type="bool", default=False)
+    parser.addini("myna_report", "write the JSON report to this file")
+    parser.addini("myna_report_top", "tests shown in the terminal summary", default="5")
+    parser.addini("myna_model", "default model of the chat_model fixture, e.g. openai:gpt-4.1")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in _MARKERS:
+        config.addinivalue_line("markers", line)
+    from myna.testing._prices import PriceTable
+    from myna.testing._session import PluginState, resolve_settings
+
+    settings = resolve_settings(config)
+    try:
+        prices = PriceTable.from_pyproject(config.inipath)
+    except ValueError as exc:  # UserError: a bad [tool.myna.prices] entry
+        raise pytest.UsageError(str(exc)) from None
+    state = PluginState(settings, prices)
+    config.stash[_STATE] = state
+    if settings.block_network:
+        state.block()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None:
+        state.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return None
+    s = state.settings
+    network = "live" if s.live else ("blocked" if s.block_network else "open")
+    return f"myna: record mode {s.record_mode}, network {network}"
+
+
+def _state(config: pytest.Config) -> Any:
+    return config.stash[_STATE]
+
+
+# -- per test -----------------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: Any) -> Iterator[None]:
+    state = item.config.stash.get(_STATE, None)
+    if state is None:
+        return (yield)
+    state.start_test(item.nodeid)
+    try:
+        return (yield)
+    finally:
+        state.end_test()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    state = item.config.stash.get(_STATE, None)
+    if state is not None:
+        state.observe()  # fixtures may have just loaded myna.models
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[Any]:
+    report = yield
+    item.stash.setdefault(_REPORTS, {})[report.when] = report
+    return report
+
+
+def _test_passed(request: pytest.FixtureRequest) -> bool:
+    report = request.node.stash.get(_REPORTS, {}).get("call")
+    return report is not None and report.passed
+
+
+def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: Any) -> Any:
+    if "myna.messages" not in sys.modules:
+        return None  # no myna message can exist yet
+    from myna.testing._diff import explain_comparison
+
+    return explain_comparison(op, left, right)
+
+
+# -- report -------------------------------------------------------------------------------
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return
+    if hasattr(config, "workerinput"):  # an xdist worker: hand the report to the controller
+        config.workeroutput[_WORKER_KEY] = json.dumps(state.report.to_json())  # type: ignore[attr-defined]
+        return
+    if state.settings.report_file is not None:
+        state.report.write(state.settings.report_file)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    data = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
+    if data:
+        _state(node.config).report.merge(json.loads(data))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None or hasattr(config, "workerinput") or state.report.is_empty():
+        return
+    terminalreporter.section("myna")
+    for line in state.report.terminal_lines(top=state.settings.report_top):
+        terminalreporter.write_line(line)
+    if state.settings.report_file is not None:
+        terminalreporter.write_line(f"report written to {state.settings.report_file}")
+
+
+# -- fixtures -----------------------------------------------------------------------------
+
+
+def _marker_kwargs(request: pytest.FixtureRequest, name: str) -> tuple[tuple, dict] | None:
+    marker = request.node.get_closest_marker(name)
+    if marker is None:
+        return None
+    return marker.args, dict(marker.kwargs)
+
+
+def _fake_from_marker(request: pytest.FixtureRequest) -> Any:
+    from pathlib import Path
+
+    from myna.testing._fixtures import FixtureFakeChatModel, script_from_marker
+
+    found = _marker_kwargs(request, "myna_script")
+    if found is None:
+        return FixtureFakeChatModel()
+    args, kwargs = found
+    strict = kwargs.pop("assert_all_replies_used", True)
+    script = script_from_marker(args, Path(str(request.node.path)).parent)
+    return FixtureFakeChatModel(script, strict=strict, **kwargs)
+
+
+def _check_unused(request: pytest.FixtureRequest, model: Any) -> None:
+    from myna.testing._fixtures import unused_replies
+
+    if _test_passed(request):
+        problem = unused_replies(model.made)
+        if problem:
+            pytest.fail(problem, pytrace=False)
+
+
+@pytest.fixture
+def fake_model(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A `FakeChatModel` answering from ``@pytest.mark.myna_script([...])``, and a factory:
+    ``fake_model(["Hi!"])`` builds another. Unused scripted replies fail a passing test."""
+    model = _fake_from_marker(request)
+    _state(request.config).observe()
+    yield model
+    _check_unused(request, model)
+
+
+@pytest.fixture
+def schema_model(request: pytest.FixtureRequest) -> Any:
+    """A `SchemaChatModel(seed=0)`: calls your tools and fills your schemas with valid
+    values, no script needed; ``schema_model(seed=3)`` builds another."""
+    from myna.testing._fixtures import FixtureSchemaChatModel
+
+    model = FixtureSchemaChatModel(seed=0)
+    _state(request.config).observe()
+    return model
+
+
+@pytest.fixture
+def emulator(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """A factory of started provider emulators: ``server = emulator("anthropic", script=[...])``.
+
+    Each is stopped at teardown and, if the test passed, verified (every scripted reply
+    requested, every request answered). Options are `myna.emulators.Emulator`'s.
+    """
+    from myna.emulators import emulate
+
+    started: list[Any] = []
+
+    def start(provider: str | None = None, script: Any = (), **options: Any) -> Any:
+        server = emulate(provider, script, **options).start()
+        started.append(server)
+        return server
+
+    _state(request.config).observe()
+    yield start
+    passed = _test_passed(request)
+    for server in reversed(started):
+        server.stop(check=False)
+    if passed:
+        for server in started:
+            try:
+                server.verify()
+            except AssertionError as exc:
+                pytest.fail(f"{exc} (emulator {server.provider!r})", pytrace=False)
+
+
+@pytest.fixture
+def model_calls(request: pytest.FixtureRequest) -> Any:
+    """Every call any myna model made during this test, in order (`myna.models.CallRecord`:
+    messages, tools, schema, params, output, usage), with ``.last``, ``.count``, ``.usage``."""
+    import myna.models  # noqa: F401  (observing needs it loaded)
+
+    state = _state(request.config)
+    state.observe()
+    return state.calls
+
+
+@pytest.fixture
+def override_models(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """Make every `init_chat_model` in the code under test return a model of yours.
+
+    ``override_models(fake)`` (or a ``{"provider:model": model, "*": default}`` dict, or a
+    function) applies until the test ends and returns it; ``override_models()`` uses the
+    `fake_model` fixture (so the ``myna_script`` marker drives the app).
+    """
+    from contextlib import ExitStack
+
+    from myna.testing._override import override_models as override
+
+    stack = ExitStack()
+
+    def apply(target: Any = None) -> Any:
+        if target is None:
+            target = request.getfixturevalue("fake_model")
+        return stack.enter_context(override(target))
+
+    _state(request.config).observe()
+    with stack:
+        yield apply
+
+
+@pytest.fixture
+def cassette(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The test's cassette, active for the whole test: HTTP traffic of httpx and httpx2
+    clients (our providers and the official SDKs) is replayed from it or recorded to it.
+
+    The file is ``cassettes/<module>/<test>.yaml`` beside the test module (see
+    ``--myna-cassette-dir``); ``@pytest.mark.myna_cassette(name=, mode=, ignore=[...])``
+    changes the name, the record mode and the request fields ignored when matching.
+    """
+    from myna.testing._cassette import use_cassette
+
+    with use_cassette(request, _state(request.config)) as active:
+        yield active
+
+
+@pytest.fixture
+def chat_model(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """One model for the test, faked, replayed or live by option; the same body runs in all.
+
+    - ``--myna-live``: the real model of ``@pytest.mark.myna_model("provider:model")`` (or
+      the ``myna_model`` ini key), recording to the test's cassette when a record mode
+      other than ``none`` is given.
+    - the test has a cassette (a file, or a ``myna_cassette`` marker): the real provider
+      code path, replayed from the cassette; when recording without ``--myna-live``, an
+      emulator answers from the ``myna_script`` marker, so cassettes record offline.
+    - otherwise: a `FakeChatModel` with the ``myna_script`` replies, or a
+      `SchemaChatModel` without a script.
+    """
+    from myna.testing._cassette import chat_model_for
+
+    with chat_model_for(request, _state(request.config)) as model:
+        yield model
+    if hasattr(model, "made"):
+        _check_unused(request, model)
