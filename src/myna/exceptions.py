@@ -223,9 +223,12 @@ def parse_retry_after(headers: dict[str, str] | None) -> float | None:
     ms = lowered.get("retry-after-ms")
     if ms is not None:
         try:
-            return max(float(ms) / 1000.0, 0.0)
+            millis = float(ms)
         except ValueError:
-            pass
+            millis = 0.0
+        # Azure sends "retry-after-ms: 0" beside "retry-after: 1"; zero means "not said"
+        if millis > 0:
+            return millis / 1000.0
     value = lowered.get("retry-after")
     if value is None:
         return None

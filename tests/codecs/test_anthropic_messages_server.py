@@ -75,6 +75,12 @@ TOOL_USE = {"type": "tool_use", "id": "toolu_1", "name": "weather", "input": {"c
          "messages.0.content.0: unexpected `tool_use_id` found in `tool_result` blocks: toolu_9. "
          "Each `tool_result` block must have a corresponding `tool_use` block in the previous "
          "message."),
+        (body([user("q"), assistant([{"type": "tool_use", "id": ["x"], "name": "f", "input": {}}])]),
+         "messages.1.content.0.tool_use.id: Input should be a valid string"),
+        (body([user([{"type": "tool_result", "tool_use_id": {"a": 1}}])]),
+         "messages.0.content.0.tool_result.tool_use_id: Input should be a valid string"),
+        (body([user("q")], output_config="json"), "output_config: Input should be a valid dictionary"),
+        (body([user("q")], thinking=True), "thinking: Input should be a valid dictionary"),
         (body([user("q")], temperature=1.5), "temperature: Input should be less than or equal to 1"),
         (body([user("q")], top_p=-0.1), "top_p: Input should be greater than or equal to 0"),
         (body([user("q")], temperature="hot"), "temperature: Input should be a valid number"),

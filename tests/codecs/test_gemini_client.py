@@ -95,14 +95,21 @@ def test_encode_media_inputs_base64_and_url():
                 [
                     {"type": "text", "text": "What is this?"},
                     {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
-                    {"type": "image", "url": "https://example.com/cat.jpg", "mime_type": "image/jpeg"},
+                    {
+                        "type": "image",
+                        "url": "https://example.com/cat.jpg",
+                        "mime_type": "image/jpeg",
+                    },
                     {"type": "audio", "base64": "UklGRg==", "mime_type": "audio/wav"},
                     {"type": "file", "base64": "JVBERi0=", "mime_type": "application/pdf"},
                     {
                         "type": "document",
                         "source": {"type": "url", "url": "gs://bucket/report.pdf"},
                     },
-                    {"type": "video", "file_id": "https://generativelanguage.googleapis.com/v1beta/files/abc"},
+                    {
+                        "type": "video",
+                        "file_id": "https://generativelanguage.googleapis.com/v1beta/files/abc",
+                    },
                 ]
             )
         ]
@@ -119,7 +126,9 @@ def test_encode_media_inputs_base64_and_url():
 
 
 def test_encode_base64_without_mime_type_is_a_user_error():
-    with pytest.raises(UserError, match="has base64 data but no mime_type; Gemini's inlineData needs one"):
+    with pytest.raises(
+        UserError, match="has base64 data but no mime_type; Gemini's inlineData needs one"
+    ):
         encode([HumanMessage([{"type": "image", "base64": PNG}])])
 
 
@@ -158,7 +167,10 @@ def test_encode_tool_round_with_ids_names_and_signatures():
     assert body["contents"][1] == {
         "role": "model",
         "parts": [
-            {"functionCall": {"name": "weather", "args": {"city": "Paris"}, "id": "call_0"}, "thoughtSignature": "SIG0"},
+            {
+                "functionCall": {"name": "weather", "args": {"city": "Paris"}, "id": "call_0"},
+                "thoughtSignature": "SIG0",
+            },
             {"functionCall": {"name": "weather", "args": {"city": "Lyon"}, "id": "call_1"}},
         ],
     }
@@ -166,8 +178,20 @@ def test_encode_tool_round_with_ids_names_and_signatures():
     assert body["contents"][2] == {
         "role": "user",
         "parts": [
-            {"functionResponse": {"name": "weather", "response": {"output": "22C"}, "id": "call_0"}},
-            {"functionResponse": {"name": "weather", "response": {"error": "boom"}, "id": "call_1"}},
+            {
+                "functionResponse": {
+                    "name": "weather",
+                    "response": {"output": "22C"},
+                    "id": "call_0",
+                }
+            },
+            {
+                "functionResponse": {
+                    "name": "weather",
+                    "response": {"error": "boom"},
+                    "id": "call_1",
+                }
+            },
         ],
     }
 
@@ -177,7 +201,9 @@ def test_encode_tool_message_name_fallback_and_error():
     assert body["contents"][1]["parts"][0]["functionResponse"]["name"] == "lookup"
     with pytest.raises(UserError) as info:
         encode([HumanMessage("x"), ToolMessage("ok", tool_call_id="zzz")])
-    assert "messages[1] is a ToolMessage for tool_call_id='zzz', but no earlier AIMessage" in str(info.value)
+    assert "messages[1] is a ToolMessage for tool_call_id='zzz', but no earlier AIMessage" in str(
+        info.value
+    )
     assert "ToolMessage(..., name='the_function')" in str(info.value)
 
 
@@ -186,7 +212,10 @@ def test_encode_tool_message_with_image_uses_function_response_parts():
         [
             AIMessage("", tool_calls=[{"name": "snap", "args": {}, "id": "c1"}]),
             ToolMessage(
-                [{"type": "text", "text": "here"}, {"type": "image", "base64": PNG, "mime_type": "image/png"}],
+                [
+                    {"type": "text", "text": "here"},
+                    {"type": "image", "base64": PNG, "mime_type": "image/png"},
+                ],
                 tool_call_id="c1",
             ),
         ]
@@ -204,7 +233,12 @@ def test_encode_reasoning_and_text_signatures_go_back():
         [
             {"type": "reasoning", "reasoning": "Think", "extras": {"signature": "S1"}},
             {"type": "text", "text": "Answer", "extras": {"signature": "S2"}},
-            {"type": "image", "base64": PNG, "mime_type": "image/png", "extras": {"signature": "S3"}},
+            {
+                "type": "image",
+                "base64": PNG,
+                "mime_type": "image/png",
+                "extras": {"signature": "S3"},
+            },
         ]
     )
     assert encode([HumanMessage("q"), ai])["contents"][1]["parts"] == [
@@ -224,7 +258,9 @@ def test_encode_anthropic_redacted_reasoning_is_left_out():
 
 
 def test_encode_invalid_tool_call_is_a_user_error():
-    ai = AIMessage("", invalid_tool_calls=[{"name": "f", "args": "{oops", "id": "1", "error": "bad"}])
+    ai = AIMessage(
+        "", invalid_tool_calls=[{"name": "f", "args": "{oops", "id": "1", "error": "bad"}]
+    )
     with pytest.raises(UserError, match="messages\\[1\\] has an invalid tool call 'f'"):
         encode([HumanMessage("q"), ai])
 
@@ -232,8 +268,18 @@ def test_encode_invalid_tool_call_is_a_user_error():
 def test_encode_server_tool_blocks_become_code_execution_parts():
     ai = AIMessage(
         [
-            {"type": "server_tool_call", "id": "code_0", "name": "code_execution", "args": {"language": "PYTHON", "code": "print(2)"}},
-            {"type": "server_tool_result", "tool_call_id": "code_0", "status": "success", "output": "2\n"},
+            {
+                "type": "server_tool_call",
+                "id": "code_0",
+                "name": "code_execution",
+                "args": {"language": "PYTHON", "code": "print(2)"},
+            },
+            {
+                "type": "server_tool_result",
+                "tool_call_id": "code_0",
+                "status": "success",
+                "output": "2\n",
+            },
         ]
     )
     assert encode([HumanMessage("q"), ai])["contents"][1]["parts"] == [
@@ -284,24 +330,41 @@ def test_encode_reasoning_effort_becomes_thinking_level():
 
 def test_encode_structured_output():
     schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
-    body = encode([HumanMessage("hi")], response_format={"type": "json_schema", "name": "A", "schema": schema})
-    assert body["generationConfig"] == {"responseMimeType": "application/json", "responseJsonSchema": schema}
+    body = encode(
+        [HumanMessage("hi")], response_format={"type": "json_schema", "name": "A", "schema": schema}
+    )
+    assert body["generationConfig"] == {
+        "responseMimeType": "application/json",
+        "responseJsonSchema": schema,
+    }
     body = encode([HumanMessage("hi")], response_format={"type": "json_object"})
     assert body["generationConfig"] == {"responseMimeType": "application/json"}
-    with pytest.raises(UserError, match="params\\['response_format'\\]=.*is not understood"):
+    with pytest.raises(UserError, match=r"params\['response_format'\]=.*is not understood"):
         encode([HumanMessage("hi")], response_format={"type": "xml"})
 
 
 def test_encode_tools_specs_openai_dicts_and_raw_gemini_tools():
-    spec = {"name": "get_w", "description": "Weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}
+    spec = {
+        "name": "get_w",
+        "description": "Weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    }
     body = encode(
         [HumanMessage("hi")],
-        tools=[spec, {"type": "function", "function": {"name": "noargs", "description": ""}}, {"googleSearch": {}}],
+        tools=[
+            spec,
+            {"type": "function", "function": {"name": "noargs", "description": ""}},
+            {"googleSearch": {}},
+        ],
     )
     assert body["tools"] == [
         {
             "functionDeclarations": [
-                {"name": "get_w", "description": "Weather", "parametersJsonSchema": spec["parameters"]},
+                {
+                    "name": "get_w",
+                    "description": "Weather",
+                    "parametersJsonSchema": spec["parameters"],
+                },
                 {"name": "noargs"},
             ]
         },
@@ -317,7 +380,10 @@ def test_encode_tools_specs_openai_dicts_and_raw_gemini_tools():
         ("required", {"mode": "ANY"}),
         ("none", {"mode": "NONE"}),
         ("get_w", {"mode": "ANY", "allowedFunctionNames": ["get_w"]}),
-        ({"type": "function", "function": {"name": "get_w"}}, {"mode": "ANY", "allowedFunctionNames": ["get_w"]}),
+        (
+            {"type": "function", "function": {"name": "get_w"}},
+            {"mode": "ANY", "allowedFunctionNames": ["get_w"]},
+        ),
         ({"type": "tool", "name": "get_w"}, {"mode": "ANY", "allowedFunctionNames": ["get_w"]}),
     ],
     ids=["auto", "any", "required", "none", "name", "openai-dict", "anthropic-dict"],
@@ -338,7 +404,9 @@ def test_encode_raw_tool_config_and_extra_body_and_passthrough():
         extra_body={"generationConfig": {"topK": 3}, "labels": {"team": "a"}},
     )
     assert body["toolConfig"] == raw
-    assert body["safetySettings"] == [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}]
+    assert body["safetySettings"] == [
+        {"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}
+    ]
     assert body["generationConfig"] == {"temperature": 0.1, "topK": 3}
     assert body["labels"] == {"team": "a"}
     assert "cache_control" not in body
@@ -417,7 +485,10 @@ def test_decode_plain_text_signature_goes_to_additional_kwargs():
 def test_decode_parallel_function_calls_without_ids():
     body = event(
         [
-            {"functionCall": {"name": "weather", "args": {"lat": "52.52"}}, "thoughtSignature": "SIG"},
+            {
+                "functionCall": {"name": "weather", "args": {"lat": "52.52"}},
+                "thoughtSignature": "SIG",
+            },
             {"functionCall": {"name": "best_language", "args": {}}},
         ],
         finish="STOP",
@@ -451,8 +522,19 @@ def test_decode_code_execution_parts():
         finish="STOP",
     )
     assert gemini.decode_response(body).content == [
-        {"type": "server_tool_call", "id": "code_0", "name": "code_execution", "args": {"language": "PYTHON", "code": "print(2)"}},
-        {"type": "server_tool_result", "tool_call_id": "code_0", "status": "success", "output": "2\n", "extras": {"outcome": "OUTCOME_OK"}},
+        {
+            "type": "server_tool_call",
+            "id": "code_0",
+            "name": "code_execution",
+            "args": {"language": "PYTHON", "code": "print(2)"},
+        },
+        {
+            "type": "server_tool_result",
+            "tool_call_id": "code_0",
+            "status": "success",
+            "output": "2\n",
+            "extras": {"outcome": "OUTCOME_OK"},
+        },
         {"type": "text", "text": "It is 2."},
     ]
 
@@ -485,7 +567,12 @@ def test_decode_finish_reasons(raw, normal):
 
 
 def test_decode_blocked_prompt_has_no_candidates():
-    body = {"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": {"promptTokenCount": 5, "totalTokenCount": 5}, "modelVersion": "m", "responseId": "r"}
+    body = {
+        "promptFeedback": {"blockReason": "SAFETY"},
+        "usageMetadata": {"promptTokenCount": 5, "totalTokenCount": 5},
+        "modelVersion": "m",
+        "responseId": "r",
+    }
     msg = gemini.decode_response(body)
     assert msg.content == ""
     assert msg.response_metadata["finish_reason"] == "content_filter"
@@ -502,7 +589,10 @@ def test_decode_logprobs_and_audio_token_details():
             "promptTokenCount": 10,
             "candidatesTokenCount": 4,
             "totalTokenCount": 14,
-            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 4}, {"modality": "AUDIO", "tokenCount": 6}],
+            "promptTokensDetails": [
+                {"modality": "TEXT", "tokenCount": 4},
+                {"modality": "AUDIO", "tokenCount": 6},
+            ],
             "candidatesTokensDetails": [{"modality": "AUDIO", "tokenCount": 4}],
             "toolUsePromptTokenCount": 0,
         },
@@ -518,7 +608,9 @@ def test_decode_logprobs_and_audio_token_details():
 
 def test_decode_response_error_body_raises_provider_error():
     with pytest.raises(RateLimitError) as info:
-        gemini.decode_response({"error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"}})
+        gemini.decode_response(
+            {"error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"}}
+        )
     assert info.value.status_code == 429
 
 
@@ -529,10 +621,22 @@ def test_decode_response_error_body_raises_provider_error():
         ("not json", 'Gemini response: is not JSON; got "not json"'),
         ({"modelVersion": "m"}, "Gemini response: has no candidates and no promptFeedback"),
         ({"candidates": "x"}, "Gemini response: candidates must be a list"),
-        ({"candidates": [{"content": {"parts": [{"text": 3}]}}]}, "Gemini response part 0: text must be a str; got 3"),
-        ({"candidates": [{"content": {"parts": [{"functionCall": {"name": "f", "args": []}}]}}]}, "functionCall.args must be a dict"),
-        ({"candidates": [{"content": {"parts": [7]}}]}, "Gemini response part 0: a part must be an object; got 7"),
-        ({"candidates": [], "usageMetadata": {"promptTokenCount": "9"}}, "usageMetadata.promptTokenCount must be an int"),
+        (
+            {"candidates": [{"content": {"parts": [{"text": 3}]}}]},
+            "Gemini response part 0: text must be a str; got 3",
+        ),
+        (
+            {"candidates": [{"content": {"parts": [{"functionCall": {"name": "f", "args": []}}]}}]},
+            "functionCall.args must be a dict",
+        ),
+        (
+            {"candidates": [{"content": {"parts": [7]}}]},
+            "Gemini response part 0: a part must be an object; got 7",
+        ),
+        (
+            {"candidates": [], "usageMetadata": {"promptTokenCount": "9"}},
+            "usageMetadata.promptTokenCount must be an int",
+        ),
     ],
 )
 def test_decode_response_malformed_bodies(body, message):
@@ -548,7 +652,11 @@ def test_stream_text_usage_taken_once_from_last_event():
     events = [
         event([{"text": "The"}], usage={"promptTokenCount": 15, "totalTokenCount": 15}),
         event([{"text": " capital"}], usage={"promptTokenCount": 15, "totalTokenCount": 15}),
-        event([{"text": " is Paris."}], finish="STOP", usage={"promptTokenCount": 13, "candidatesTokenCount": 8, "totalTokenCount": 21}),
+        event(
+            [{"text": " is Paris."}],
+            finish="STOP",
+            usage={"promptTokenCount": 13, "candidatesTokenCount": 8, "totalTokenCount": 21},
+        ),
     ]
     chunks = list(gemini.decode_stream(events))
     assert [c.content for c in chunks] == ["The", " capital", " is Paris.", ""]
@@ -578,7 +686,10 @@ def test_stream_thoughts_then_text_then_signature_merge_into_blocks():
 
 
 def test_stream_gemini3_plain_text_with_trailing_signature_stays_a_string():
-    events = [event([{"text": "Hello"}]), event([{"text": "", "thoughtSignature": "SIG"}], finish="STOP")]
+    events = [
+        event([{"text": "Hello"}]),
+        event([{"text": "", "thoughtSignature": "SIG"}], finish="STOP"),
+    ]
     msg = merged(events)
     assert msg.content == "Hello"
     assert msg.additional_kwargs == {"text_thought_signature": "SIG"}
@@ -590,7 +701,9 @@ def test_stream_function_calls_arrive_whole_with_signatures():
         event([{"functionCall": {"name": "b", "args": {}}}, {"text": ""}], finish="STOP"),
     ]
     chunks = list(gemini.decode_stream(events))
-    assert chunks[0].tool_call_chunks == [{"name": "a", "args": '{"x": 1}', "id": "call_0", "index": 0, "type": "tool_call_chunk"}]
+    assert chunks[0].tool_call_chunks == [
+        {"name": "a", "args": '{"x": 1}', "id": "call_0", "index": 0, "type": "tool_call_chunk"}
+    ]
     msg = merge_chunks(chunks).to_message()
     assert msg.tool_calls == [
         {"name": "a", "args": {"x": 1}, "id": "call_0", "type": "tool_call"},
@@ -606,7 +719,9 @@ def test_stream_logprobs_concatenate_across_events():
     last = event([{"text": "+2"}], finish="STOP")
     last["candidates"][0]["logprobsResult"] = {"chosenCandidates": [{"token": "+2"}]}
     msg = merged([first, last])
-    assert msg.response_metadata["logprobs"] == {"chosenCandidates": [{"token": "2"}, {"token": "+2"}]}
+    assert msg.response_metadata["logprobs"] == {
+        "chosenCandidates": [{"token": "2"}, {"token": "+2"}]
+    }
 
 
 def test_stream_accepts_json_text_events_and_a_whole_array():
@@ -633,7 +748,10 @@ def test_stream_without_finish_reason_is_interrupted_with_partial():
 
 
 def test_stream_error_event_raises_provider_error_without_status():
-    events = [event([{"text": "a"}]), {"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}}]
+    events = [
+        event([{"text": "a"}]),
+        {"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}},
+    ]
     with pytest.raises(OverloadedError) as info:
         list(gemini.decode_stream(events))
     assert info.value.message == "The model is overloaded."
@@ -645,9 +763,18 @@ def test_stream_error_event_raises_provider_error_without_status():
     [
         (42, "Gemini stream event 1: must be a JSON object (a GenerateContentResponse); got 42"),
         ("{not json", 'Gemini stream event 1: is not JSON; got "{not json"'),
-        ({"candidates": [{"content": {"parts": "x"}}]}, "Gemini stream event 1: content.parts must be a list"),
-        ({"candidates": [{"content": {"parts": [{"inlineData": {"data": 5}}]}}]}, "Gemini stream event 1 part 0: inlineData.data must be a str"),
-        ({"candidates": [{"finishReason": ["STOP"]}]}, "Gemini stream event 1: finishReason must be a string"),
+        (
+            {"candidates": [{"content": {"parts": "x"}}]},
+            "Gemini stream event 1: content.parts must be a list",
+        ),
+        (
+            {"candidates": [{"content": {"parts": [{"inlineData": {"data": 5}}]}}]},
+            "Gemini stream event 1 part 0: inlineData.data must be a str",
+        ),
+        (
+            {"candidates": [{"finishReason": ["STOP"]}]},
+            "Gemini stream event 1: finishReason must be a string",
+        ),
     ],
 )
 def test_stream_malformed_event_names_its_index(bad, message):
@@ -665,7 +792,9 @@ def test_decode_error_bad_key_400_is_authentication_error():
             "code": 400,
             "message": "API key not valid. Please pass a valid API key.",
             "status": "INVALID_ARGUMENT",
-            "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}],
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}
+            ],
         }
     }
     err = gemini.decode_error(400, body)
@@ -677,7 +806,14 @@ def test_decode_error_bad_key_400_is_authentication_error():
 
 
 def test_decode_error_retry_info_and_headers():
-    body = {"error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED", "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "48s"}]}}
+    body = {
+        "error": {
+            "code": 429,
+            "message": "quota",
+            "status": "RESOURCE_EXHAUSTED",
+            "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "48s"}],
+        }
+    }
     err = gemini.decode_error(429, body)
     assert type(err) is RateLimitError and err.retry_after == 48.0
     assert gemini.decode_error(429, body, {"Retry-After": "3"}).retry_after == 3.0
@@ -686,18 +822,45 @@ def test_decode_error_retry_info_and_headers():
 @pytest.mark.parametrize(
     ("status", "rpc", "message", "cls"),
     [
-        (403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers", AuthenticationError),
-        (401, "UNAUTHENTICATED", "Request had invalid authentication credentials.", AuthenticationError),
+        (
+            403,
+            "PERMISSION_DENIED",
+            "Method doesn't allow unregistered callers",
+            AuthenticationError,
+        ),
+        (
+            401,
+            "UNAUTHENTICATED",
+            "Request had invalid authentication credentials.",
+            AuthenticationError,
+        ),
         (404, "NOT_FOUND", "models/x is not found for API version v1beta", NotFoundError),
-        (400, "INVALID_ARGUMENT", "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).", ContextLengthError),
-        (400, "FAILED_PRECONDITION", "User location is not supported for the API use.", BadRequestError),
+        (
+            400,
+            "INVALID_ARGUMENT",
+            "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).",
+            ContextLengthError,
+        ),
+        (
+            400,
+            "FAILED_PRECONDITION",
+            "User location is not supported for the API use.",
+            BadRequestError,
+        ),
         (503, "UNAVAILABLE", "The model is overloaded. Please try again later.", OverloadedError),
         (500, "INTERNAL", "An internal error has occurred.", ServerError),
-        (504, "DEADLINE_EXCEEDED", "Deadline expired before operation could complete.", ServerError),
+        (
+            504,
+            "DEADLINE_EXCEEDED",
+            "Deadline expired before operation could complete.",
+            ServerError,
+        ),
     ],
 )
 def test_decode_error_statuses(status, rpc, message, cls):
-    err = gemini.decode_error(status, {"error": {"code": status, "message": message, "status": rpc}})
+    err = gemini.decode_error(
+        status, {"error": {"code": status, "message": message, "status": rpc}}
+    )
     assert type(err) is cls
     assert err.message == message
 

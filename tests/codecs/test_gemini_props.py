@@ -48,7 +48,9 @@ def gemini_usage(usage: Any) -> Any:
     if not usage:
         return usage
     out = dict(usage)
-    details = {k: v for k, v in (out.get("input_token_details") or {}).items() if k != "cache_creation"}
+    details = {
+        k: v for k, v in (out.get("input_token_details") or {}).items() if k != "cache_creation"
+    }
     out.pop("input_token_details", None)
     if details:
         out["input_token_details"] = details
@@ -79,7 +81,9 @@ def assert_same_reply(decoded: AIMessage, original: AIMessage) -> None:
 @SETTINGS
 @given(MESSAGES)
 def test_render_response_then_decode_response(message):
-    decoded = gemini.decode_response(wire(gemini.render_response(message, {"model": "gemini-2.5-flash"})))
+    decoded = gemini.decode_response(
+        wire(gemini.render_response(message, {"model": "gemini-2.5-flash"}))
+    )
     assert_same_reply(decoded, message)
     if isinstance(message.content, list) and any(b["type"] == "reasoning" for b in message.content):
         assert decoded.content == message.content  # one part per block: exact
@@ -88,7 +92,10 @@ def test_render_response_then_decode_response(message):
 @SETTINGS
 @given(MESSAGES, chunkings())
 def test_render_stream_then_decode_stream(message, chunking):
-    events = [wire(e) for e in gemini.render_stream(message, {"model": "gemini-2.5-flash"}, chunking=chunking)]
+    events = [
+        wire(e)
+        for e in gemini.render_stream(message, {"model": "gemini-2.5-flash"}, chunking=chunking)
+    ]
     chunks = list(gemini.decode_stream(events))
     assert chunks[-1].chunk_position == "last"
     assert [c for c in chunks[:-1] if c.usage_metadata is not None] == []
@@ -107,7 +114,9 @@ def test_render_stream_each_chunking(chunking, message):
 @given(MESSAGES)
 def test_streamed_and_whole_replies_decode_alike(message):
     whole = gemini.decode_response(wire(gemini.render_response(message)))
-    streamed = merge_chunks(list(gemini.decode_stream(wire(list(gemini.render_stream(message)))))).to_message()
+    streamed = merge_chunks(
+        list(gemini.decode_stream(wire(list(gemini.render_stream(message)))))
+    ).to_message()
     assert gemini_content(streamed.content) == gemini_content(whole.content)
     assert streamed.tool_calls == whole.tool_calls
     assert streamed.usage_metadata == whole.usage_metadata
@@ -122,10 +131,17 @@ _names = st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True).filter(
 )
 _schemas = st.builds(
     lambda props: {"type": "object", "properties": {k: {"type": t} for k, t in props.items()}},
-    st.dictionaries(_names, st.sampled_from(["string", "integer", "number", "boolean"]), max_size=3),
+    st.dictionaries(
+        _names, st.sampled_from(["string", "integer", "number", "boolean"]), max_size=3
+    ),
 )
 _tool_specs = st.lists(
-    st.builds(lambda name, desc, schema: {"name": name, "description": desc, "parameters": schema}, _names, st.text(max_size=20), _schemas),
+    st.builds(
+        lambda name, desc, schema: {"name": name, "description": desc, "parameters": schema},
+        _names,
+        st.text(max_size=20),
+        _schemas,
+    ),
     min_size=1,
     max_size=3,
     unique_by=lambda t: t["name"],
@@ -134,7 +150,9 @@ _tool_specs = st.lists(
 
 @st.composite
 def request_params(draw: st.DrawFn) -> dict[str, Any]:
-    params: dict[str, Any] = {"model": draw(st.sampled_from(["gemini-2.5-flash", "gemini-3-pro-preview"]))}
+    params: dict[str, Any] = {
+        "model": draw(st.sampled_from(["gemini-2.5-flash", "gemini-3-pro-preview"]))
+    }
     optional = {
         "temperature": st.floats(0, 2),
         "top_p": st.floats(0, 1),
@@ -151,7 +169,9 @@ def request_params(draw: st.DrawFn) -> dict[str, Any]:
             st.just({"type": "json_object"}),
             _schemas.map(lambda s: {"type": "json_schema", "schema": s}),
         ),
-        "safetySettings": st.just([{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}]),
+        "safetySettings": st.just(
+            [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}]
+        ),
         "cachedContent": st.just("cachedContents/abc"),
     }
     for key, strategy in optional.items():
@@ -170,7 +190,7 @@ def request_params(draw: st.DrawFn) -> dict[str, Any]:
 
 def same_messages(decoded: list, original: list) -> None:
     assert [type(m) for m in decoded] == [type(m) for m in original]
-    for got, want in zip(decoded, original):
+    for got, want in zip(decoded, original, strict=True):
         if isinstance(want, AIMessage):
             assert got.content == want.content
             assert got.tool_calls == want.tool_calls
@@ -199,7 +219,9 @@ def test_decode_request_then_encode_request_is_stable(messages):
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=10,
 )
 _part_values = st.sampled_from(
@@ -252,7 +274,9 @@ def _drain(events: list[Any]) -> None:
 @given(MESSAGES, st.data())
 def test_fuzz_decode_stream_only_raises_myna_errors(message, data):
     events = wire(list(gemini.render_stream(message, chunking=3)))
-    how = data.draw(st.sampled_from(["truncate", "reorder", "mutate", "mutate3", "random", "strings"]))
+    how = data.draw(
+        st.sampled_from(["truncate", "reorder", "mutate", "mutate3", "random", "strings"])
+    )
     if how == "truncate":
         events = events[: data.draw(st.integers(0, max(len(events) - 1, 0)))]
         with pytest.raises(StreamInterruptedError):

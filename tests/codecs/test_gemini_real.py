@@ -26,7 +26,9 @@ FILES = sorted(p.name for p in REAL.iterdir() if p.is_file())
 
 
 def _is_generate(interaction: Interaction) -> bool:
-    return "generateContent" in interaction.request.url or "GenerateContent" in interaction.request.url
+    return (
+        "generateContent" in interaction.request.url or "GenerateContent" in interaction.request.url
+    )
 
 
 def decode_all(name: str) -> list[dict]:
@@ -41,7 +43,12 @@ def decode_all(name: str) -> list[dict]:
             continue
         model = gemini.model_from_path(request.url)
         messages, params = gemini.decode_request(request.json(), model=model)
-        item: dict = {"model": model, "messages": messages, "params": params, "status": response.status}
+        item: dict = {
+            "model": model,
+            "messages": messages,
+            "params": params,
+            "status": response.status,
+        }
         if response.status >= 400:
             item["error"] = gemini.decode_error(response.status, response.json(), response.headers)
         elif response.is_stream:
@@ -64,17 +71,26 @@ def test_every_gemini_file_is_covered_here():
 def check_thinking_part(calls):
     first, second = calls
     assert first["model"] == "gemini-3-pro-preview"
-    assert first["messages"] == [SystemMessage("You are a helpful assistant."), HumanMessage("How do I cross the street?")]
+    assert first["messages"] == [
+        SystemMessage("You are a helpful assistant."),
+        HumanMessage("How do I cross the street?"),
+    ]
     assert first["params"]["include_reasoning"] is True
     assert first["params"]["tools"] == [
-        {"name": "dummy", "description": "", "parameters": {"additionalProperties": False, "properties": {}, "type": "object"}}
+        {
+            "name": "dummy",
+            "description": "",
+            "parameters": {"additionalProperties": False, "properties": {}, "type": "object"},
+        }
     ]
     reply = first["reply"]
     reasoning, text = reply.content
     assert reasoning["type"] == "reasoning"
     assert reasoning["reasoning"].startswith("**A Safe Street-Crossing Guide: My Thought Process**")
     assert text["text"].startswith("Crossing the street safely is a fundamental skill")
-    assert text["extras"]["signature"].startswith("EqoeCqceAdHtim+cXhv3WM3Av2yBDu1t4su/bUCXEv2uoKmDxRFXBZaAr6vq")
+    assert text["extras"]["signature"].startswith(
+        "EqoeCqceAdHtim+cXhv3WM3Av2yBDu1t4su/bUCXEv2uoKmDxRFXBZaAr6vq"
+    )
     assert reply.usage_metadata == {
         "input_tokens": 29,
         "output_tokens": 1737,
@@ -91,7 +107,10 @@ def check_thinking_part(calls):
     assert second["reply"].usage_metadata["output_token_details"] == {"reasoning": 1115}
     # what we send back carries the signature on the text part, as the recording did
     body = gemini.encode_request(second["messages"], second["params"])
-    assert body["contents"][1]["parts"][1]["thoughtSignature"] == history.content[1]["extras"]["signature"]
+    assert (
+        body["contents"][1]["parts"][1]["thoughtSignature"]
+        == history.content[1]["extras"]["signature"]
+    )
     assert body["contents"][1]["parts"][0]["thought"] is True
 
 
@@ -112,9 +131,13 @@ def check_stream_signature(calls):
     first, second = calls
     assert first["params"]["tools"][0]["name"] == "get_country"
     call_reply = first["reply"]
-    assert call_reply.tool_calls == [{"name": "get_country", "args": {}, "id": "call_0", "type": "tool_call"}]
+    assert call_reply.tool_calls == [
+        {"name": "get_country", "args": {}, "id": "call_0", "type": "tool_call"}
+    ]
     signature = call_reply.additional_kwargs["thought_signatures"]["call_0"]
-    assert signature.startswith("EpwICpkIAXLI2nxlU6gsWZaZHRYkX1orzuM8vSUFwaAt1JRxEC2hJzPAcAu3PWaKz7X+")
+    assert signature.startswith(
+        "EpwICpkIAXLI2nxlU6gsWZaZHRYkX1orzuM8vSUFwaAt1JRxEC2hJzPAcAu3PWaKz7X+"
+    )
     assert call_reply.response_metadata["finish_reason"] == "tool_calls"
     assert call_reply.usage_metadata == {
         "input_tokens": 29,
@@ -125,30 +148,57 @@ def check_stream_signature(calls):
     # the follow-up request echoes the call (with pydantic-ai's id) and the tool result
     _, ai, tool = second["messages"]
     assert ai.tool_calls[0]["id"] == "pyd_ai_29bf73b69e02448588e15893d47a3e7e"
-    assert ai.additional_kwargs["thought_signatures"]["pyd_ai_29bf73b69e02448588e15893d47a3e7e"].startswith("EpwICpkIAXLI2nxlU6gsWZaZHRYkX1orzuM8vSUFwaAt1JRxEC2hJzPAcAu3PWaKz7X-")
-    assert tool == ToolMessage('{"return_value": "Mexico"}', tool_call_id="pyd_ai_29bf73b69e02448588e15893d47a3e7e", name="get_country")
+    assert ai.additional_kwargs["thought_signatures"][
+        "pyd_ai_29bf73b69e02448588e15893d47a3e7e"
+    ].startswith("EpwICpkIAXLI2nxlU6gsWZaZHRYkX1orzuM8vSUFwaAt1JRxEC2hJzPAcAu3PWaKz7X-")
+    assert tool == ToolMessage(
+        '{"return_value": "Mexico"}',
+        tool_call_id="pyd_ai_29bf73b69e02448588e15893d47a3e7e",
+        name="get_country",
+    )
     assert second["reply"].content == "The capital of Mexico is Mexico City."
-    assert second["reply"].usage_metadata == {"input_tokens": 257, "output_tokens": 8, "total_tokens": 265}
+    assert second["reply"].usage_metadata == {
+        "input_tokens": 257,
+        "output_tokens": 8,
+        "total_tokens": 265,
+    }
     # our own encoding of the decoded reply puts the signature back on the functionCall part
     body = gemini.encode_request([HumanMessage("q"), call_reply], {})
     assert body["contents"][1]["parts"] == [
-        {"functionCall": {"name": "get_country", "args": {}, "id": "call_0"}, "thoughtSignature": signature}
+        {
+            "functionCall": {"name": "get_country", "args": {}, "id": "call_0"},
+            "thoughtSignature": signature,
+        }
     ]
 
 
 def check_max_tokens(calls):
     [call] = calls
-    assert call["params"] == {"model": "gemini-2.5-flash", "max_tokens": 5, "response_modalities": ["TEXT"], "reasoning_budget": 0}
+    assert call["params"] == {
+        "model": "gemini-2.5-flash",
+        "max_tokens": 5,
+        "response_modalities": ["TEXT"],
+        "reasoning_budget": 0,
+    }
     assert call["reply"].content == "The capital of France is"
     assert call["reply"].response_metadata["finish_reason"] == "length"
     assert call["reply"].response_metadata["finishReason"] == "MAX_TOKENS"
-    assert call["reply"].usage_metadata == {"input_tokens": 15, "output_tokens": 5, "total_tokens": 20}
+    assert call["reply"].usage_metadata == {
+        "input_tokens": 15,
+        "output_tokens": 5,
+        "total_tokens": 20,
+    }
 
 
 def check_cached_content(calls):
     create, first, second, delete = calls
-    assert create == {"skipped": "POST cachedContents"} and delete == {"skipped": "DELETE cachedContents"}
-    assert first["params"]["cachedContent"] == "cachedContents/7lf5him5ev4iemi1yjv2gwli5bhpz3yidzejwllo"
+    assert create == {"skipped": "POST cachedContents"} and delete == {
+        "skipped": "DELETE cachedContents"
+    }
+    assert (
+        first["params"]["cachedContent"]
+        == "cachedContents/7lf5him5ev4iemi1yjv2gwli5bhpz3yidzejwllo"
+    )
     assert first["reply"].content == "Paris." and second["reply"].content == "Paris."
     assert first["reply"].usage_metadata == {
         "input_tokens": 3520,
@@ -167,11 +217,26 @@ def check_vertex_logprobs(calls):
     reply = call["reply"]
     assert reply.content == "2 + 2 = 4"
     logprobs = reply.response_metadata["logprobs"]
-    assert [c["token"] for c in logprobs["chosenCandidates"]] == ["2", " +", " ", "2", " =", " ", "4"]
-    assert len(logprobs["topCandidates"]) == 7 and len(logprobs["topCandidates"][0]["candidates"]) == 5
+    assert [c["token"] for c in logprobs["chosenCandidates"]] == [
+        "2",
+        " +",
+        " ",
+        "2",
+        " =",
+        " ",
+        "4",
+    ]
+    assert (
+        len(logprobs["topCandidates"]) == 7 and len(logprobs["topCandidates"][0]["candidates"]) == 5
+    )
     assert reply.response_metadata["avg_logprobs"] == pytest.approx(-1.0858495576041085)
     assert reply.response_metadata["create_time"] == "2026-02-15T07:50:37.854117Z"
-    assert reply.usage_metadata == {"input_tokens": 7, "output_tokens": 80, "total_tokens": 87, "output_token_details": {"reasoning": 73}}
+    assert reply.usage_metadata == {
+        "input_tokens": 7,
+        "output_tokens": 80,
+        "total_tokens": 87,
+        "output_token_details": {"reasoning": 73},
+    }
 
 
 def check_name_suggestion(calls):
@@ -189,7 +254,11 @@ def check_pydantic_schema(calls):
     assert call["params"]["response_format"] == {
         "type": "json_schema",
         "schema": {
-            "properties": {"name": {"title": "Name", "type": "string"}, "age": {"title": "Age", "type": "integer"}, "bio": {"title": "Bio", "type": "string"}},
+            "properties": {
+                "name": {"title": "Name", "type": "string"},
+                "age": {"title": "Age", "type": "integer"},
+                "bio": {"title": "Bio", "type": "string"},
+            },
             "required": ["name", "age", "bio"],
             "type": "object",
         },
@@ -201,43 +270,83 @@ def check_pydantic_schema(calls):
     assert text["text"].startswith('{"name":"Zephyr The Rocket Barkington","age":4,')
     assert text["text"].endswith('in mid-air."}')
     assert text["extras"]["signature"].startswith("EsIPCr8PARFNMg/fuE6OLfdWz4YVD90X1mvMvcVCTa5t")
-    assert call["reply"].usage_metadata == {"input_tokens": 5, "output_tokens": 503, "total_tokens": 508, "output_token_details": {"reasoning": 453}}
+    assert call["reply"].usage_metadata == {
+        "input_tokens": 5,
+        "output_tokens": 503,
+        "total_tokens": 508,
+        "output_token_details": {"reasoning": 453},
+    }
 
 
 def check_tools(calls):
     first, second, third = calls
     assert first["params"]["tools"] == [
-        {"name": "pelican_name_generator", "description": "", "parameters": {"properties": {}, "type": "object"}}
+        {
+            "name": "pelican_name_generator",
+            "description": "",
+            "parameters": {"properties": {}, "type": "object"},
+        }
     ]
     reply = first["reply"]
     assert reply.content[0]["reasoning"].startswith("**Generating Pelican Names**")
-    assert reply.tool_calls == [{"name": "pelican_name_generator", "args": {}, "id": "call_0", "type": "tool_call"}]
-    assert reply.additional_kwargs["thought_signatures"]["call_0"].startswith("ClgBEU0yD8z3tYzbgjZ1jc6lL1fw")
+    assert reply.tool_calls == [
+        {"name": "pelican_name_generator", "args": {}, "id": "call_0", "type": "tool_call"}
+    ]
+    assert reply.additional_kwargs["thought_signatures"]["call_0"].startswith(
+        "ClgBEU0yD8z3tYzbgjZ1jc6lL1fw"
+    )
     assert reply.response_metadata["finish_message"] == "Model generated function call(s)."
     assert reply.response_metadata["finish_reason"] == "tool_calls"
     # snake_case function_call / function_response parts in the follow-up requests
     _, ai, tool = second["messages"]
     assert ai.tool_calls[0]["id"] == "call_27db36357f594e73b557ec8f70da9e87"
-    assert tool == ToolMessage("Charles", tool_call_id="call_27db36357f594e73b557ec8f70da9e87", name="pelican_name_generator")
+    assert tool == ToolMessage(
+        "Charles",
+        tool_call_id="call_27db36357f594e73b557ec8f70da9e87",
+        name="pelican_name_generator",
+    )
     assert second["reply"].tool_calls[0]["name"] == "pelican_name_generator"
-    assert [type(m).__name__ for m in third["messages"]] == ["HumanMessage", "AIMessage", "ToolMessage", "AIMessage", "ToolMessage"]
+    assert [type(m).__name__ for m in third["messages"]] == [
+        "HumanMessage",
+        "AIMessage",
+        "ToolMessage",
+        "AIMessage",
+        "ToolMessage",
+    ]
     assert third["messages"][4].content == "Sammy"
     assert third["reply"].content == "How about Charles and Sammy?"
-    assert third["reply"].usage_metadata == {"input_tokens": 137, "output_tokens": 6, "total_tokens": 143}
+    assert third["reply"].usage_metadata == {
+        "input_tokens": 137,
+        "output_tokens": 6,
+        "total_tokens": 143,
+    }
 
 
 def check_parallel_tools(calls):
     first, second = calls
     assert [t["name"] for t in first["params"]["tools"]] == ["weather", "best_language_to_learn"]
     # the OpenAPI-style schema (type: OBJECT/STRING) comes back as JSON schema
-    assert first["params"]["tools"][0]["parameters"]["properties"]["latitude"] == {"type": "string", "description": "Latitude (e.g., 52.5200)"}
+    assert first["params"]["tools"][0]["parameters"]["properties"]["latitude"] == {
+        "type": "string",
+        "description": "Latitude (e.g., 52.5200)",
+    }
     reply = first["reply"]
     assert reply.tool_calls == [
-        {"name": "weather", "args": {"latitude": "52.5200", "longitude": "13.4050"}, "id": "call_0", "type": "tool_call"},
+        {
+            "name": "weather",
+            "args": {"latitude": "52.5200", "longitude": "13.4050"},
+            "id": "call_0",
+            "type": "tool_call",
+        },
         {"name": "best_language_to_learn", "args": {}, "id": "call_1", "type": "tool_call"},
     ]
     assert set(reply.additional_kwargs["thought_signatures"]) == {"call_0"}
-    assert reply.usage_metadata == {"input_tokens": 143, "output_tokens": 153, "total_tokens": 296, "output_token_details": {"reasoning": 109}}
+    assert reply.usage_metadata == {
+        "input_tokens": 143,
+        "output_tokens": 153,
+        "total_tokens": 296,
+        "output_token_details": {"reasoning": 109},
+    }
     # the results went back without ids: they are matched to the calls by name
     _, _, weather, language = second["messages"]
     assert weather.tool_call_id == "call_0" and weather.name == "weather"
@@ -254,7 +363,12 @@ def check_vision(calls):
     assert image["type"] == "image" and image["mime_type"] == "image/png"
     assert image["base64"].startswith("iVBORw0KGgo")
     assert call["reply"].content.startswith("I see a faceted, deep red gemstone.")
-    assert call["reply"].usage_metadata == {"input_tokens": 267, "output_tokens": 420, "total_tokens": 687, "output_token_details": {"reasoning": 373}}
+    assert call["reply"].usage_metadata == {
+        "input_tokens": 267,
+        "output_tokens": 420,
+        "total_tokens": 687,
+        "output_token_details": {"reasoning": 373},
+    }
 
 
 def check_auth_error(calls):
@@ -325,8 +439,13 @@ def test_real_replies_survive_render_and_decode(name):
     for call in decode_all(name):
         if "reply" in call:
             reply = call["reply"]
-            assert gemini.decode_response(gemini.render_response(reply, {"model": call["model"]})) == reply
-            streamed = merge_chunks(list(gemini.decode_stream(gemini.render_stream(reply, {"model": call["model"]})))).to_message()
+            assert (
+                gemini.decode_response(gemini.render_response(reply, {"model": call["model"]}))
+                == reply
+            )
+            streamed = merge_chunks(
+                list(gemini.decode_stream(gemini.render_stream(reply, {"model": call["model"]})))
+            ).to_message()
             assert streamed.content == reply.content
             assert streamed.tool_calls == reply.tool_calls
             assert streamed.usage_metadata == reply.usage_metadata

@@ -74,7 +74,10 @@ def test_decode_request_tool_round_matches_responses_by_name_without_ids():
         "contents": [
             user({"text": "Weather and language?"}),
             model(
-                {"functionCall": {"name": "weather", "args": {"lat": "52"}}, "thoughtSignature": "S"},
+                {
+                    "functionCall": {"name": "weather", "args": {"lat": "52"}},
+                    "thoughtSignature": "S",
+                },
                 {"functionCall": {"name": "best_language", "args": {}}},
             ),
             user(
@@ -99,15 +102,29 @@ def test_decode_request_function_response_with_id_error_and_parts():
         "contents": [
             model({"function_call": {"name": "snap", "args": {}, "id": "c9"}}),
             user(
-                {"function_response": {"name": "snap", "id": "c9", "response": {"error": "no camera"}}},
-                {"functionResponse": {"name": "snap", "response": {"output": "ok"}, "parts": [{"inlineData": {"mimeType": "image/png", "data": PNG}}]}},
+                {
+                    "function_response": {
+                        "name": "snap",
+                        "id": "c9",
+                        "response": {"error": "no camera"},
+                    }
+                },
+                {
+                    "functionResponse": {
+                        "name": "snap",
+                        "response": {"output": "ok"},
+                        "parts": [{"inlineData": {"mimeType": "image/png", "data": PNG}}],
+                    }
+                },
                 {"text": "thanks"},
             ),
         ]
     }
     messages, _ = gemini.decode_request(body)
     assert messages[1] == ToolMessage("no camera", tool_call_id="c9", name="snap", status="error")
-    assert messages[2].tool_call_id == "snap"  # no id and no unanswered call left: the name stands in
+    assert (
+        messages[2].tool_call_id == "snap"
+    )  # no id and no unanswered call left: the name stands in
     assert messages[2].content == [
         {"type": "text", "text": "ok"},
         {"type": "image", "base64": PNG, "mime_type": "image/png"},
@@ -152,7 +169,11 @@ def test_decode_request_params():
             "responseModalities": ["TEXT"],
         },
         "tools": [
-            {"functionDeclarations": [{"name": "get_w", "description": "W", "parametersJsonSchema": schema}]},
+            {
+                "functionDeclarations": [
+                    {"name": "get_w", "description": "W", "parametersJsonSchema": schema}
+                ]
+            },
             {"googleSearch": {}},
         ],
         "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["get_w"]}},
@@ -174,7 +195,10 @@ def test_decode_request_params():
         "reasoning_budget": 0,
         "include_reasoning": False,
         "response_modalities": ["TEXT"],
-        "tools": [{"name": "get_w", "description": "W", "parameters": schema}, {"googleSearch": {}}],
+        "tools": [
+            {"name": "get_w", "description": "W", "parameters": schema},
+            {"googleSearch": {}},
+        ],
         "tool_choice": "get_w",
         "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}],
         "cachedContent": "cachedContents/abc",
@@ -188,7 +212,17 @@ def test_decode_request_openapi_schemas_become_json_schema():
             "response_mime_type": "application/json",
             "response_schema": {"type": "OBJECT", "properties": {"type": {"type": "STRING"}}},
         },
-        "tools": [{"functionDeclarations": [{"name": "f", "parameters": {"type": "OBJECT", "properties": {"n": {"type": "INTEGER"}}}}, {"name": "g"}]}],
+        "tools": [
+            {
+                "functionDeclarations": [
+                    {
+                        "name": "f",
+                        "parameters": {"type": "OBJECT", "properties": {"n": {"type": "INTEGER"}}},
+                    },
+                    {"name": "g"},
+                ]
+            }
+        ],
     }
     _, params = gemini.decode_request(body)
     assert params["response_format"] == {
@@ -196,7 +230,11 @@ def test_decode_request_openapi_schemas_become_json_schema():
         "schema": {"type": "object", "properties": {"type": {"type": "string"}}},
     }
     assert params["tools"] == [
-        {"name": "f", "description": "", "parameters": {"type": "object", "properties": {"n": {"type": "integer"}}}},
+        {
+            "name": "f",
+            "description": "",
+            "parameters": {"type": "object", "properties": {"n": {"type": "integer"}}},
+        },
         {"name": "g", "description": "", "parameters": {"type": "object", "properties": {}}},
     ]
 
@@ -219,7 +257,10 @@ def test_decode_request_tool_config(config, choice):
 def test_decode_request_thinking_level_and_json_object():
     body = {
         "contents": [user({"text": "x"})],
-        "generationConfig": {"thinkingConfig": {"thinkingLevel": "HIGH"}, "responseMimeType": "application/json"},
+        "generationConfig": {
+            "thinkingConfig": {"thinkingLevel": "HIGH"},
+            "responseMimeType": "application/json",
+        },
     }
     _, params = gemini.decode_request(body)
     assert params["reasoning_effort"] == "high"
@@ -235,19 +276,61 @@ def test_decode_request_thinking_level_and_json_object():
         ([], 'Invalid JSON payload received. Unknown name "": Root element must be a message.'),
         ({}, "* GenerateContentRequest.contents: contents is not specified\n"),
         ({"contents": []}, "* GenerateContentRequest.contents: contents is not specified\n"),
-        ({"contents": [user({"text": "x"})], "foo": 1}, 'Invalid JSON payload received. Unknown name "foo": Cannot find field.'),
-        ({"contents": [{"role": "assistant", "parts": [{"text": "x"}]}]}, "Please use a valid role: user, model."),
-        ({"contents": [{"role": "user", "parts": []}]}, "* GenerateContentRequest.contents[0].parts: contents.parts must not be empty.\n"),
-        ({"contents": [user({})]}, "* GenerateContentRequest.contents[0].parts[0].data: required oneof field 'data' must have one initialized field\n"),
-        ({"contents": [user({"text": "x", "id": "p1"})]}, "Invalid JSON payload received. Unknown name \"id\" at 'contents[0].parts[0]': Cannot find field."),
-        ({"contents": [user({"text": "x", "inlineData": {"data": "x"}})]}, "Invalid JSON payload received. Oneof field 'data' is already set. Cannot set 'inlineData'"),
-        ({"contents": [user({"functionResponse": {"response": {}}})]}, "* GenerateContentRequest.contents[0].parts[0].function_response.name: Name cannot be empty.\n"),
-        ({"contents": [user({"text": "x"})], "generationConfig": {"temperature": "hot"}}, "Invalid value at 'generation_config.temperature' (TYPE_FLOAT), \"hot\""),
-        ({"contents": [user({"text": "x"})], "generationConfig": {"maxOutputTokens": 1.5}}, "Invalid value at 'generation_config.max_output_tokens' (TYPE_INT32), 1.5"),
-        ({"contents": [user({"text": "x"})], "generationConfig": {"temprature": 1}}, "Invalid JSON payload received. Unknown name \"temprature\" at 'generation_config': Cannot find field."),
-        ({"contents": [user({"text": "x"})], "tools": [{"functionDeclarations": [{"description": "d"}]}]}, "* GenerateContentRequest.tools[0].function_declarations[0].name: Name cannot be empty.\n"),
-        ({"contents": [user({"text": 5})]}, "Invalid value at 'contents[0].parts[0].text' (TYPE_STRING), 5"),
-        ({"contents": [model({"functionCall": {"name": "f", "args": [1]}})]}, "Invalid value at 'contents[0]': Gemini contents[0].parts[0]: functionCall.args must be a dict; got [1]"),
+        (
+            {"contents": [user({"text": "x"})], "foo": 1},
+            'Invalid JSON payload received. Unknown name "foo": Cannot find field.',
+        ),
+        (
+            {"contents": [{"role": "assistant", "parts": [{"text": "x"}]}]},
+            "Please use a valid role: user, model.",
+        ),
+        (
+            {"contents": [{"role": "user", "parts": []}]},
+            "* GenerateContentRequest.contents[0].parts: contents.parts must not be empty.\n",
+        ),
+        (
+            {"contents": [user({})]},
+            "* GenerateContentRequest.contents[0].parts[0].data: required oneof field 'data' must have one initialized field\n",
+        ),
+        (
+            {"contents": [user({"text": "x", "id": "p1"})]},
+            "Invalid JSON payload received. Unknown name \"id\" at 'contents[0].parts[0]': Cannot find field.",
+        ),
+        (
+            {"contents": [user({"text": "x", "inlineData": {"data": "x"}})]},
+            "Invalid JSON payload received. Oneof field 'data' is already set. Cannot set 'inlineData'",
+        ),
+        (
+            {"contents": [user({"functionResponse": {"response": {}}})]},
+            "* GenerateContentRequest.contents[0].parts[0].function_response.name: Name cannot be empty.\n",
+        ),
+        (
+            {"contents": [user({"text": "x"})], "generationConfig": {"temperature": "hot"}},
+            "Invalid value at 'generation_config.temperature' (TYPE_FLOAT), \"hot\"",
+        ),
+        (
+            {"contents": [user({"text": "x"})], "generationConfig": {"maxOutputTokens": 1.5}},
+            "Invalid value at 'generation_config.max_output_tokens' (TYPE_INT32), 1.5",
+        ),
+        (
+            {"contents": [user({"text": "x"})], "generationConfig": {"temprature": 1}},
+            "Invalid JSON payload received. Unknown name \"temprature\" at 'generation_config': Cannot find field.",
+        ),
+        (
+            {
+                "contents": [user({"text": "x"})],
+                "tools": [{"functionDeclarations": [{"description": "d"}]}],
+            },
+            "* GenerateContentRequest.tools[0].function_declarations[0].name: Name cannot be empty.\n",
+        ),
+        (
+            {"contents": [user({"text": 5})]},
+            "Invalid value at 'contents[0].parts[0].text' (TYPE_STRING), 5",
+        ),
+        (
+            {"contents": [model({"functionCall": {"name": "f", "args": [1]}})]},
+            "Invalid value at 'contents[0]': Gemini contents[0].parts[0]: functionCall.args must be a dict; got [1]",
+        ),
     ],
 )
 def test_decode_request_rejects_like_the_api(body, message):
@@ -255,15 +338,25 @@ def test_decode_request_rejects_like_the_api(body, message):
         gemini.decode_request(body)
     assert info.value.message == message
     assert info.value.status_code == 400
-    assert info.value.body == {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}
+    assert info.value.body == {
+        "error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}
+    }
 
 
 def test_model_from_path():
-    assert gemini.model_from_path("/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse") == "gemini-2.5-flash"
-    assert gemini.model_from_path(
-        "https://aiplatform.googleapis.com/v1beta1/projects/p/locations/global/publishers/google/models/gemini-2.5-flash:generateContent"
-    ) == "gemini-2.5-flash"
-    with pytest.raises(NotFoundError, match="Requested entity was not found: '/v1beta/files' names no model."):
+    assert (
+        gemini.model_from_path("/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse")
+        == "gemini-2.5-flash"
+    )
+    assert (
+        gemini.model_from_path(
+            "https://aiplatform.googleapis.com/v1beta1/projects/p/locations/global/publishers/google/models/gemini-2.5-flash:generateContent"
+        )
+        == "gemini-2.5-flash"
+    )
+    with pytest.raises(
+        NotFoundError, match=r"Requested entity was not found: '/v1beta/files' names no model\."
+    ):
         gemini.model_from_path("/v1beta/files")
 
 
@@ -284,7 +377,13 @@ def test_render_response_text_usage_and_metadata():
     )
     body = gemini.render_response(message, {"model": "gemini-2.5-flash"})
     assert body == {
-        "candidates": [{"content": {"parts": [{"text": "Paris."}], "role": "model"}, "finishReason": "STOP", "index": 0}],
+        "candidates": [
+            {
+                "content": {"parts": [{"text": "Paris."}], "role": "model"},
+                "finishReason": "STOP",
+                "index": 0,
+            }
+        ],
         "usageMetadata": {
             "promptTokenCount": 3520,
             "candidatesTokenCount": 2,
@@ -305,16 +404,24 @@ def test_render_response_tool_calls_signatures_and_finish_reasons():
         response_metadata={"finish_reason": "tool_calls"},
     )
     candidate = gemini.render_response(message)["candidates"][0]
-    assert candidate["content"]["parts"] == [{"functionCall": {"name": "f", "args": {"a": 1}, "id": "call_0"}, "thoughtSignature": "S"}]
+    assert candidate["content"]["parts"] == [
+        {"functionCall": {"name": "f", "args": {"a": 1}, "id": "call_0"}, "thoughtSignature": "S"}
+    ]
     assert candidate["finishReason"] == "STOP"
     length = gemini.render_response(AIMessage("x", response_metadata={"finish_reason": "length"}))
     assert length["candidates"][0]["finishReason"] == "MAX_TOKENS"
-    raw = gemini.render_response(AIMessage("x", response_metadata={"finish_reason": "content_filter", "finishReason": "RECITATION"}))
+    raw = gemini.render_response(
+        AIMessage(
+            "x", response_metadata={"finish_reason": "content_filter", "finishReason": "RECITATION"}
+        )
+    )
     assert raw["candidates"][0]["finishReason"] == "RECITATION"
 
 
 def test_render_response_invalid_tool_call_is_malformed_function_call():
-    message = AIMessage("", invalid_tool_calls=[{"name": "f", "args": "{x", "id": "1", "error": "bad"}])
+    message = AIMessage(
+        "", invalid_tool_calls=[{"name": "f", "args": "{x", "id": "1", "error": "bad"}]
+    )
     candidate = gemini.render_response(message)["candidates"][0]
     assert candidate["finishReason"] == "MALFORMED_FUNCTION_CALL"
     assert candidate["finishMessage"] == "Malformed function call: f({x)"
@@ -322,7 +429,9 @@ def test_render_response_invalid_tool_call_is_malformed_function_call():
 
 
 def test_render_response_blocked_prompt_and_deterministic_id():
-    blocked = AIMessage("", response_metadata={"finish_reason": "content_filter", "block_reason": "SAFETY"})
+    blocked = AIMessage(
+        "", response_metadata={"finish_reason": "content_filter", "block_reason": "SAFETY"}
+    )
     body = gemini.render_response(blocked, {"model": "m"})
     assert "candidates" not in body
     assert body["promptFeedback"] == {"blockReason": "SAFETY"}
@@ -334,11 +443,20 @@ def test_render_response_blocked_prompt_and_deterministic_id():
 
 def test_render_response_image_output_and_logprobs_round_trip():
     message = AIMessage(
-        [{"type": "text", "text": "Here:"}, {"type": "image", "base64": PNG, "mime_type": "image/png"}],
-        response_metadata={"logprobs": {"chosenCandidates": [{"token": "Here"}]}, "avg_logprobs": -0.5},
+        [
+            {"type": "text", "text": "Here:"},
+            {"type": "image", "base64": PNG, "mime_type": "image/png"},
+        ],
+        response_metadata={
+            "logprobs": {"chosenCandidates": [{"token": "Here"}]},
+            "avg_logprobs": -0.5,
+        },
     )
     body = gemini.render_response(message)
-    assert body["candidates"][0]["content"]["parts"] == [{"text": "Here:"}, {"inlineData": {"mimeType": "image/png", "data": PNG}}]
+    assert body["candidates"][0]["content"]["parts"] == [
+        {"text": "Here:"},
+        {"inlineData": {"mimeType": "image/png", "data": PNG}},
+    ]
     assert body["candidates"][0]["logprobsResult"] == {"chosenCandidates": [{"token": "Here"}]}
     decoded = gemini.decode_response(body)
     assert decoded.content == message.content
@@ -362,8 +480,14 @@ def test_render_stream_events_repeat_partial_usage_and_finish_last():
         [{"text": "is "}],
         [{"text": "Paris."}],
     ]
-    assert all(e["usageMetadata"] == {"promptTokenCount": 13, "totalTokenCount": 13} for e in events[:-1])
-    assert events[-1]["usageMetadata"] == {"promptTokenCount": 13, "candidatesTokenCount": 8, "totalTokenCount": 21}
+    assert all(
+        e["usageMetadata"] == {"promptTokenCount": 13, "totalTokenCount": 13} for e in events[:-1]
+    )
+    assert events[-1]["usageMetadata"] == {
+        "promptTokenCount": 13,
+        "candidatesTokenCount": 8,
+        "totalTokenCount": 21,
+    }
     assert [e["candidates"][0].get("finishReason") for e in events] == [None, None, None, "STOP"]
     assert all(e["modelVersion"] == "gemini-2.5-flash" and e["responseId"] == "r" for e in events)
     decoded = merge_chunks(list(gemini.decode_stream(events))).to_message()
@@ -374,13 +498,21 @@ def test_render_stream_events_repeat_partial_usage_and_finish_last():
 def test_render_stream_function_calls_whole_with_signature():
     message = AIMessage(
         "Let me check.",
-        tool_calls=[{"name": "weather", "args": {"city": "Paris", "days": 3}, "id": "c1"}, {"name": "noop", "args": {}, "id": "c2"}],
+        tool_calls=[
+            {"name": "weather", "args": {"city": "Paris", "days": 3}, "id": "c1"},
+            {"name": "noop", "args": {}, "id": "c2"},
+        ],
         additional_kwargs={"thought_signatures": {"c1": "S"}},
     )
     events = list(gemini.render_stream(message, chunking="chars"))
-    call_parts = [p for e in events for p in e["candidates"][0]["content"]["parts"] if "functionCall" in p]
+    call_parts = [
+        p for e in events for p in e["candidates"][0]["content"]["parts"] if "functionCall" in p
+    ]
     assert call_parts == [
-        {"functionCall": {"name": "weather", "args": {"city": "Paris", "days": 3}, "id": "c1"}, "thoughtSignature": "S"},
+        {
+            "functionCall": {"name": "weather", "args": {"city": "Paris", "days": 3}, "id": "c1"},
+            "thoughtSignature": "S",
+        },
         {"functionCall": {"name": "noop", "args": {}, "id": "c2"}},
     ]
     decoded = merge_chunks(list(gemini.decode_stream(events))).to_message()
@@ -392,16 +524,27 @@ def test_render_stream_function_calls_whole_with_signature():
 def test_render_stream_plain_text_signature_as_trailing_empty_part():
     message = AIMessage("Hi", additional_kwargs={"text_thought_signature": "SIG"})
     events = list(gemini.render_stream(message))
-    assert events[-1]["candidates"][0]["content"]["parts"] == [{"text": "Hi"}, {"text": "", "thoughtSignature": "SIG"}]
+    assert events[-1]["candidates"][0]["content"]["parts"] == [
+        {"text": "Hi"},
+        {"text": "", "thoughtSignature": "SIG"},
+    ]
     decoded = merge_chunks(list(gemini.decode_stream(events))).to_message()
-    assert decoded.content == "Hi" and decoded.additional_kwargs == {"text_thought_signature": "SIG"}
+    assert decoded.content == "Hi" and decoded.additional_kwargs == {
+        "text_thought_signature": "SIG"
+    }
 
 
 def test_render_stream_empty_message_still_finishes():
     events = list(gemini.render_stream(AIMessage("")))
     assert events == [
         {
-            "candidates": [{"content": {"parts": [{"text": ""}], "role": "model"}, "index": 0, "finishReason": "STOP"}],
+            "candidates": [
+                {
+                    "content": {"parts": [{"text": ""}], "role": "model"},
+                    "index": 0,
+                    "finishReason": "STOP",
+                }
+            ],
             "modelVersion": "gemini-2.5-flash",
             "responseId": events[0]["responseId"],
         }
@@ -414,10 +557,20 @@ def test_render_stream_empty_message_still_finishes():
 @pytest.mark.parametrize(
     ("error", "status", "rpc"),
     [
-        (AuthenticationError("API key not valid. Please pass a valid API key."), 400, "INVALID_ARGUMENT"),
+        (
+            AuthenticationError("API key not valid. Please pass a valid API key."),
+            400,
+            "INVALID_ARGUMENT",
+        ),
         (AuthenticationError("Permission denied.", status_code=403), 403, "PERMISSION_DENIED"),
         (BadRequestError("bad"), 400, "INVALID_ARGUMENT"),
-        (ContextLengthError("The input token count (2000000) exceeds the maximum number of tokens allowed (1048576)."), 400, "INVALID_ARGUMENT"),
+        (
+            ContextLengthError(
+                "The input token count (2000000) exceeds the maximum number of tokens allowed (1048576)."
+            ),
+            400,
+            "INVALID_ARGUMENT",
+        ),
         (NotFoundError("models/x is not found"), 404, "NOT_FOUND"),
         (RateLimitError("quota", retry_after=48), 429, "RESOURCE_EXHAUSTED"),
         (OverloadedError("The model is overloaded. Please try again later."), 503, "UNAVAILABLE"),
@@ -441,17 +594,30 @@ def test_render_error_round_trips_through_decode_error(error, status, rpc):
 
 
 def test_render_error_bad_key_and_retry_info_bodies():
-    _, _, body = gemini.render_error(AuthenticationError("API key not valid. Please pass a valid API key."))
+    _, _, body = gemini.render_error(
+        AuthenticationError("API key not valid. Please pass a valid API key.")
+    )
     assert body["error"]["details"][0]["reason"] == "API_KEY_INVALID"
     _, _, body = gemini.render_error(RateLimitError("quota", retry_after=1.5))
-    assert body["error"]["details"] == [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1.5s"}]
+    assert body["error"]["details"] == [
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1.5s"}
+    ]
 
 
 def test_render_error_reuses_a_gemini_body():
-    original = {"error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED", "details": []}}
+    original = {
+        "error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED", "details": []}
+    }
     error = gemini.decode_error(429, original)
-    assert gemini.render_error(error) == (429, {"content-type": "application/json; charset=UTF-8"}, original)
+    assert gemini.render_error(error) == (
+        429,
+        {"content-type": "application/json; charset=UTF-8"},
+        original,
+    )
     with pytest.raises(BadRequestError) as info:
         gemini.decode_request({"contents": []})
     status, _, body = gemini.render_error(info.value)
-    assert (status, body["error"]["message"]) == (400, "* GenerateContentRequest.contents: contents is not specified\n")
+    assert (status, body["error"]["message"]) == (
+        400,
+        "* GenerateContentRequest.contents: contents is not specified\n",
+    )

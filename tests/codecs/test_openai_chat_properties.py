@@ -258,7 +258,7 @@ def mangled_streams(draw: st.DrawFn) -> list[Any]:
     return events
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mangled_streams())
 def test_fuzzed_streams_raise_only_myna_errors(events):
     try:
@@ -278,7 +278,7 @@ def test_random_event_lists_raise_only_myna_errors(events):
         pass
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_fuzzed_response_bodies_raise_only_myna_errors(data):
     body = openai_chat.render_response(data.draw(chat_replies()))
@@ -290,7 +290,7 @@ def test_fuzzed_response_bodies_raise_only_myna_errors(data):
         pass
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_fuzzed_request_bodies_raise_only_myna_errors(data):
     body = openai_chat.encode_request(data.draw(conversations()), data.draw(neutral_params()))

@@ -365,7 +365,7 @@ def test_disconnect_mid_stream_of_a_tool_call() -> None:
     partial = exc.value.partial
     assert partial.tool_calls == []
     assert partial.invalid_tool_calls[0]["name"] == "get_weather"
-    assert partial.invalid_tool_calls[0]["args"] == '{"city'
+    assert partial.invalid_tool_calls[0]["args"] == '{"city":'
 
 
 def test_disconnect_in_invoke_is_a_retried_connection_error() -> None:

@@ -188,7 +188,7 @@ def varied_ai_messages(draw: st.DrawFn) -> AIMessage:
     return base.model_copy(update=update)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(message=varied_ai_messages(), chunking=chunkings())
 def test_merged_chunks_equal_the_message(message: AIMessage, chunking: Any) -> None:
     chunks = split_message(message, chunking)
@@ -197,7 +197,7 @@ def test_merged_chunks_equal_the_message(message: AIMessage, chunking: Any) -> N
     assert merge_chunks(chunks).to_message() == message
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(message=ai_messages(), chunking=chunkings())
 def test_folding_plus_equals_merge_chunks(message: AIMessage, chunking: Any) -> None:
     chunks = split_message(message, chunking)

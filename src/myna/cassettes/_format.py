@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import CassetteError
+from ._yaml import Flow, emit, fast_load
 
 __all__ = [
     "BODY_KINDS",
@@ -297,33 +298,33 @@ def _loader() -> type:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[no-any-return]
 
 
-@functools.cache
-def _dumper() -> type:
-    import yaml
-
-    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-    class _Dumper(base):  # type: ignore[misc, valid-type]
-        """Safe dumper writing multi-line text as literal blocks, for readable diffs."""
-
-    def _str(dumper: Any, value: str) -> Any:
-        style = "|" if "\n" in value and not value.endswith((" ", "\t")) else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-    _Dumper.add_representer(str, _str)
-    return _Dumper
+def _with_flow(body: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Mark stream events to be written one per line (as JSON flow values)."""
+    if not body:
+        return body
+    if "sse" in body:
+        events = [
+            {k: (Flow(v) if k == "data" and isinstance(v, (dict, list)) else v) for k, v in e.items()}
+            if isinstance(e, dict)
+            else e
+            for e in body["sse"]
+        ]
+        return {"sse": events}
+    if "ndjson" in body:
+        return {"ndjson": [Flow(item) for item in body["ndjson"]]}
+    return body
 
 
 def _ordered(side: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     out = {k: side[k] for k in keys if k in side and side[k] is not None}
     out.update((k, v) for k, v in side.items() if k not in out and v is not None)
+    if "body" in out:
+        out["body"] = _with_flow(out["body"])
     return out
 
 
 def dump_cassette(cassette: dict[str, Any]) -> str:
     """The YAML text of a cassette mapping, with the header comment and a fixed key order."""
-    import yaml
-
     interactions = [
         {
             "request": _ordered(item["request"], _REQUEST_KEYS),
@@ -336,10 +337,7 @@ def dump_cassette(cassette: dict[str, Any]) -> str:
         "recorded_with": cassette.get("recorded_with") or _version(),
         "interactions": interactions,
     }
-    text = yaml.dump(
-        data, Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=2**31 - 1
-    )
-    return HEADER + text
+    return HEADER + emit(data)
 
 
 # ---------------------------------------------------------------- validation
@@ -487,6 +485,9 @@ def _check(data: Any) -> None:
         _check_interaction(item, ("interactions", index))
 
 
+_NOT_FAST = object()
+
+
 def loads_cassette(text: str | bytes, source: str = "<cassette>") -> dict[str, Any]:
     """Parse and validate cassette YAML text.
 
@@ -506,7 +507,12 @@ def loads_cassette(text: str | bytes, source: str = "<cassette>") -> dict[str, A
             "from version control."
         )
     try:
-        data = yaml.load(text, Loader=_loader())  # a safe loader
+        data = fast_load(text)
+    except ValueError:
+        data = _NOT_FAST
+    try:
+        if data is _NOT_FAST:
+            data = yaml.load(text, Loader=_loader())  # a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f", line {mark.line + 1}" if mark is not None else ""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -103,6 +103,37 @@ def _encode_event(payload: Any, codec: ModuleType) -> bytes:
     return f"data: {data}\n\n".encode()
 
 
+def _cut_index(codec: ModuleType, payloads: list[Any], after_chunks: int) -> int:
+    """How many events to send so the client decodes `after_chunks` content chunks.
+
+    `fault.disconnect(after_chunks=N)` means N pieces of the reply (text, reasoning, tool-call
+    arguments), as with `FakeChatModel`, not N protocol events: a stream opens with events
+    that carry no content (``message_start``, ``response.created``), and their number differs
+    by protocol. The client-side decoder counts, so the partial message matches the fake's.
+    A reply with fewer pieces is cut after its last one, before the stream's closing events.
+    """
+    consumed = 0
+
+    def feed() -> Iterator[Any]:
+        nonlocal consumed
+        for payload in payloads:
+            consumed += 1
+            yield payload
+
+    seen = 0
+    last = 0
+    try:
+        for chunk in codec.decode_stream(feed()):
+            if chunk.content or chunk.tool_call_chunks:
+                seen += 1
+                last = consumed
+                if seen >= after_chunks:
+                    return consumed
+    except MynaError:
+        pass
+    return last
+
+
 _AUTH_HEADERS = {
     "openai-chat": ("authorization", "api-key"),
     "openai-responses": ("authorization", "api-key"),
@@ -172,13 +203,25 @@ class EmulatorApp:
         return bool(body.get("stream"))
 
     @staticmethod
-    def _hints(params: dict[str, Any], reply_is_object: bool) -> dict[str, Any]:
+    def _hints(protocol: str, params: dict[str, Any], reply_is_object: bool) -> dict[str, Any]:
+        """What `with_structured_output` asked for, read back from the wire request.
+
+        May set ``params["tool_choice"]`` (a copy the script engine reads): Ollama cannot
+        force a tool, so a structured reply to a request offering exactly one tool is that
+        tool's call, as `with_structured_output(method="function_calling")` expects.
+        """
         fmt = params.get("response_format")
         if isinstance(fmt, dict) and fmt.get("type") in ("json_schema", "json_object"):
             method = "json_schema" if fmt.get("type") == "json_schema" else "json_mode"
             return {"structured_method": method, "structured_schema": fmt.get("schema")}
+        if not reply_is_object:
+            return {}
         choice = params.get("tool_choice")
-        if reply_is_object and isinstance(choice, str) and choice not in ("auto", "any", "none"):
+        if isinstance(choice, str) and choice not in ("auto", "any", "none"):
+            return {"structured_method": "function_calling"}
+        tools = params.get("tools") or []
+        if protocol == "ollama" and choice is None and len(tools) == 1 and tools[0].get("name"):
+            params["tool_choice"] = tools[0]["name"]
             return {"structured_method": "function_calling"}
         return {}
 
@@ -244,7 +287,9 @@ class EmulatorApp:
         upcoming = engine.script[engine._position % len(engine.script)] if engine.script else None
         reply_is_object = isinstance(upcoming, dict) or hasattr(upcoming, "model_dump")
         params = {k: v for k, v in record.params.items() if k != "stream"}
-        request = ChatRequest(record.messages, params, hints=self._hints(params, reply_is_object))
+        engine_params = dict(params)
+        hints = self._hints(record.protocol or "", engine_params, reply_is_object)
+        request = ChatRequest(record.messages, engine_params, hints=hints)
         call: FakeCall = engine._record(request, streamed=record.stream)
         cut: Fault | None = None
         try:
@@ -256,6 +301,9 @@ class EmulatorApp:
         except ConnectionError:
             return EmulatedResponse(200, {}, cut_after=0)
         except DecodeError:
+            if record.stream and codec.STREAM_FORMAT == "ndjson":
+                garbled = [b'{"model": "broken", "mess\n']
+                return EmulatedResponse(200, {"content-type": "application/x-ndjson"}, events=garbled)
             if record.stream:
                 garbled = [b'data: {"id": "broken", "choi\n\n']
                 return EmulatedResponse(200, {"content-type": "text/event-stream"}, events=garbled)
@@ -266,12 +314,13 @@ class EmulatorApp:
         call.reply = message
         record.reply = message
         if record.stream:
-            events = [_encode_event(p, codec) for p in codec.render_stream(message, params, chunking=self.chunking)]
+            payloads = list(codec.render_stream(message, params, chunking=self.chunking))
+            events = [_encode_event(p, codec) for p in payloads]
             content_type = "application/x-ndjson" if codec.STREAM_FORMAT == "ndjson" else "text/event-stream"
             return EmulatedResponse(
                 200,
                 {"content-type": content_type},
                 events=events,
-                cut_after=cut.after_chunks if cut is not None else None,
+                cut_after=_cut_index(codec, payloads, cut.after_chunks) if cut is not None else None,
             )
         return self._json(200, codec.render_response(message, params))

@@ -54,8 +54,9 @@ def estimate_usage(
     input_tokens = 0
     for message in messages:
         input_tokens += MESSAGE_OVERHEAD + estimate_tokens(_content_chars(message.content))
-        for call in getattr(message, "tool_calls", ()):
-            input_tokens += estimate_tokens(call["name"] + json.dumps(call["args"]))
+        if isinstance(message, AIMessage):
+            for call in message.tool_calls:
+                input_tokens += estimate_tokens(call["name"] + json.dumps(call["args"]))
     if tools:
         input_tokens += estimate_tokens(json.dumps(tools, sort_keys=True))
     reasoning = 0
@@ -200,17 +201,23 @@ class FakeBase(ChatModel):
             _validate_args(call["name"], call["args"], spec["parameters"], where)
 
     def _complete(self, message: AIMessage, request: ChatRequest, index: int) -> AIMessage:
-        if message.id is None:
-            message.id = f"fake-msg-{index}"
-        meta = message.response_metadata
-        meta.setdefault("model_name", request.model or self.model)
-        meta.setdefault("model_provider", self.provider)
-        meta.setdefault("finish_reason", "tool_calls" if message.tool_calls else "stop")
-        if message.usage_metadata is None and self.usage:
+        # writes go straight to __dict__: these messages are ours and already valid, and
+        # pydantic's __setattr__ is a measurable share of a fake call
+        fields = message.__dict__
+        if fields["id"] is None:
+            fields["id"] = f"fake-msg-{index}"
+        meta = fields["response_metadata"]
+        if "model_name" not in meta:
+            meta["model_name"] = request.model or self.model
+        if "model_provider" not in meta:
+            meta["model_provider"] = self.provider
+        if "finish_reason" not in meta:
+            meta["finish_reason"] = "tool_calls" if fields["tool_calls"] else "stop"
+        if fields["usage_metadata"] is None and self.usage:
             if callable(self.usage):
-                message.usage_metadata = self.usage(request.messages, message)  # type: ignore[assignment]
+                fields["usage_metadata"] = self.usage(request.messages, message)
             else:
-                message.usage_metadata = estimate_usage(request.messages, message, request.tools)  # type: ignore[assignment]
+                fields["usage_metadata"] = estimate_usage(request.messages, message, request.tools)
         return message
 
     # -- to be provided by each fake ----------------------------------------------------------

@@ -68,6 +68,9 @@ class FunctionChatModel(FakeBase):
     def __repr__(self) -> str:
         return f"FunctionChatModel({getattr(self.fn, '__name__', self.fn)!r})"
 
+    def _runs_inline(self) -> bool:
+        return False  # the function may block (sleep, I/O): batch it in threads
+
     def _info(self, request: ChatRequest) -> FunctionInfo:
         return FunctionInfo(
             tools=list(request.tools),

@@ -18,6 +18,7 @@ from ..exceptions import (
     UserError,
 )
 from ..messages import AIMessage
+from ..messages._messages import _fast_new
 
 __all__ = ["Fault", "ScriptedToolCall", "fault", "load_script", "tool_call"]
 
@@ -241,7 +242,7 @@ def reply_to_message(
     if isinstance(entry, str):
         if structured and structured.get("method") == "function_calling":
             return _structured_message(_json_or_text(entry), structured, call_index)
-        return AIMessage(entry)
+        return _fast_new(AIMessage, {"content": entry})
     if isinstance(entry, ScriptedToolCall):
         entry = [entry]
     if isinstance(entry, list):

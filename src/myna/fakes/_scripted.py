@@ -70,6 +70,12 @@ class FakeChatModel(FakeBase):
     def __repr__(self) -> str:
         return f"FakeChatModel({len(self.script)} replies, model={self.model!r})"
 
+    def _runs_inline(self) -> bool:
+        # callables in the script may block, so batches of them run in threads
+        return super()._runs_inline() and not any(
+            callable(e) and not isinstance(e, ScriptedToolCall) for e in self.script
+        )
+
     @property
     def remaining(self) -> int:
         """Script entries not used yet (0 when cycling never runs out)."""

@@ -71,11 +71,19 @@ def _merge_block(into: dict[str, Any], block: dict[str, Any]) -> None:
             into[key] = value
 
 
-def _append_block(out: list[Any], by_index: dict[Any, dict[str, Any]], item: Any) -> None:
+def _append_block(
+    out: list[Any], by_index: dict[Any, dict[str, Any]], item: Any, from_text: set[int]
+) -> None:
     if isinstance(item, str):
         if not item:
             return
+        last = out[-1] if out else None
+        if last is not None and id(last) in from_text:
+            # consecutive string chunks are one text, not one block per piece
+            last["text"] += item
+            return
         item = {"type": "text", "text": item}
+        from_text.add(id(item))
     if isinstance(item, dict) and item.get("index") is not None:
         index = item["index"]
         target = by_index.get(index)
@@ -94,15 +102,16 @@ def merge_content(parts: Iterable[str | list[Any]]) -> str | list[Any]:
         return "".join(parts)  # type: ignore[arg-type]
     out: list[Any] = []
     by_index: dict[Any, dict[str, Any]] = {}
+    from_text: set[int] = set()
     for part in parts:
         if isinstance(part, str):
-            _append_block(out, by_index, part)
+            _append_block(out, by_index, part, from_text)
         else:
             for item in part:
                 if isinstance(item, str):
                     out.append(item)  # a bare string inside a list stays as it was
                 else:
-                    _append_block(out, by_index, item)
+                    _append_block(out, by_index, item, from_text)
     return out
 
 

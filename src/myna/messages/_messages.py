@@ -84,20 +84,28 @@ def invalid_tool_call(
 Content = str | list[str | dict[str, Any]]
 
 
+_DEFAULTS: dict[type, tuple[tuple[str, Any, bool], ...]] = {}
+
+
 def _fast_new(cls: type[BaseModel], fields: dict[str, Any]) -> Any:
     """Build a message without validation or default factories (hot paths of streaming).
 
     `model_construct` resolves each missing default through `inspect.signature`, which costs
     tens of microseconds per field; callers here pass data that is already valid.
     """
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = tuple(
+            (name, info.default_factory or info.default, info.default_factory is not None)
+            for name, info in cls.model_fields.items()
+        )
+        _DEFAULTS[cls] = defaults
     values = {}
-    for name, info in cls.model_fields.items():
+    for name, default, is_factory in defaults:
         if name in fields:
             values[name] = fields[name]
-        elif info.default_factory is not None:
-            values[name] = info.default_factory()  # type: ignore[call-arg]
         else:
-            values[name] = info.default
+            values[name] = default() if is_factory else default
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", values)
     object.__setattr__(obj, "__pydantic_fields_set__", set(fields))

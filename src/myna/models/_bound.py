@@ -56,6 +56,7 @@ class BoundChatModel(Runnable):
         return self.model.astream(input, config, **self._merged(kwargs))
 
     def bind(self, **params: Any) -> BoundChatModel:
+        """A copy with `params` bound as well (later values win)."""
         bound = BoundChatModel(self.model, {**self.params, **params})
         bound.tools = list(self.tools)
         return bound
@@ -76,6 +77,7 @@ class BoundChatModel(Runnable):
         return bound
 
     def with_structured_output(self, schema: Any, **kwargs: Any) -> Runnable:
+        """Structured output on top of the bound parameters (see `ChatModel.with_structured_output`)."""
         from ._structured import StructuredOutputRunnable
 
         return StructuredOutputRunnable(self, schema, **kwargs)

@@ -285,12 +285,15 @@ class ConfigurableChatModel(Runnable):
         )
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ConfigurableChatModel:
+        """Queue `bind_tools` for whichever model a call resolves to (see `ChatModel.bind_tools`)."""
         return self._queued("bind_tools", (tools,), kwargs)
 
     def with_structured_output(self, schema: Any, **kwargs: Any) -> ConfigurableChatModel:
+        """Queue `with_structured_output` for the model chosen at run time."""
         return self._queued("with_structured_output", (schema,), kwargs)
 
     def bind(self, **params: Any) -> ConfigurableChatModel:
+        """Queue `bind(**params)` for the model chosen at run time."""
         return self._queued("bind", (), params)
 
     def resolve_params(self, config: dict[str, Any] | None) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import queue
 from collections.abc import AsyncIterator, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..exceptions import UserError
@@ -44,15 +45,25 @@ class Runnable:
     """Something with `invoke` / `ainvoke` / `stream` / `astream`; batching comes for free."""
 
     def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        """Run on one input and return the output.
+
+        Args:
+            input: a string, messages, ``(role, content)`` tuples or message dicts.
+            config: the per-call `RunConfig` (tags, metadata, callbacks, configurable, ...).
+            **kwargs: per-call request parameters (temperature, max_tokens, ...).
+        """
         raise NotImplementedError
 
     async def ainvoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        """Async `invoke`."""
         raise NotImplementedError
 
     def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
+        """Yield the output in pieces as it is produced (arguments as for `invoke`)."""
         raise NotImplementedError
 
     def astream(self, input: Any, config: Any = None, **kwargs: Any) -> AsyncIterator[Any]:
+        """Async `stream`."""
         raise NotImplementedError
 
     def _runs_inline(self) -> bool:
@@ -153,15 +164,26 @@ class Runnable:
                 yield one(i)
             return
         workers = min(limit or len(inputs), len(inputs), 32)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            pending = {pool.submit(one, i) for i in range(len(inputs))}
+        # a queue, not wait(): it preserves the true completion order even when several
+        # calls finish before the consumer looks
+        finished: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+
+        def run(i: int) -> None:
             try:
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        yield future.result()
+                finished.put((True, one(i)))
+            except BaseException as exc:
+                finished.put((False, exc))
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(run, i) for i in range(len(inputs))]
+            try:
+                for _ in range(len(inputs)):
+                    ok, value = finished.get()
+                    if not ok:
+                        raise value
+                    yield value
             finally:
-                for future in pending:
+                for future in futures:
                     future.cancel()
 
     async def abatch_as_completed(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar
 
 from ..models import ChatRequest
@@ -43,11 +44,11 @@ class GoogleGenAIChatModel(HTTPChatModel):
         return "gemini-2.5-flash"
 
     def _api_key(self) -> str | None:
-        import os
-
-        if not self.api_key and os.environ.get("GEMINI_API_KEY"):
-            return os.environ["GEMINI_API_KEY"]
-        return super()._api_key()
+        # like the official SDK: GOOGLE_API_KEY first, then GEMINI_API_KEY
+        key = self.api_key or os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY")
+        if not key and self.base_url == self.default_base_url:
+            raise self._missing_key("GOOGLE_API_KEY (or GEMINI_API_KEY)")
+        return key or None
 
     def _auth_headers(self, key: str | None) -> dict[str, str]:
         return {"x-goog-api-key": key} if key else {}

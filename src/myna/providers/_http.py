@@ -97,13 +97,17 @@ class HTTPChatModel(ChatModel):
     def _api_key(self) -> str | None:
         key = self.api_key or (os.environ.get(self.api_key_env) if self.api_key_env else None)
         if not key and self.api_key_required and self.base_url == self.default_base_url:
-            env = f"Set {self.api_key_env} or pass" if self.api_key_env else "Pass"
-            raise MissingAPIKeyError(
-                f"No API key for {self.provider!r}. {env} api_key=...; in tests use a fake "
-                "model (init_chat_model('fake:scripted', script=[...])) or an emulator "
-                "(myna.emulators.emulate(...)) so no real key is needed."
-            )
+            raise self._missing_key(self.api_key_env)
         return key or None
+
+    def _missing_key(self, env: str | None) -> MissingAPIKeyError:
+        """The error for a call without a key; `env` names where the key is read from."""
+        where = f"Set {env} or pass" if env else "Pass"
+        return MissingAPIKeyError(
+            f"No API key for {self.provider!r}. {where} api_key=...; in tests use a fake "
+            "model (init_chat_model('fake:scripted', script=[...])) or an emulator "
+            "(myna.emulators.emulate(...)) so no real key is needed."
+        )
 
     def _auth_headers(self, key: str | None) -> dict[str, str]:
         return {"authorization": f"Bearer {key}"} if key else {}
@@ -264,16 +268,24 @@ class HTTPChatModel(ChatModel):
 
 
 async def _adecode(codec: ModuleType, payloads: AsyncIterator[Any]) -> AsyncIterator[AIMessageChunk]:
-    """Drive a codec's pull-based `decode_stream` from async payloads, chunk by chunk.
+    """Decode async payloads chunk by chunk with the codec's decoder.
 
-    The decoder runs in a worker thread that pulls events from a queue the event loop fills,
-    so chunks reach the caller as soon as their events arrive, and the codec stays one pure
-    generator for both sync and async providers.
+    A codec with a native `adecode_stream` decodes on the event loop. Otherwise its pull-based
+    `decode_stream` runs in a worker thread that pulls events from a queue the event loop
+    fills, so chunks reach the caller as soon as their events arrive and the codec stays one
+    pure generator for both sync and async providers.
     """
+    native = getattr(codec, "adecode_stream", None)
+    if native is not None:
+        async for chunk in native(payloads):
+            yield chunk
+        return
+
     loop = asyncio.get_running_loop()
     inbox: queue.Queue[Any] = queue.Queue()
     outbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
     end = object()
+    failure: list[BaseException] = []
 
     def events() -> Iterator[Any]:
         while True:
@@ -282,22 +294,27 @@ async def _adecode(codec: ModuleType, payloads: AsyncIterator[Any]) -> AsyncIter
                 return
             yield item
 
+    def post(item: tuple[str, Any]) -> None:
+        loop.call_soon_threadsafe(outbox.put_nowait, item)
+
     def decode() -> None:
+        # every message goes through the same thread-safe channel, so chunks decoded before a
+        # transport failure reach the caller before the failure does
         try:
             for chunk in codec.decode_stream(events()):
-                loop.call_soon_threadsafe(outbox.put_nowait, ("chunk", chunk))
+                post(("chunk", chunk))
         except BaseException as exc:
-            loop.call_soon_threadsafe(outbox.put_nowait, ("error", exc))
+            # the transport failure outranks the decoder's "stream ended early"
+            post(("error", failure[0] if failure else exc))
         else:
-            loop.call_soon_threadsafe(outbox.put_nowait, ("done", None))
+            post(("error", failure[0]) if failure else ("done", None))
 
     async def pump() -> None:
         try:
             async for payload in payloads:
                 inbox.put(payload)
-        except BaseException as exc:
-            # the transport failure outranks the decoder's "stream ended early"
-            outbox.put_nowait(("error", exc))
+        except Exception as exc:
+            failure.append(exc)
         finally:
             inbox.put(end)
 

@@ -121,14 +121,10 @@ class AzureOpenAIChatModel(OpenAIChatModel):
         self.azure_deployment = self.azure_deployment or self.model
 
     def _api_key(self) -> str | None:
+        # every Azure endpoint is the real service, so a key is always needed
         key = self.api_key or os.environ.get("AZURE_OPENAI_API_KEY")
         if not key:
-            from ..exceptions import MissingAPIKeyError
-
-            raise MissingAPIKeyError(
-                "No API key for 'azure_openai'. Set AZURE_OPENAI_API_KEY or pass api_key=...; "
-                "in tests use a fake model or an emulator so no real key is needed."
-            )
+            raise self._missing_key("AZURE_OPENAI_API_KEY")
         return key
 
     def _auth_headers(self, key: str | None) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -15,7 +16,8 @@ from ..exceptions import ConnectionError, TimeoutError, TransportError
 
 __all__ = ["async_client", "map_transport_errors", "sync_client"]
 
-_lock = threading.Lock()
+_lock = threading.RLock()
+_ssl_contexts: dict[Any, Any] = {}
 _sync_clients: dict[tuple, httpx.Client] = {}
 _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, httpx.AsyncClient]]
 _async_clients = weakref.WeakKeyDictionary()
@@ -25,6 +27,30 @@ DEFAULT_TIMEOUT = 60.0
 
 def _key(proxy: str | None, verify: Any) -> tuple:
     return (proxy, verify if isinstance(verify, (bool, str)) else id(verify))
+
+
+def _ssl_context(verify: Any) -> Any:
+    """One SSL context per TLS setting, shared by every client built for it.
+
+    Building a context loads the CA bundle (tens of milliseconds); async clients are built
+    once per event loop (a test suite runs many loops), so they reuse the context instead.
+    """
+    if not isinstance(verify, (bool, str)):
+        return verify  # the caller's own ssl.SSLContext
+    with _lock:
+        context = _ssl_contexts.get(verify)
+        if context is None:
+            if isinstance(verify, str):
+                import ssl
+
+                if os.path.isdir(verify):
+                    context = ssl.create_default_context(capath=verify)
+                else:
+                    context = ssl.create_default_context(cafile=verify)
+            else:
+                context = httpx.create_ssl_context(verify=verify)
+            _ssl_contexts[verify] = context
+    return context
 
 
 def sync_client(*, proxy: str | None = None, verify: Any = True) -> httpx.Client:
@@ -39,7 +65,9 @@ def sync_client(*, proxy: str | None = None, verify: Any = True) -> httpx.Client
         with _lock:
             client = _sync_clients.get(key)
             if client is None or client.is_closed:
-                client = httpx.Client(proxy=proxy, verify=verify, timeout=DEFAULT_TIMEOUT)
+                client = httpx.Client(
+                    proxy=proxy, verify=_ssl_context(verify), timeout=DEFAULT_TIMEOUT
+                )
                 _sync_clients[key] = client
     return client
 
@@ -52,7 +80,9 @@ def async_client(*, proxy: str | None = None, verify: Any = True) -> httpx.Async
         per_loop = _async_clients.setdefault(loop, {})
         client = per_loop.get(key)
         if client is None or client.is_closed:
-            client = httpx.AsyncClient(proxy=proxy, verify=verify, timeout=DEFAULT_TIMEOUT)
+            client = httpx.AsyncClient(
+                proxy=proxy, verify=_ssl_context(verify), timeout=DEFAULT_TIMEOUT
+            )
             per_loop[key] = client
     return client
 

@@ -296,10 +296,13 @@ def assert_structured_output(value: Any, schema: Any) -> Any:
                 f"{_short(data)}."
             )
         if isinstance(data, output.schema):
-            data = data.model_dump()  # re-validate: model_construct() skips validation
+            # re-validate: model_construct() skips validation
+            data = data.model_dump(warnings=False)
     try:
         return output.parse(data)
     except OutputParserError as exc:
+        if str(exc).startswith("Output is not valid JSON"):
+            raise AssertionError(f"myna: structured output {str(exc)[7:]}") from None
         lines = "\n".join(f"  {line}" for line in exc.errors) if exc.errors else f"  {exc}"
         raise AssertionError(
             f"myna: structured output does not match schema {output.name!r}:\n{lines}\n"

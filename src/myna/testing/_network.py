@@ -17,17 +17,18 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..exceptions import MynaError
-
 __all__ = ["NetworkBlockedError", "block_network"]
 
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", ""})
 
 
-class NetworkBlockedError(MynaError, AssertionError):
+class NetworkBlockedError(BaseException):
     """A test tried to reach the network while myna blocks it.
 
-    Not an `OSError`, so HTTP clients do not turn it into a retryable connection error.
+    Deliberately a `BaseException` (like `KeyboardInterrupt`), not an `Exception` or an
+    `OSError`: HTTP clients, SDK retry loops and the app's own ``except Exception`` fallbacks
+    would otherwise turn it into a retried "connection error" and hide the message. pytest
+    still reports it as the test's failure.
     """
 
 
@@ -64,6 +65,8 @@ class _Blocker:
         return text.lower() in self.allowed
 
     def error(self, host: Any, port: Any) -> NetworkBlockedError:
+        if isinstance(host, bytes):
+            host = host.decode("ascii", "replace")
         name = self.names.get(str(host), host)
         target = f"{name}:{port}" if port is not None else str(name)
         if name != host:

@@ -174,7 +174,7 @@ class RunReport:
             f"model calls: {totals['calls']} in {totals['tests_with_calls']} tests"
             + (f" ({totals['failed_calls']} failed)" if totals["failed_calls"] else "")
             + f" | tokens in {totals['input_tokens']:,} / out {totals['output_tokens']:,}"
-            + f" | estimated cost ${totals['cost']:.4f}"
+            + f" | estimated cost {_money(totals['cost'])}"
         ]
         ranked = sorted(
             (e for e in self.tests.values() if e.calls),
@@ -184,7 +184,7 @@ class RunReport:
             lines.append(f"top {min(top, len(ranked))} tests by estimated cost:")
             for entry in ranked[:top]:
                 lines.append(
-                    f"  ${entry.cost:.4f}  {entry.calls:>3} calls  "
+                    f"  {_money(entry.cost):>10}  {entry.calls:>3} calls  "
                     f"in {entry.input_tokens:>6,} / out {entry.output_tokens:>6,}  {entry.nodeid}"
                 )
         c = totals["cassettes"]
@@ -207,3 +207,12 @@ class RunReport:
                 + " (add them under [tool.myna.prices] in pyproject.toml)"
             )
         return lines
+
+
+def _money(amount: float) -> str:
+    """Dollars with enough digits that a cheap test does not show as $0.0000."""
+    if amount == 0:
+        return "$0"
+    if amount < 0.01:
+        return f"${amount:.6f}"
+    return f"${amount:.4f}"

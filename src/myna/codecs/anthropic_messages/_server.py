@@ -100,6 +100,9 @@ def _check_blocks(blocks: list[Any], where: str) -> None:
             raise bad_request(f"{where}.{j}.type: Field required")
         if block["type"] == "text" and block.get("text") == "":
             raise bad_request("messages: text content blocks must be non-empty")
+        for kind, key in (("tool_use", "id"), ("tool_use", "name"), ("tool_result", "tool_use_id")):
+            if block["type"] == kind and not isinstance(block.get(key), str):
+                raise bad_request(f"{where}.{j}.{kind}.{key}: Input should be a valid string")
 
 
 def _check_message(message: Any, i: int, last: bool) -> None:
@@ -200,6 +203,9 @@ def _check_tools(body: dict[str, Any]) -> None:
 
 
 def _check_options(body: dict[str, Any]) -> None:
+    for key in ("output_config", "thinking", "metadata"):
+        if body.get(key) is not None and not isinstance(body[key], dict):
+            raise bad_request(f"{key}: Input should be a valid dictionary")
     _check_unit_interval(body, "temperature")
     _check_unit_interval(body, "top_p")
     if "stream" in body and not isinstance(body["stream"], bool):

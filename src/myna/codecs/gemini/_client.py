@@ -442,6 +442,9 @@ class _StreamContent:
         text = ""
         out: list[dict[str, Any]] = []
         for kind, value, sig in items:
+            if kind == "call":
+                self.open = None  # text after a function call is a new block
+                continue
             if not self.blocks and kind == "text":
                 text += value
                 if sig is not None:
@@ -536,9 +539,7 @@ def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
             if sig is not None:
                 extra.setdefault(CALL_SIGNATURES, {})[call["id"]] = sig
         has_calls = has_calls or bool(calls)
-        if calls:
-            content.open = None
-        chunk_content = content.render([i for i in items if i[0] != "call"], extra)
+        chunk_content = content.render(items, extra)
         chunk_meta: dict[str, Any] = {}
         if candidate.get("logprobsResult") is not None:
             chunk_meta["logprobs"] = candidate["logprobsResult"]

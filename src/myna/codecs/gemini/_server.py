@@ -139,7 +139,7 @@ def _check_part(part: Any, path: str) -> None:
             data.append(key)
         elif name not in META_KEYS:
             raise _unknown_name(key, path)
-    if not data and not pick(part, "thoughtSignature"):
+    if not data:
         raise _bad(
             f"* GenerateContentRequest.{_snake_path(path)}.data: required oneof field 'data' "
             "must have one initialized field\n"

@@ -283,12 +283,11 @@ def render_stream(
         UserError: the message holds a block Chat Completions cannot return.
     """
     params = params or {}
-    encode_assistant(
-        message, "the reply", reply=True
-    )  # refuse what the wire cannot carry, up front
+    # refuse what the wire cannot carry before the first event goes out
+    encode_assistant(message, "the reply", reply=True)
     chunks = split_message(message, chunking)
     head = _head(message, params, "chat.completion.chunk")
-    with_usage = message.usage_metadata is not None and params.get("stream_usage", not params)
+    usage = message.usage_metadata if params.get("stream_usage", not params) else None
     if params.get("stream_usage"):
         head["usage"] = None  # OpenAI marks every chunk before the usage chunk this way
 
@@ -320,9 +319,8 @@ def render_stream(
             yield event({"refusal": piece})
     meta = message.response_metadata or {}
     yield event({}, _wire_finish(message), meta.get("logprobs"))
-    if with_usage:
-        assert message.usage_metadata is not None
-        yield {**head, "choices": [], "usage": render_usage(message.usage_metadata)}
+    if usage is not None:
+        yield {**head, "choices": [], "usage": render_usage(usage)}
     yield "[DONE]"
 
 

@@ -10,7 +10,13 @@ import json
 import re
 from typing import Any
 
-from ...exceptions import DecodeError, ProviderError, UserError, error_for_status
+from ...exceptions import (
+    ContextLengthError,
+    DecodeError,
+    ProviderError,
+    UserError,
+    error_for_status,
+)
 from ...messages import UsageMetadata
 
 __all__: list[str] = []
@@ -512,8 +518,6 @@ def build_error(
         retry_after=retry_after,
     )
     if code == "context_length_exceeded" and status in (400, 413, 422):
-        from ...exceptions import ContextLengthError
-
         if not isinstance(err, ContextLengthError):
             err = ContextLengthError(
                 message, status_code=status, provider=PROVIDER, body=parsed, headers=headers

@@ -1,0 +1,300 @@
+"""Which recorded interaction answers a request: keys, volatile fields, diffs.
+
+A request's key is ``(method, host, path, query, body)`` after normalisation: the host is
+lower-cased without default ports, the query is sorted with credentials (``key=``...) removed,
+and a JSON body is canonical JSON with the volatile fields removed. Two requests with the same
+key are the same request; identical requests replay in recorded order.
+
+Volatile fields ignored by default (`DEFAULT_IGNORE`): values that change between runs without
+changing what is asked.
+
+- ``user``, ``safety_identifier``, ``prompt_cache_key``, ``metadata.user_id``: per-user
+  tags and cache hints. Other ``metadata`` keys are matched (OpenAI stores them with the
+  response and they can select behaviour); add ``ignore=["metadata.*"]`` to ignore them too.
+- ``stream_options``: how usage is reported, not what is asked.
+- tool-call ids that clients send back (``tool_call_id``, ``tool_use_id``, ``call_id``, the
+  ``id`` of tool calls in messages / input items / Gemini function calls): some clients mint
+  them locally, so they differ between runs.
+
+Headers are never matched (SDK telemetry such as ``x-stainless-*`` and ``user-agent`` changes
+with every SDK release).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ..exceptions import UserError
+
+__all__ = [
+    "DEFAULT_IGNORE",
+    "DEFAULT_MATCH_ON",
+    "Matcher",
+    "RequestView",
+]
+
+DEFAULT_MATCH_ON = ("method", "host", "path", "query", "body")
+"""Request parts compared by default."""
+
+DEFAULT_IGNORE = (
+    "user",
+    "safety_identifier",
+    "prompt_cache_key",
+    "metadata.user_id",
+    "stream_options",
+    "**.tool_call_id",
+    "**.tool_use_id",
+    "**.call_id",
+    "messages.*.tool_calls.*.id",
+    "messages.*.content.*.id",
+    "input.*.id",
+    "contents.*.parts.*.functionCall.id",
+    "contents.*.parts.*.functionResponse.id",
+)
+"""Body fields ignored when matching unless ``ignore_defaults=False``; ``*`` is one level
+(a key or a list index), ``**`` any number of levels."""
+
+SECRET_QUERY_PARAMS = frozenset(
+    {"key", "api_key", "api-key", "apikey", "access_token", "token", "sig", "signature"}
+)
+"""Query parameters that carry credentials: removed before writing and before matching."""
+
+_MATCH_PARTS = frozenset(DEFAULT_MATCH_ON)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def split_url(url: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    """``(scheme://host[:port], path, sorted query without credentials)``."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    origin = f"{scheme}://{host}"
+    if port is not None and _DEFAULT_PORTS.get(scheme) != port:
+        origin += f":{port}"
+    query = tuple(
+        sorted(
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if k.lower() not in SECRET_QUERY_PARAMS
+        )
+    )
+    return origin, parts.path or "/", query
+
+
+# ---------------------------------------------------------------- ignore patterns
+
+
+def _compile(patterns: Iterable[str]) -> list[tuple[str, ...]]:
+    out = []
+    for pattern in patterns:
+        if not isinstance(pattern, str) or not pattern.strip("."):
+            raise UserError(
+                f"ignore={pattern!r} is not a field path; use dotted paths such as "
+                "'metadata.*' or '**.id'."
+            )
+        out.append(tuple(pattern.split(".")))
+    return out
+
+
+def _advance(states: list[tuple[str, ...]], key: str) -> tuple[list[tuple[str, ...]], bool]:
+    """States after stepping into `key`; True when a pattern ends there (drop the field)."""
+    nxt: list[tuple[str, ...]] = []
+    drop = False
+    for state in states:
+        head = state[0]
+        if head == "**":
+            nxt.append(state)  # ** keeps matching deeper levels
+            rest = state[1:]
+            if rest and (rest[0] == key or rest[0] == "*"):
+                if len(rest) == 1:
+                    drop = True
+                else:
+                    nxt.append(rest[1:])
+            elif not rest:
+                drop = True
+        elif head == key or head == "*":
+            if len(state) == 1:
+                drop = True
+            else:
+                nxt.append(state[1:])
+    return nxt, drop
+
+
+def _strip(value: Any, states: list[tuple[str, ...]]) -> Any:
+    if not states:
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            nxt, drop = _advance(states, key)
+            if not drop:
+                out[key] = _strip(item, nxt)
+        return out
+    if isinstance(value, list):
+        out_list = []
+        for index, item in enumerate(value):
+            nxt, drop = _advance(states, str(index))
+            if not drop:
+                out_list.append(_strip(item, nxt))
+        return out_list
+    return value
+
+
+# ---------------------------------------------------------------- request views
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """A request reduced to what matching looks at."""
+
+    method: str
+    origin: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    body_kind: str | None
+    body: Any
+    """The body with ignored fields removed (JSON), or its text / bytes."""
+
+    @property
+    def url(self) -> str:
+        query = "&".join(f"{k}={v}" for k, v in self.query)
+        return f"{self.origin}{self.path}" + (f"?{query}" if query else "")
+
+
+class Matcher:
+    """Builds request keys for one matching configuration.
+
+    Args:
+        match_on: request parts compared: any of ``method``, ``host``, ``path``, ``query``,
+            ``body``.
+        ignore: extra body field paths to ignore, e.g. ``["metadata.*", "temperature"]``.
+        ignore_defaults: also ignore `DEFAULT_IGNORE`.
+    """
+
+    def __init__(
+        self,
+        match_on: Sequence[str] = DEFAULT_MATCH_ON,
+        ignore: Sequence[str] = (),
+        ignore_defaults: bool = True,
+    ) -> None:
+        if isinstance(match_on, str):
+            match_on = (match_on,)
+        unknown = [p for p in match_on if p not in _MATCH_PARTS]
+        if unknown:
+            raise UserError(
+                f"match_on={list(match_on)!r} has unknown part(s) {unknown}; choose from "
+                f"{', '.join(DEFAULT_MATCH_ON)}."
+            )
+        if isinstance(ignore, str):
+            ignore = (ignore,)
+        self.match_on = tuple(match_on)
+        self.ignore = tuple(ignore)
+        self.ignore_defaults = ignore_defaults
+        patterns = (DEFAULT_IGNORE if ignore_defaults else ()) + self.ignore
+        self._states = _compile(patterns)
+        self.config = (self.match_on, tuple(patterns))
+        """Hashable identity of this configuration (indexes are cached per config)."""
+
+    def view(self, method: str, url: str, body: dict[str, Any] | None) -> RequestView:
+        """The matchable view of a request whose body is stored as in a cassette."""
+        origin, path, query = split_url(url)
+        kind = value = None
+        if body:
+            kind, value = next(iter(body.items()))
+            if kind == "json":
+                value = _strip(value, self._states)
+        return RequestView(method.upper(), origin, path, query, kind, value)
+
+    def key(self, view: RequestView) -> tuple[Any, ...]:
+        """The index key of a view: equal keys mean the same request."""
+        parts: list[Any] = []
+        for part in self.match_on:
+            if part == "method":
+                parts.append(view.method)
+            elif part == "host":
+                parts.append(view.origin)
+            elif part == "path":
+                parts.append(view.path)
+            elif part == "query":
+                parts.append(view.query)
+            else:
+                parts.append(_canonical(view.body_kind, view.body))
+        return tuple(parts)
+
+
+def _canonical(kind: str | None, value: Any) -> Any:
+    if kind is None:
+        return None
+    if kind in ("json", "sse", "ndjson"):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return (kind, value)
+
+
+# ---------------------------------------------------------------- diffs
+
+
+def _short(value: Any, limit: int = 70) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_MISSING = object()
+
+
+def _diff(old: Any, new: Any, path: str, out: list[tuple[str, Any, Any]]) -> None:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in list(old) + [k for k in new if k not in old]:
+            _diff(old.get(key, _MISSING), new.get(key, _MISSING), f"{path}.{key}", out)
+        return
+    if isinstance(old, list) and isinstance(new, list):
+        for index in range(max(len(old), len(new))):
+            a = old[index] if index < len(old) else _MISSING
+            b = new[index] if index < len(new) else _MISSING
+            _diff(a, b, f"{path}[{index}]", out)
+        return
+    if old != new or type(old) is not type(new):
+        out.append((path, old, new))
+
+
+def diff_views(recorded: RequestView, actual: RequestView) -> list[tuple[str, Any, Any]]:
+    """Field-level differences ``(path, recorded, actual)``; missing sides are `_MISSING`."""
+    out: list[tuple[str, Any, Any]] = []
+    for name in ("method", "origin", "path"):
+        a, b = getattr(recorded, name), getattr(actual, name)
+        if a != b:
+            out.append(("host" if name == "origin" else name, a, b))
+    if recorded.query != actual.query:
+        _diff(dict(recorded.query), dict(actual.query), "query", out)
+    if recorded.body_kind == actual.body_kind == "json":
+        _diff(recorded.body, actual.body, "body", out)
+    elif (recorded.body_kind, recorded.body) != (actual.body_kind, actual.body):
+        out.append(("body", recorded.body, actual.body))
+    return out
+
+
+def format_diff(diffs: list[tuple[str, Any, Any]], limit: int = 12) -> list[str]:
+    """Readable lines ``path: recorded -> actual``."""
+    lines = []
+    for path, old, new in diffs[:limit]:
+        a = "(missing)" if old is _MISSING else _short(old)
+        b = "(missing)" if new is _MISSING else _short(new)
+        lines.append(f"  {path}: {a} -> {b}")
+    if len(diffs) > limit:
+        lines.append(f"  ... and {len(diffs) - limit} more difference(s)")
+    return lines
+
+
+def distance(recorded: RequestView, actual: RequestView) -> tuple[int, int]:
+    """How far apart two requests are: (differing method/host/path count, field diffs)."""
+    coarse = sum(
+        getattr(recorded, n) != getattr(actual, n) for n in ("method", "origin", "path")
+    )
+    return coarse, len(diff_views(recorded, actual))

@@ -1,0 +1,201 @@
+"""The plugin's options, ini keys, markers and network blocking, through pytester."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+
+def test_help_lists_the_myna_group(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(
+        [
+            "myna: fake models, emulators, cassettes:",
+            "*--myna-record-mode={none,once,new_episodes,all}*",
+            "*--myna-cassette-dir=DIR*",
+            "*--myna-block-network*",
+            "*--myna-live*",
+            "*--myna-report=FILE*",
+            "*myna_record_mode (string):*",
+        ]
+    )
+
+
+def test_markers_are_registered_with_help(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(
+        [
+            "@pytest.mark.myna_cassette(name=None, mode=None, ignore=[]): the test's cassette*",
+            "@pytest.mark.myna_script(replies, *, assert_all_replies_used=True, **options)*",
+            "@pytest.mark.myna_model(model, **params)*",
+        ]
+    )
+
+
+def test_markers_pass_strict_markers(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.myna_script(["x"], assert_all_replies_used=False)
+        @pytest.mark.myna_model("openai:gpt-4.1-mini")
+        def test_ok():
+            pass
+        """
+    )
+    pytester.runpytest("--strict-markers").assert_outcomes(passed=1)
+
+
+def test_header_shows_mode_and_network(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    pytester.makepyfile("def test_ok(): pass")
+    result = pytester.runpytest("--myna-record-mode=once")
+    result.stdout.fnmatch_lines(["myna: record mode once, network open"])
+    result = pytester.runpytest("--myna-live")
+    result.stdout.fnmatch_lines(["myna: record mode none, network live"])
+
+
+def test_ini_options(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    pytester.makeini(
+        """
+        [pytest]
+        myna_record_mode = new_episodes
+        myna_block_network = on
+        """
+    )
+    pytester.makepyfile("def test_ok(): pass")
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(["myna: record mode new_episodes, network blocked"])
+    # the command line wins over the ini file
+    result = pytester.runpytest("--myna-record-mode=all", "--myna-block-network=off")
+    result.stdout.fnmatch_lines(["myna: record mode all, network open"])
+
+
+def test_bad_ini_values_are_usage_errors(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nmyna_record_mode = sometimes\n")
+    pytester.makepyfile("def test_ok(): pass")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*myna_record_mode = 'sometimes' is not a record mode; use one of none, once, new_episodes, all."]
+    )
+    pytester.makeini("[pytest]\nmyna_block_network = maybe\n")
+    result = pytester.runpytest()
+    result.stderr.fnmatch_lines(["*myna_block_network = 'maybe'; use on, off or auto*"])
+
+
+def test_bad_record_mode_option(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_ok(): pass")
+    result = pytester.runpytest("--myna-record-mode=sometimes")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*argument --myna-record-mode: invalid choice: 'sometimes'*"])
+
+
+BLOCKED_TEST = """
+import httpx
+
+def test_calls_out():
+    httpx.get("https://api.example.com/v1/models")
+"""
+
+
+def test_network_blocked_under_ci_names_test_and_host(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI", "true")
+    pytester.makepyfile(test_net=BLOCKED_TEST)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*NetworkBlockedError: myna: network access is blocked, but test "
+            "test_net.py::test_calls_out tried to connect to api.example.com:443. Replay a "
+            "cassette or use an emulator or fake, or allow real calls with --myna-live (or "
+            "--myna-block-network=off).",
+        ]
+    )
+
+
+def test_network_block_flag_without_ci(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "0")
+    pytester.makepyfile(test_net=BLOCKED_TEST)
+    result = pytester.runpytest("--myna-block-network")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*tried to connect to api.example.com:443*"])
+
+
+def test_network_block_off_or_live_under_ci(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "1")
+    pytester.makepyfile("def test_ok(): pass")
+    pytester.runpytest("--myna-block-network=off").stdout.fnmatch_lines(["myna: record mode none, network open"])
+    pytester.runpytest("--myna-live").stdout.fnmatch_lines(["myna: record mode none, network live"])
+    pytester.runpytest().stdout.fnmatch_lines(["myna: record mode none, network blocked"])
+
+
+def test_loopback_stays_open_when_blocked(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import socket, threading
+
+        def test_loopback():
+            server = socket.socket()
+            server.bind(("127.0.0.1", 0))
+            server.listen(1)
+            t = threading.Thread(target=lambda: server.accept()[0].close())
+            t.start()
+            socket.create_connection(server.getsockname(), timeout=5).close()
+            t.join(5)
+            server.close()
+        """
+    )
+    pytester.runpytest("--myna-block-network").assert_outcomes(passed=1)
+
+
+def test_names_do_not_clash_with_pytest_recording(pytester: pytest.Pytester) -> None:
+    # pytest-recording's public names: options, ini-free markers and fixtures
+    recording = {
+        "options": {"--record-mode", "--block-network", "--allowed-hosts", "--disable-recording"},
+        "markers": {"vcr", "block_network", "allowed_hosts", "default_cassette"},
+        "fixtures": {
+            "vcr",
+            "vcr_config",
+            "vcr_cassette_dir",
+            "default_cassette_name",
+            "record_mode",
+            "disable_recording",
+            "vcr_markers",
+            "block_network",
+            "allowed_hosts",
+        },
+    }
+    help_text = pytester.runpytest("--help").stdout.str()
+    myna_options = {w.split("=")[0].rstrip(",") for w in help_text.split() if w.startswith("--myna")}
+    assert myna_options >= {"--myna-record-mode", "--myna-block-network", "--myna-live"}
+    assert not myna_options & recording["options"]
+    pytester.makepyfile("def test_ok(): pass")
+    fixtures = pytester.runpytest("--fixtures").stdout.str()
+    from myna import pytest_plugin
+
+    ours = set(pytest_plugin.__all__)
+    assert ours <= {line.split()[0] for line in fixtures.splitlines() if line and not line.startswith(" ")}
+    assert not ours & recording["fixtures"]
+    markers = pytester.runpytest("--markers").stdout.str()
+    ours_markers = {line.split("(")[0][len("@pytest.mark."):] for line in markers.splitlines() if "myna" in line.split(":")[0]}
+    assert ours_markers == {"myna_cassette", "myna_script", "myna_model"}
+    assert not ours_markers & recording["markers"]
+
+
+def test_plugin_import_is_lazy(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import sys
+
+        def test_nothing_heavy_loaded():
+            heavy = {"myna.models", "myna.fakes", "myna.messages", "myna.cassettes", "respx", "vcr"}
+            assert not heavy & set(sys.modules), heavy & set(sys.modules)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
