@@ -708,3 +708,18 @@ def test_insufficient_quota_is_not_retryable() -> None:
 def test_decode_error_bodies_of_any_shape(body: object, message: str) -> None:
     error = codec.decode_error(502, body)
     assert isinstance(error, ProviderError) and error.message == message
+
+
+def test_another_providers_web_search_is_not_replayed_as_openai_items() -> None:
+    # Anthropic names its server tool "web_search" too, with other arguments
+    ai = AIMessage(
+        [
+            {"type": "server_tool_call", "id": "srvtoolu_1", "name": "web_search", "args": {"query": "x"}},
+            {"type": "server_tool_result", "tool_call_id": "srvtoolu_1", "status": "success", "output": {"content": []}},
+            {"type": "text", "text": "Answer."},
+        ]
+    )
+    items = codec.encode_request([ai], MODEL)["input"]
+    assert items == [
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Answer."}]}
+    ]

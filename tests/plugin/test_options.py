@@ -61,6 +61,7 @@ def test_ini_options(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch)
     pytester.makeini(
         """
         [pytest]
+        asyncio_default_fixture_loop_scope = function
         myna_record_mode = new_episodes
         myna_block_network = on
         """
@@ -74,14 +75,14 @@ def test_ini_options(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_bad_ini_values_are_usage_errors(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nmyna_record_mode = sometimes\n")
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\nmyna_record_mode = sometimes\n")
     pytester.makepyfile("def test_ok(): pass")
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         ["*myna_record_mode = 'sometimes' is not a record mode; use one of none, once, new_episodes, all."]
     )
-    pytester.makeini("[pytest]\nmyna_block_network = maybe\n")
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\nmyna_block_network = maybe\n")
     result = pytester.runpytest()
     result.stderr.fnmatch_lines(["*myna_block_network = 'maybe'; use on, off or auto*"])
 
@@ -197,5 +198,5 @@ def test_plugin_import_is_lazy(pytester: pytest.Pytester) -> None:
             assert not heavy & set(sys.modules), heavy & set(sys.modules)
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:respx")
     result.assert_outcomes(passed=1)

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 from ..exceptions import MynaError
 
-__all__ = ["CassetteError", "CassetteMismatch", "CassetteSecretError", "UnplayedInteractions"]
+__all__ = [
+    "CassetteError",
+    "CassetteMismatch",
+    "CassetteSecretError",
+    "CassetteWarning",
+    "UnplayedInteractions",
+]
 
 
 class CassetteError(MynaError):
@@ -47,3 +53,7 @@ class UnplayedInteractions(CassetteError, AssertionError):
 
     Raised on exit in mode ``"none"`` by default; pass ``unplayed="warn"`` or ``"ignore"``.
     """
+
+
+class CassetteWarning(UserWarning):
+    """A cassette problem reported without failing (``unplayed="warn"``)."""

@@ -25,9 +25,9 @@ Bodies are stored decoded (gzip/deflate/brotli undone; ``content-encoding`` and
 per event: ``event``/``id``/``retry``/``data``/``comment``, or ``raw`` for a fragment kept
 verbatim; ``data`` is parsed when it is a JSON object or array), ``ndjson`` (one object per
 line), ``text`` and ``base64``. A response may also carry ``error`` (``{type, message}``: the
-transport error that cut the stream, re-raised on replay), ``incomplete: true`` (the recording
-client closed the stream early) and ``timing`` (seconds since the response started, one per
-replayed chunk; only written with ``timing=True``).
+transport error that cut the stream, re-raised on replay after the recorded events) and
+``timing`` (seconds since the response started, one per replayed chunk; only written with
+``timing=True``). A stream the recording client closed early holds the events that arrived.
 
 Loading is safe (``yaml.CSafeLoader``) and strict: a broken file raises `CassetteError` with the
 file and line. Parsed files are cached by the hash of their bytes, so a cassette used by many
@@ -71,7 +71,7 @@ BODY_KINDS = ("json", "sse", "ndjson", "text", "base64")
 """The ways a body is stored; a body mapping has exactly one of these keys."""
 
 _REQUEST_KEYS = ("method", "url", "headers", "body")
-_RESPONSE_KEYS = ("status", "headers", "body", "error", "incomplete", "timing")
+_RESPONSE_KEYS = ("status", "headers", "body", "error", "timing")
 _SSE_KEYS = ("comment", "event", "id", "retry", "data", "raw")
 _NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")

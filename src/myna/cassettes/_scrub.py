@@ -83,6 +83,7 @@ _NOISE_RESPONSE_HEADERS = frozenset(
         "connection",
         "keep-alive",
         "date",
+        "server",
         "cf-ray",
         "cf-cache-status",
         "alt-svc",

@@ -124,7 +124,7 @@ def _cut_index(codec: ModuleType, payloads: list[Any], after_chunks: int) -> int
     last = 0
     try:
         for chunk in codec.decode_stream(feed()):
-            if chunk.content or chunk.tool_call_chunks:
+            if _carries_content(chunk):
                 seen += 1
                 last = consumed
                 if seen >= after_chunks:
@@ -132,6 +132,25 @@ def _cut_index(codec: ModuleType, payloads: list[Any], after_chunks: int) -> int
     except MynaError:
         pass
     return last
+
+
+def _carries_content(chunk: Any) -> bool:
+    """True for a chunk with a piece of the reply, not just an opening or closing marker."""
+    if chunk.tool_call_chunks:
+        return True
+    content = chunk.content
+    if isinstance(content, str):
+        return bool(content)
+    for block in content:
+        if isinstance(block, str):
+            if block:
+                return True
+        elif block.get("type") in ("text", "reasoning"):
+            if block.get(block["type"]):
+                return True
+        else:
+            return True  # images, audio, server tool calls
+    return False
 
 
 _AUTH_HEADERS = {

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,10 +59,13 @@ def _errors(flavour: str) -> Any:
 class _EventStream:
     """Stream events one by one; drop the connection after `cut_after` events if asked."""
 
-    def __init__(self, events: list[bytes], cut_after: int | None, errors: Any) -> None:
+    def __init__(
+        self, events: list[bytes], cut_after: int | None, errors: Any, delay: float = 0.0
+    ) -> None:
         self.events = events
         self.cut_after = cut_after
         self.errors = errors
+        self.delay = delay
 
     def _parts(self) -> Iterator[bytes]:
         for i, event in enumerate(self.events):
@@ -73,10 +78,18 @@ class _EventStream:
             )
 
     def __iter__(self) -> Iterator[bytes]:
-        return self._parts()
+        if not self.delay:
+            yield from self._parts()
+            return
+        for i, part in enumerate(self._parts()):
+            if i:
+                time.sleep(self.delay)
+            yield part
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        for part in self._parts():
+        for i, part in enumerate(self._parts()):
+            if i and self.delay:
+                await asyncio.sleep(self.delay)
             yield part
 
     def close(self) -> None:
@@ -84,6 +97,19 @@ class _EventStream:
 
     async def aclose(self) -> None:
         pass
+
+
+@functools.cache
+def _not_emulated_class() -> type[AssertionError]:
+    """The error for a request no emulator answers, built when respx is first imported.
+
+    It subclasses respx's own "not mocked" error, on which respx tries the next active
+    router, so nested emulators for other hosts still answer; when none does, the test
+    sees this error and its ``myna:`` message.
+    """
+    from respx.models import AllMockedAssertionError
+
+    return type("RequestNotEmulated", (AllMockedAssertionError,), {"__module__": __name__})
 
 
 class Emulator:
@@ -102,7 +128,16 @@ class Emulator:
     Strict by default: on exit it fails if a scripted reply was never requested
     (``assert_all_replies_used``) or a request hit a script error
     (``assert_all_requests_matched``). While active, any other HTTP request made with
-    httpx / httpx2 fails instead of reaching the network.
+    httpx / httpx2 fails with an AssertionError instead of reaching the network.
+
+    Args:
+        provider: whose hosts to answer (`PROVIDER_HOSTS`); None with `base_url` for others.
+        script: replies, as for `FakeChatModel`.
+        base_url: more URL prefixes to answer (Azure resources, vLLM, a proxy's URL).
+        chunking: how streamed replies are cut (``"words"``, ``"chars"`` or a size).
+        event_delay: seconds between stream events, to test timing and cancellation.
+        cycle, require_auth, validate_tool_calls: see `EmulatorApp`.
+        assert_all_replies_used, assert_all_requests_matched: the checks on exit.
     """
 
     def __init__(
@@ -112,17 +147,27 @@ class Emulator:
         *,
         base_url: str | Sequence[str] | None = None,
         chunking: Any = "words",
+        event_delay: float = 0.0,
         cycle: bool = False,
         require_auth: bool = True,
         validate_tool_calls: bool = True,
         assert_all_replies_used: bool = True,
         assert_all_requests_matched: bool = True,
     ) -> None:
+        if provider == "azure_openai" and base_url is None:
+            raise UserError(
+                "emulate('azure_openai') needs the resource endpoint, as every Azure resource "
+                "has its own host: emulate('azure_openai', base_url='https://<resource>.openai."
+                "azure.com'), with the same azure_endpoint= on the model."
+            )
         if provider is not None and provider not in PROVIDER_HOSTS and base_url is None:
             raise UserError(
                 f"emulate() does not know provider {provider!r}; known: "
                 f"{', '.join(sorted(PROVIDER_HOSTS))}. Pass base_url= for any other server."
             )
+        if not isinstance(event_delay, (int, float)) or event_delay < 0:
+            raise UserError(f"event_delay={event_delay!r} must be a number of seconds >= 0.")
+        self.event_delay = float(event_delay)
         self.provider = provider
         self.app = EmulatorApp(
             script,
@@ -182,7 +227,9 @@ class Emulator:
             if response.events is None and response.cut_after == 0:
                 raise errors.RemoteProtocolError("myna emulator: scripted disconnect")
             if response.events is not None:
-                stream = _EventStream(response.events, response.cut_after, errors)
+                stream = _EventStream(
+                    response.events, response.cut_after, errors, self.event_delay
+                )
                 return httpx.Response(response.status, headers=response.headers, stream=stream)  # type: ignore[arg-type]
             return httpx.Response(response.status, headers=response.headers, content=response.body)
 
@@ -203,11 +250,19 @@ class Emulator:
             if self.base_urls:
                 for url in self.base_urls:
                     router.route(url__startswith=url).mock(side_effect=handler)
+                router.route().mock(side_effect=self._not_emulated)
             else:
                 router.route().mock(side_effect=handler)
             router.start()
             self._routers.append(router)
         return self
+
+    def _not_emulated(self, request: Any) -> Any:
+        raise _not_emulated_class()(
+            f"myna: {request.method} {request.url} was blocked: emulate({self.provider!r}) "
+            f"answers {', '.join(self.base_urls)} and no request leaves the process while it "
+            "is active. Point the client at one of those, or add its URL with base_url=."
+        )
 
     def stop(self, check: bool = True) -> None:
         """Stop intercepting; with `check`, enforce the strict assertions."""

@@ -189,7 +189,7 @@ class _Generator:
 
     def _pattern(self, schema: dict[str, Any]) -> str:
         try:
-            from hypothesis import HealthCheck, find, settings
+            from hypothesis import HealthCheck, Phase, find, settings
             from hypothesis import strategies as st
         except ImportError:
             raise UserError(
@@ -205,6 +205,8 @@ class _Generator:
                 database=None,
                 derandomize=True,
                 max_examples=200,
+                # the first match will do: shrinking it costs seconds per pattern
+                phases=[Phase.generate],
                 suppress_health_check=list(HealthCheck),
             ),
         )

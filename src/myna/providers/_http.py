@@ -139,8 +139,8 @@ class HTTPChatModel(ChatModel):
         except ValueError:
             body = body_bytes.decode("utf-8", "replace")
         error = self.codec.decode_error(response.status_code, body, dict(response.headers))
-        if getattr(error, "provider", None) is None:
-            error.provider = self.provider  # type: ignore[attr-defined]
+        if hasattr(error, "provider"):
+            error.provider = self.provider  # the service, not the protocol it speaks
         if getattr(error, "model", None) is None:
             error.model = request.model  # type: ignore[attr-defined]
         return error
@@ -152,7 +152,15 @@ class HTTPChatModel(ChatModel):
             raise DecodeError(
                 f"{self.provider}: response body is not JSON: {response.text[:200]!r}"
             ) from exc
-        return self.codec.decode_response(body)
+        return self._stamp_provider(self.codec.decode_response(body))
+
+    def _stamp_provider(self, message: Any) -> Any:
+        # codecs name their protocol ("openai"); Azure, Groq and the other services speaking
+        # it report their own name, as `ChatModel` does for every other model
+        meta = message.response_metadata
+        if meta and meta.get("model_provider", self.provider) != self.provider:
+            meta["model_provider"] = self.provider
+        return message
 
     def _payloads(self, response: httpx.Response) -> Iterator[Any]:
         if self.codec.STREAM_FORMAT == "ndjson":
@@ -229,6 +237,7 @@ class HTTPChatModel(ChatModel):
                 raise self._error(response, content, request)
             try:
                 for chunk in self.codec.decode_stream(self._payloads(response)):
+                    self._stamp_provider(chunk)
                     chunks.append(chunk)
                     yield chunk
             except (httpx.TransportError, TransportError) as exc:
@@ -257,6 +266,7 @@ class HTTPChatModel(ChatModel):
             payloads = self._apayloads(response)
             try:
                 async for chunk in _adecode(self.codec, payloads):
+                    self._stamp_provider(chunk)
                     chunks.append(chunk)
                     yield chunk
             except (httpx.TransportError, TransportError) as exc:

@@ -13,22 +13,36 @@ assert calls.count == 1
 ```
 
 The pytest plugin (``myna.pytest_plugin``, loaded automatically) wraps these in fixtures.
+Names load on first use, so the plugin's start-up imports only what it needs.
 """
 
-from ._assertions import (
-    assert_no_tool_calls,
-    assert_structured_output,
-    assert_tool_call,
-    assert_tool_calls,
-    assert_usage,
-)
-from ._calls import ModelCalls, record_calls
-from ._diff import diff_messages
-from ._network import NetworkBlockedError, block_network
-from ._override import override_models
-from ._prices import DEFAULT_PRICES, Price, PriceTable
-from ._report import CassetteUse, RunReport, TestUsage
-from ._stream import StreamSummary, assert_astream, assert_stream
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_LAZY = {
+    "DEFAULT_PRICES": "._prices",
+    "CassetteUse": "._report",
+    "ModelCalls": "._calls",
+    "NetworkBlockedError": "._network",
+    "Price": "._prices",
+    "PriceTable": "._prices",
+    "RunReport": "._report",
+    "StreamSummary": "._stream",
+    "TestUsage": "._report",
+    "assert_astream": "._stream",
+    "assert_no_tool_calls": "._assertions",
+    "assert_stream": "._stream",
+    "assert_structured_output": "._assertions",
+    "assert_tool_call": "._assertions",
+    "assert_tool_calls": "._assertions",
+    "assert_usage": "._assertions",
+    "block_network": "._network",
+    "diff_messages": "._diff",
+    "override_models": "._override",
+    "record_calls": "._calls",
+}
 
 __all__ = [
     "DEFAULT_PRICES",
@@ -52,3 +66,32 @@ __all__ = [
     "override_models",
     "record_calls",
 ]
+
+if TYPE_CHECKING:
+    from ._assertions import (
+        assert_no_tool_calls,
+        assert_structured_output,
+        assert_tool_call,
+        assert_tool_calls,
+        assert_usage,
+    )
+    from ._calls import ModelCalls, record_calls
+    from ._diff import diff_messages
+    from ._network import NetworkBlockedError, block_network
+    from ._override import override_models
+    from ._prices import DEFAULT_PRICES, Price, PriceTable
+    from ._report import CassetteUse, RunReport, TestUsage
+    from ._stream import StreamSummary, assert_astream, assert_stream
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'myna.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -234,176 +234,245 @@ def _summary_part(block: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     return "summary", {"type": "summary_text", "text": block["reasoning"]}
 
 
+def _is_refusal(block: dict[str, Any]) -> bool:
+    value = block.get("value")
+    return (
+        block.get("type") == "non_standard"
+        and isinstance(value, dict)
+        and (value.get("type") == "refusal")
+    )
+
+
+_WHERE = "AIMessage content"
+
+
+class _Builder:
+    """Groups an AI message's blocks into items, one `add_*` method per block kind."""
+
+    def __init__(self, message: AIMessage, output: bool, seed: str | None) -> None:
+        self.message = message
+        self.output = output
+        self.seed = seed
+        self.ids = _Ids(seed if output else None)
+        self.items: list[PlannedItem] = []
+        self.by_position: dict[int, int] = {}
+        self.calls_by_id: dict[Any, PlannedItem] = {}
+
+    def current(self, kind: str, key: Any) -> PlannedItem | None:
+        item = self.items[-1] if self.items else None
+        return item if item is not None and item.kind == kind and item.key == key else None
+
+    def new(self, wire: dict[str, Any], kind: str, key: Any = None) -> PlannedItem:
+        item = PlannedItem(wire, kind, key=key)
+        self.items.append(item)
+        return item
+
+    def add(self, position: int, block: dict[str, Any]) -> None:
+        kind = block.get("type")
+        extras = block.get("extras") if isinstance(block.get("extras"), dict) else {}
+        if kind == "text" or _is_refusal(block):
+            item = self.add_message_part(position, block, extras)
+        elif kind == "reasoning":
+            item = self.add_reasoning(position, block, extras)
+        elif kind == "server_tool_call":
+            item = self.add_server_call(position, block, extras)
+        elif kind == "server_tool_result":
+            item = self.add_server_result(position, block)
+        elif kind == "image":
+            item = self.add_image(position, block, extras)
+        elif kind == "non_standard":
+            value = block.get("value")
+            if not (isinstance(value, dict) and isinstance(value.get("type"), str)):
+                raise cannot_send(block, _WHERE, f"its value {excerpt(value)} is not an item.")
+            item = self.new(dict(value), "whole")
+            item.parts[position] = ("item", 0)
+        elif kind in ("tool_call", "tool_call_chunk", "invalid_tool_call"):
+            return  # the message's tool_calls are authoritative
+        else:
+            raise cannot_send(
+                block,
+                _WHERE,
+                "AI output here is text, reasoning, refusals, server tool calls and generated "
+                "images.",
+            )
+        if item is not None:
+            self.by_position[position] = self.items.index(item)
+
+    def add_message_part(
+        self, position: int, block: dict[str, Any], extras: dict[str, Any]
+    ) -> PlannedItem:
+        key = block.get("id")
+        item = self.current("message", key)
+        phase = extras.get("phase") if block["type"] == "text" else None
+        if item is not None and phase is not None and item.wire.get("phase") not in (None, phase):
+            item = None  # commentary and final answer are separate message items
+        if item is None:
+            wire: dict[str, Any] = {"type": "message", "role": "assistant", "content": []}
+            if key is not None:
+                wire["id"] = key
+            elif self.output:
+                wire["id"] = self.ids.make("msg")
+            item = self.new(wire, "message", key)
+        if block["type"] == "text":
+            if phase is not None:
+                item.wire.setdefault("phase", phase)
+            part: dict[str, Any] = {"type": "output_text", "text": block.get("text", "")}
+            annotations = [annotation_from_citation(a) for a in block.get("annotations") or []]
+            if self.output or annotations:
+                part["annotations"] = annotations
+            item.parts[position] = ("text", len(item.wire["content"]))
+        else:
+            part = {"type": "refusal", "refusal": block["value"].get("refusal", "")}
+            item.parts[position] = ("refusal", len(item.wire["content"]))
+        item.wire["content"].append(part)
+        return item
+
+    def add_reasoning(
+        self, position: int, block: dict[str, Any], extras: dict[str, Any]
+    ) -> PlannedItem:
+        key = block.get("id")
+        # blocks of one reasoning item share its id; id-less blocks are separate items
+        item = self.current("reasoning", key) if key is not None else None
+        if item is None:
+            wire: dict[str, Any] = {"type": "reasoning", "summary": []}
+            if key is not None:
+                wire["id"] = key
+            elif self.output:
+                wire["id"] = self.ids.make("rs")
+            item = self.new(wire, "reasoning", key)
+        if extras.get("encrypted_content"):
+            item.wire["encrypted_content"] = extras["encrypted_content"]
+        found = _summary_part(block)
+        if found is None:
+            item.parts[position] = ("holder", 0)
+        else:
+            bucket = item.wire.setdefault(found[0], [])
+            item.parts[position] = (found[0], len(bucket))
+            bucket.append(found[1])
+        return item
+
+    def add_server_call(
+        self, position: int, block: dict[str, Any], extras: dict[str, Any]
+    ) -> PlannedItem | None:
+        name = block.get("name")
+        args = block.get("args") if isinstance(block.get("args"), dict) else {}
+        item_type = SERVER_TOOL_TYPES.get(name) if isinstance(name, str) else None
+        if not self.output and (
+            item_type is None or not set(args) <= set(SERVER_TOOLS[item_type][1])
+        ):
+            return None  # another provider's server tool: the Responses API cannot replay it
+        wire = {"type": item_type or f"{name}_call", "id": block.get("id") or self.ids.make("tc")}
+        wire.update(args)
+        wire.update(extras)
+        if self.output:
+            wire.setdefault("status", "completed")
+        item = self.new(wire, "whole")
+        item.parts[position] = ("call", 0)
+        self.calls_by_id[wire["id"]] = item
+        return item
+
+    def add_server_result(self, position: int, block: dict[str, Any]) -> PlannedItem | None:
+        item = self.calls_by_id.get(block.get("tool_call_id"))
+        if item is None:
+            if self.output:
+                raise cannot_send(block, _WHERE, "it answers no server_tool_call block before it.")
+            return None
+        if isinstance(block.get("output"), dict):
+            item.wire.update(block["output"])
+        if block.get("status") == "error" and self.output:
+            item.wire["status"] = "failed"
+        item.parts[position] = ("result", 0)
+        return item
+
+    def add_image(
+        self, position: int, block: dict[str, Any], extras: dict[str, Any]
+    ) -> PlannedItem:
+        if block.get("id") is None and not self.output:
+            raise cannot_send(
+                block,
+                _WHERE,
+                "an image in an AI message can only go back as the image_generation_call "
+                "it came from (with its 'ig_' id). Move it to a HumanMessage instead.",
+            )
+        wire = {"type": "image_generation_call", "id": block.get("id") or self.ids.make("ig")}
+        if self.output:
+            wire["status"] = "completed"
+        wire.update(extras)
+        if block.get("base64") is not None:
+            wire["result"] = block["base64"]
+        item = self.new(wire, "whole")
+        item.parts[position] = ("image", 0)
+        return item
+
+    def add_function_calls(self) -> dict[int, int]:
+        call_ids = self.message.additional_kwargs.get(FUNCTION_CALL_IDS)
+        call_ids = call_ids if isinstance(call_ids, dict) else {}
+        calls = [
+            (c["name"], c["id"], json.dumps(c["args"]) if c["args"] else "{}")
+            for c in self.message.tool_calls
+        ]
+        calls += [
+            (c.get("name"), c.get("id"), c.get("args") or "")
+            for c in self.message.invalid_tool_calls
+        ]
+        by_tool: dict[int, int] = {}
+        for index, (name, call_id, arguments) in enumerate(calls):
+            wire = {"type": "function_call", "call_id": call_id, "name": name or ""}
+            wire["arguments"] = arguments
+            if self.output:
+                wire["id"] = call_ids.get(call_id) or self.ids.make("fc")
+                wire["call_id"] = call_id or f"call_{short_hash(self.seed, 'call', index)}"
+                wire["status"] = "completed"
+            elif call_id in call_ids:
+                wire["id"] = call_ids[call_id]
+            by_tool[index] = len(self.items)
+            self.new(wire, "function_call")
+        return by_tool
+
+    def plan(self) -> Plan:
+        by_tool = self.add_function_calls()
+        if self.output:
+            for item in self.items:
+                if item.kind == "message":
+                    item.wire["status"] = "completed"
+            return Plan(self.items, self.by_position, by_tool)
+        kept = [
+            item
+            for item in self.items
+            if item.kind != "reasoning" or "id" in item.wire or "encrypted_content" in item.wire
+        ]
+        pairs = any(item.kind == "reasoning" for item in kept)
+        merged: list[PlannedItem] = []
+        for item in kept:
+            if item.kind in ("message", "function_call") and not pairs:
+                item.wire.pop("id", None)
+                previous = merged[-1] if merged else None
+                if (
+                    item.kind == "message"
+                    and previous is not None
+                    and previous.kind == "message"
+                    and previous.wire.get("phase") == item.wire.get("phase")
+                ):
+                    # without their ids two messages in a row read back as one
+                    previous.wire["content"] += item.wire["content"]
+                    continue
+            elif item.kind == "message" and "id" in item.wire:
+                item.wire["status"] = "completed"
+            merged.append(item)
+        return Plan(merged, {}, {})
+
+
 def build_ai_items(message: AIMessage, *, output: bool, seed: str | None = None) -> Plan:
     """The Responses items for an AI message.
 
     With ``output=True`` (server side) every item gets an id and a status, as the API
     returns them; ids myna must make up derive from `seed`. With ``output=False`` (history
     sent back by the client) reasoning the API cannot verify (no id and no encrypted content,
-    e.g. from another provider) is left out, and message / function-call item ids are sent
-    only when a reasoning item is sent too, since that is what pairs them.
+    e.g. from another provider) and other providers' server-tool calls are left out, and
+    message / function-call item ids are sent only when a reasoning item is sent too, since
+    that is what pairs them.
     """
-    ids = _Ids(seed if output else None)
-    items: list[PlannedItem] = []
-    by_position: dict[int, int] = {}
-    where = "AIMessage content"
-    calls_by_id: dict[Any, PlannedItem] = {}
-
-    def current(kind: str) -> PlannedItem | None:
-        return items[-1] if items and items[-1].kind == kind else None
-
+    builder = _Builder(message, output, seed)
     for position, block in _content_blocks(message.content):
-        kind = block.get("type")
-        extras = block.get("extras") if isinstance(block.get("extras"), dict) else {}
-        if kind == "text" or (
-            kind == "non_standard"
-            and isinstance(block.get("value"), dict)
-            and block["value"].get("type") == "refusal"
-        ):
-            item = current("message")
-            if item is None or item.key != block.get("id"):
-                wire: dict[str, Any] = {"type": "message", "role": "assistant", "content": []}
-                if block.get("id") is not None:
-                    wire["id"] = block["id"]
-                elif output:
-                    wire["id"] = ids.make("msg")
-                item = PlannedItem(wire, "message", key=block.get("id"))
-                items.append(item)
-            if kind == "text" and extras.get("phase") is not None:
-                item.wire.setdefault("phase", extras["phase"])
-            if kind == "text":
-                part: dict[str, Any] = {"type": "output_text", "text": block.get("text", "")}
-                anns = [annotation_from_citation(a) for a in block.get("annotations") or []]
-                if output or anns:
-                    part["annotations"] = anns
-                part_kind = "text"
-            else:
-                part = {"type": "refusal", "refusal": block["value"].get("refusal", "")}
-                part_kind = "refusal"
-            item.parts[position] = (part_kind, len(item.wire["content"]))
-            item.wire["content"].append(part)
-        elif kind == "reasoning":
-            item = current("reasoning")
-            if item is None or block.get("id") is None or item.wire.get("id") != block["id"]:
-                wire = {"type": "reasoning", "summary": []}
-                if block.get("id") is not None:
-                    wire["id"] = block["id"]
-                elif output:
-                    wire["id"] = ids.make("rs")
-                item = PlannedItem(wire, "reasoning")
-                items.append(item)
-            if extras.get("encrypted_content"):
-                item.wire["encrypted_content"] = extras["encrypted_content"]
-            found = _summary_part(block)
-            if found is None:
-                item.parts[position] = ("holder", 0)
-            else:
-                key = found[0]
-                bucket = item.wire.setdefault(key, [])
-                item.parts[position] = (key, len(bucket))
-                bucket.append(found[1])
-        elif kind == "server_tool_call":
-            name = block.get("name")
-            item_type = SERVER_TOOL_TYPES.get(name) if isinstance(name, str) else None
-            if item_type is None and not output:
-                continue  # another provider's server tool: the Responses API cannot replay it
-            item_type = item_type or f"{name}_call"
-            wire = {"type": item_type, "id": block.get("id") or ids.make("tc")}
-            wire.update(block.get("args") or {})
-            wire.update(extras)
-            if output:
-                wire.setdefault("status", "completed")
-            item = PlannedItem(wire, "whole", {position: ("call", 0)})
-            calls_by_id[wire["id"]] = item
-            items.append(item)
-        elif kind == "server_tool_result":
-            item = calls_by_id.get(block.get("tool_call_id"))
-            if item is None:
-                if output:
-                    raise cannot_send(
-                        block, where, "it answers no server_tool_call block before it."
-                    )
-                continue
-            output_value = block.get("output")
-            if isinstance(output_value, dict):
-                item.wire.update(output_value)
-            if block.get("status") == "error" and output:
-                item.wire["status"] = "failed"
-            item.parts[position] = ("result", 0)
-            by_position[position] = items.index(item)
-            continue
-        elif kind == "image":
-            if block.get("id") is None and not output:
-                raise cannot_send(
-                    block,
-                    where,
-                    "an image in an AI message can only go back as the image_generation_call "
-                    "it came from (with its 'ig_' id). Move it to a HumanMessage instead.",
-                )
-            wire = {"type": "image_generation_call", "id": block.get("id") or ids.make("ig")}
-            if output:
-                wire["status"] = "completed"
-            wire.update(extras)
-            if block.get("base64") is not None:
-                wire["result"] = block["base64"]
-            items.append(PlannedItem(wire, "whole", {position: ("image", 0)}))
-        elif kind == "non_standard":
-            value = block.get("value")
-            if not (isinstance(value, dict) and isinstance(value.get("type"), str)):
-                raise cannot_send(block, where, f"its value {excerpt(value)} is not an item.")
-            items.append(PlannedItem(dict(value), "whole", {position: ("item", 0)}))
-        elif kind in ("tool_call", "tool_call_chunk", "invalid_tool_call"):
-            continue  # the message's tool_calls are authoritative
-        else:
-            raise cannot_send(
-                block,
-                where,
-                "AI output here is text, reasoning, refusals, server tool calls and generated "
-                "images.",
-            )
-        by_position[position] = len(items) - 1
-
-    call_ids = message.additional_kwargs.get(FUNCTION_CALL_IDS)
-    call_ids = call_ids if isinstance(call_ids, dict) else {}
-    by_tool: dict[int, int] = {}
-    calls = [
-        (c["name"], c["id"], json.dumps(c["args"]) if c["args"] else "{}")
-        for c in message.tool_calls
-    ]
-    calls += [(c.get("name"), c.get("id"), c.get("args") or "") for c in message.invalid_tool_calls]
-    for index, (name, call_id, arguments) in enumerate(calls):
-        wire = {
-            "type": "function_call",
-            "call_id": call_id,
-            "name": name or "",
-            "arguments": arguments,
-        }
-        if output:
-            wire["id"] = call_ids.get(call_id) or ids.make("fc")
-            wire["call_id"] = call_id or f"call_{short_hash(seed, 'call', index)}"
-            wire["status"] = "completed"
-        elif call_id in call_ids:
-            wire["id"] = call_ids[call_id]
-        by_tool[index] = len(items)
-        items.append(PlannedItem(wire, "function_call"))
-
-    kept = []
-    sends_reasoning = False
-    for item in items:
-        if item.kind == "reasoning" and not output:
-            if "id" not in item.wire and "encrypted_content" not in item.wire:
-                continue
-            sends_reasoning = True
-        kept.append(item)
-    if output:
-        for item in items:
-            if item.kind == "message":
-                item.wire["status"] = "completed"
-    else:
-        for item in kept:
-            if item.kind == "message" and sends_reasoning and "id" in item.wire:
-                item.wire["status"] = "completed"
-            elif item.kind in ("message", "function_call") and not sends_reasoning:
-                item.wire.pop("id", None)
-        return Plan(kept, {}, {})
-    return Plan(items, by_position, by_tool)
+        builder.add(position, block)
+    return builder.plan()

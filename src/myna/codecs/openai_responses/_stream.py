@@ -42,6 +42,7 @@ class _Decoder:
         self.item_ids: dict[int, Any] = {}
         self.phases: dict[int, Any] = {}
         self.streamed: set[int] = set()
+        self.logprob_parts: set[tuple[int, int]] = set()
         self.has_tool_calls = False
         self.refusal: str | None = None
         """All refusal text so far: sent whole each time, as later metadata values win."""
@@ -155,7 +156,17 @@ class _Decoder:
         logprobs = event.get("logprobs")
         if logprobs:
             meta["logprobs"] = expect(logprobs, list, f"{where}.logprobs")
+            self.logprob_parts.add((oi, ci))
         return [self.chunk(content=[piece], response_metadata=meta)]
+
+    def text_done(self, event: dict[str, Any], oi: int, where: str) -> list[AIMessageChunk]:
+        ci = expect(event.get("content_index"), int, f"{where}.content_index")
+        logprobs = event.get("logprobs")
+        if not logprobs or (oi, ci) in self.logprob_parts:
+            return []  # the deltas carried them already
+        self.logprob_parts.add((oi, ci))
+        logprobs = expect(logprobs, list, f"{where}.logprobs")
+        return [self.chunk(response_metadata={"logprobs": logprobs})]
 
     def annotation(self, event: dict[str, Any], oi: int, where: str) -> list[AIMessageChunk]:
         ci = expect(event.get("content_index"), int, f"{where}.content_index")
@@ -293,6 +304,7 @@ _HANDLERS = {
     "response.output_item.added": _Decoder.item_added,
     "response.content_part.added": _Decoder.part_added,
     "response.output_text.delta": _Decoder.text_delta,
+    "response.output_text.done": _Decoder.text_done,
     "response.output_text.annotation.added": _Decoder.annotation,
     "response.refusal.done": _Decoder.refusal_done,
     "response.reasoning_summary_part.added": _Decoder.summary_added,

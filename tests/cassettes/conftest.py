@@ -1,0 +1,54 @@
+"""Shared fixtures for the cassette tests: a loopback emulator and a network blocker."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from myna.emulators import LoopbackServer, serve
+
+
+class NetworkBlocked(OSError):
+    """Raised by the `offline` fixture when anything tries to open a connection."""
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Block every outgoing socket connection; returns the list of attempted addresses."""
+    attempts: list[Any] = []
+
+    def refuse(self: socket.socket, address: Any) -> Any:
+        attempts.append(address)
+        raise NetworkBlocked(f"test is offline: connection to {address!r} refused")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    return attempts
+
+
+@pytest.fixture
+def loopback() -> Iterator[Callable[..., LoopbackServer]]:
+    """Start loopback emulators: ``loopback(script=[...])``; all are stopped after the test."""
+    servers: list[LoopbackServer] = []
+
+    def start(script: list[Any] = (), **options: Any) -> LoopbackServer:  # type: ignore[assignment]
+        server = serve(script=list(script), **options).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        # shutdown() waits for the server's 0.5 s poll; nothing needs to wait for it
+        threading.Thread(target=server.stop, daemon=True).start()
+
+
+@pytest.fixture(autouse=True)
+def _no_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests choose modes explicitly; the runner's CI / MYNA_RECORD_MODE must not leak in."""
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("MYNA_RECORD_MODE", raising=False)
+    monkeypatch.delenv("MYNA_CASSETTE_LOG", raising=False)
