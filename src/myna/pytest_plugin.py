@@ -341,17 +341,19 @@ def override_models(request: pytest.FixtureRequest) -> Iterator[Callable[..., An
 
 @pytest.fixture
 def cassette(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The test's cassette, active for the whole test: HTTP traffic of httpx and httpx2
-    clients (our providers and the official SDKs) is replayed from it or recorded to it.
+    """The test's cassette (`myna.cassettes.Cassette`), active for the whole test: HTTP
+    traffic of httpx and httpx2 clients (our providers, the official SDKs) is replayed from
+    it or recorded to it.
 
     The file is ``cassettes/<module>/<test>.yaml`` beside the test module (see
     ``--myna-cassette-dir``); ``@pytest.mark.myna_cassette(name=, mode=, ignore=[...])``
-    changes the name, the record mode and the request fields ignored when matching.
+    changes the name, the record mode and the request body fields ignored when matching.
     """
-    from myna.testing._cassette import use_cassette
+    from myna.testing._recording import setup_cassette
 
-    with use_cassette(request, _state(request.config)) as active:
-        yield active
+    active, finish = setup_cassette(request.node, _state(request.config))
+    yield active
+    finish(_test_passed(request))
 
 
 @pytest.fixture
@@ -359,17 +361,23 @@ def chat_model(request: pytest.FixtureRequest) -> Iterator[Any]:
     """One model for the test, faked, replayed or live by option; the same body runs in all.
 
     - ``--myna-live``: the real model of ``@pytest.mark.myna_model("provider:model")`` (or
-      the ``myna_model`` ini key), recording to the test's cassette when a record mode
-      other than ``none`` is given.
-    - the test has a cassette (a file, or a ``myna_cassette`` marker): the real provider
-      code path, replayed from the cassette; when recording without ``--myna-live``, an
-      emulator answers from the ``myna_script`` marker, so cassettes record offline.
-    - otherwise: a `FakeChatModel` with the ``myna_script`` replies, or a
-      `SchemaChatModel` without a script.
+      the ``myna_model`` ini key); with a record mode chosen, its traffic is recorded to
+      the test's cassette.
+    - the test has a cassette (a ``myna_cassette`` marker, or the file exists): the real
+      provider code path replayed from it. When the record mode records (``once`` with no
+      file yet, ``new_episodes``, ``all``), an emulator answers from the ``myna_script``
+      marker while the cassette records, so cassettes are made offline.
+    - otherwise: a `FakeChatModel` with the ``myna_script`` replies, or a `SchemaChatModel`
+      when there is no script.
     """
-    from myna.testing._cassette import chat_model_for
+    from myna.testing._recording import setup_chat_model
 
-    with chat_model_for(request, _state(request.config)) as model:
-        yield model
-    if hasattr(model, "made"):
+    state = _state(request.config)
+    model, finish, kind = setup_chat_model(request.node, state)
+    request.node.user_properties.append(("myna_chat_model", kind))
+    state.observe()
+    yield model
+    passed = _test_passed(request)
+    finish(passed)
+    if kind == "fake" and hasattr(model, "made"):
         _check_unused(request, model)

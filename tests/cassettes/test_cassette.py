@@ -46,8 +46,11 @@ def api():
         yield calls
 
 
+CLIENT = httpx.Client()  # one SSL context for the whole module
+
+
 def post(content: str = "Hi", url: str = URL, headers=None, **extra) -> dict:
-    response = httpx.post(url, json=_body(content, **extra), headers=headers or {})
+    response = CLIENT.post(url, json=_body(content, **extra), headers=headers or {})
     return response.json()
 
 

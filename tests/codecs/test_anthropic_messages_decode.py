@@ -146,7 +146,9 @@ def test_thinking_and_redacted_thinking_become_reasoning_blocks():
 
 
 def test_server_tools_and_citations():
-    results = [{"type": "web_search_result", "url": "https://a", "title": "A", "encrypted_content": "E"}]
+    results = [
+        {"type": "web_search_result", "url": "https://a", "title": "A", "encrypted_content": "E"}
+    ]
     citation = {
         "type": "web_search_result_location",
         "url": "https://a",
@@ -157,45 +159,100 @@ def test_server_tools_and_citations():
     msg = codec.decode_response(
         response(
             [
-                {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "q"}},
+                {
+                    "type": "server_tool_use",
+                    "id": "srvtoolu_1",
+                    "name": "web_search",
+                    "input": {"query": "q"},
+                },
                 {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": results},
-                {"type": "web_fetch_tool_result", "tool_use_id": "srvtoolu_2",
-                 "content": {"type": "web_fetch_tool_result_error", "error_code": "url_not_accessible"}},
+                {
+                    "type": "web_fetch_tool_result",
+                    "tool_use_id": "srvtoolu_2",
+                    "content": {
+                        "type": "web_fetch_tool_result_error",
+                        "error_code": "url_not_accessible",
+                    },
+                },
                 {"type": "text", "text": "Cited.", "citations": [citation]},
                 {"type": "container_upload", "file_id": "f"},
             ],
-            usage={"input_tokens": 1, "output_tokens": 1, "server_tool_use": {"web_search_requests": 1}},
+            usage={
+                "input_tokens": 1,
+                "output_tokens": 1,
+                "server_tool_use": {"web_search_requests": 1},
+            },
         )
     )
     assert msg.content == [
-        {"type": "server_tool_call", "id": "srvtoolu_1", "name": "web_search", "args": {"query": "q"}},
-        {"type": "server_tool_result", "tool_call_id": "srvtoolu_1", "status": "success",
-         "output": results, "extras": {"block_type": "web_search_tool_result"}},
-        {"type": "server_tool_result", "tool_call_id": "srvtoolu_2", "status": "error",
-         "output": {"type": "web_fetch_tool_result_error", "error_code": "url_not_accessible"},
-         "extras": {"block_type": "web_fetch_tool_result"}},
-        {"type": "text", "text": "Cited.", "annotations": [
-            {"type": "citation", "url": "https://a", "title": "A", "cited_text": "c",
-             "extras": {"type": "web_search_result_location", "encrypted_index": "I"}}]},
+        {
+            "type": "server_tool_call",
+            "id": "srvtoolu_1",
+            "name": "web_search",
+            "args": {"query": "q"},
+        },
+        {
+            "type": "server_tool_result",
+            "tool_call_id": "srvtoolu_1",
+            "status": "success",
+            "output": results,
+            "extras": {"block_type": "web_search_tool_result"},
+        },
+        {
+            "type": "server_tool_result",
+            "tool_call_id": "srvtoolu_2",
+            "status": "error",
+            "output": {"type": "web_fetch_tool_result_error", "error_code": "url_not_accessible"},
+            "extras": {"block_type": "web_fetch_tool_result"},
+        },
+        {
+            "type": "text",
+            "text": "Cited.",
+            "annotations": [
+                {
+                    "type": "citation",
+                    "url": "https://a",
+                    "title": "A",
+                    "cited_text": "c",
+                    "extras": {"type": "web_search_result_location", "encrypted_index": "I"},
+                }
+            ],
+        },
         {"type": "non_standard", "value": {"type": "container_upload", "file_id": "f"}},
     ]
     assert msg.response_metadata["server_tool_use"] == {"web_search_requests": 1}
 
 
 def test_document_citation_keeps_its_location_in_extras():
-    citation = {"type": "char_location", "cited_text": "grass is green", "document_index": 0,
-                "document_title": "Facts", "start_char_index": 0, "end_char_index": 14}
+    citation = {
+        "type": "char_location",
+        "cited_text": "grass is green",
+        "document_index": 0,
+        "document_title": "Facts",
+        "start_char_index": 0,
+        "end_char_index": 14,
+    }
     msg = codec.decode_response(response([{"type": "text", "text": "x", "citations": [citation]}]))
     assert msg.content[0]["annotations"] == [
-        {"type": "citation", "title": "Facts", "cited_text": "grass is green",
-         "extras": {"type": "char_location", "document_index": 0, "start_char_index": 0,
-                    "end_char_index": 14}}
+        {
+            "type": "citation",
+            "title": "Facts",
+            "cited_text": "grass is green",
+            "extras": {
+                "type": "char_location",
+                "document_index": 0,
+                "start_char_index": 0,
+                "end_char_index": 14,
+            },
+        }
     ]
 
 
 def test_error_body_raises_the_provider_error():
     with pytest.raises(OverloadedError, match="Overloaded"):
-        codec.decode_response({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+        codec.decode_response(
+            {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+        )
 
 
 @pytest.mark.parametrize(
@@ -207,7 +264,10 @@ def test_error_body_raises_the_provider_error():
         ({"content": [{"text": "x"}]}, r"content.0 must be an object with a string 'type'"),
         ({"content": [{"type": "text", "text": 3}]}, r"content.0.text must be a string"),
         ({"content": [{"type": "tool_use", "name": "f"}]}, "needs string 'id' and 'name'"),
-        ({"content": [{"type": "tool_use", "id": "t", "name": "f", "input": 3}]}, "input must be an object"),
+        (
+            {"content": [{"type": "tool_use", "id": "t", "name": "f", "input": 3}]},
+            "input must be an object",
+        ),
         ({"content": [], "usage": {"input_tokens": "3"}}, "usage.input_tokens must be an integer"),
         ({"content": [], "usage": []}, "usage must be an object"),
         ({"content": [], "stop_reason": 1}, "stop_reason must be a string"),
@@ -223,9 +283,16 @@ def test_malformed_responses_raise_decode_error(body, message):
 
 
 def start(usage=None, **message):
-    msg = {"id": "msg_s", "type": "message", "role": "assistant", "model": "claude-x",
-           "content": [], "stop_reason": None, "stop_sequence": None,
-           "usage": usage or {"input_tokens": 7, "output_tokens": 1}}
+    msg = {
+        "id": "msg_s",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-x",
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": usage or {"input_tokens": 7, "output_tokens": 1},
+    }
     msg.update(message)
     return {"type": "message_start", "message": msg}
 
@@ -244,8 +311,11 @@ def stop(index):
 
 def end(stop_reason="end_turn", output=12, **extra_usage):
     return [
-        {"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": None},
-         "usage": {"output_tokens": output, **extra_usage}},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": stop_reason, "stop_sequence": None},
+            "usage": {"output_tokens": output, **extra_usage},
+        },
         {"type": "message_stop"},
     ]
 
@@ -278,7 +348,9 @@ def test_text_stream_merges_into_a_string():
 def test_stream_usage_takes_the_last_value_of_each_field():
     events = [
         start(usage=USAGE),
-        *end(output=40, input_tokens=10, cache_read_input_tokens=30, cache_creation_input_tokens=20),
+        *end(
+            output=40, input_tokens=10, cache_read_input_tokens=30, cache_creation_input_tokens=20
+        ),
     ]
     msg = merged(events)
     assert msg.usage_metadata["input_tokens"] == 60
@@ -290,10 +362,18 @@ def test_two_message_deltas_do_not_double_count():
     events = [
         start(),
         {"type": "message_delta", "delta": {}, "usage": {"output_tokens": 5}},
-        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 9}},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn"},
+            "usage": {"output_tokens": 9},
+        },
         {"type": "message_stop"},
     ]
-    assert merged(events).usage_metadata == {"input_tokens": 7, "output_tokens": 9, "total_tokens": 16}
+    assert merged(events).usage_metadata == {
+        "input_tokens": 7,
+        "output_tokens": 9,
+        "total_tokens": 16,
+    }
 
 
 def test_usage_from_message_start_when_no_message_delta():
@@ -315,7 +395,13 @@ def test_tool_use_stream_with_partial_json():
     ]
     chunks = list(codec.decode_stream(events))
     pieces = [tc for c in chunks for tc in c.tool_call_chunks]
-    assert pieces[0] == {"name": "weather", "id": "toolu_1", "args": "", "index": 0, "type": "tool_call_chunk"}
+    assert pieces[0] == {
+        "name": "weather",
+        "id": "toolu_1",
+        "args": "",
+        "index": 0,
+        "type": "tool_call_chunk",
+    }
     msg = merge_chunks(chunks).to_message()
     assert msg.content == ""
     assert msg.tool_calls == [
@@ -345,21 +431,37 @@ def test_thinking_stream_gives_a_signed_reasoning_block():
 
 
 def test_redacted_thinking_arrives_whole():
-    events = [start(), block_start(0, {"type": "redacted_thinking", "data": "OPAQUE"}), stop(0), *end()]
+    events = [
+        start(),
+        block_start(0, {"type": "redacted_thinking", "data": "OPAQUE"}),
+        stop(0),
+        *end(),
+    ]
     assert merged(events).content == [{"type": "reasoning", "extras": {"redacted": "OPAQUE"}}]
 
 
 def test_server_tool_use_input_is_assembled_at_block_stop():
-    results = [{"type": "web_search_result", "url": "https://a", "title": "A", "encrypted_content": "E"}]
-    citation = {"type": "web_search_result_location", "url": "https://a", "title": "A",
-                "cited_text": "c", "encrypted_index": "I"}
+    results = [
+        {"type": "web_search_result", "url": "https://a", "title": "A", "encrypted_content": "E"}
+    ]
+    citation = {
+        "type": "web_search_result_location",
+        "url": "https://a",
+        "title": "A",
+        "cited_text": "c",
+        "encrypted_index": "I",
+    }
     events = [
         start(),
-        block_start(0, {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {}}),
+        block_start(
+            0, {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {}}
+        ),
         delta(0, type="input_json_delta", partial_json='{"query": '),
         delta(0, type="input_json_delta", partial_json='"q"}'),
         stop(0),
-        block_start(1, {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": results}),
+        block_start(
+            1, {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": results}
+        ),
         stop(1),
         block_start(2, {"type": "text", "text": ""}),
         delta(2, type="citations_delta", citation=citation),
@@ -368,12 +470,32 @@ def test_server_tool_use_input_is_assembled_at_block_stop():
         *end(),
     ]
     assert merged(events).content == [
-        {"type": "server_tool_call", "id": "srvtoolu_1", "name": "web_search", "args": {"query": "q"}},
-        {"type": "server_tool_result", "tool_call_id": "srvtoolu_1", "status": "success",
-         "output": results, "extras": {"block_type": "web_search_tool_result"}},
-        {"type": "text", "text": "Cited.", "annotations": [
-            {"type": "citation", "url": "https://a", "title": "A", "cited_text": "c",
-             "extras": {"type": "web_search_result_location", "encrypted_index": "I"}}]},
+        {
+            "type": "server_tool_call",
+            "id": "srvtoolu_1",
+            "name": "web_search",
+            "args": {"query": "q"},
+        },
+        {
+            "type": "server_tool_result",
+            "tool_call_id": "srvtoolu_1",
+            "status": "success",
+            "output": results,
+            "extras": {"block_type": "web_search_tool_result"},
+        },
+        {
+            "type": "text",
+            "text": "Cited.",
+            "annotations": [
+                {
+                    "type": "citation",
+                    "url": "https://a",
+                    "title": "A",
+                    "cited_text": "c",
+                    "extras": {"type": "web_search_result_location", "encrypted_index": "I"},
+                }
+            ],
+        },
     ]
 
 
@@ -398,7 +520,10 @@ def test_stream_and_response_agree_on_two_text_blocks_after_a_tool_call():
 
 
 def test_error_event_raises_the_matching_provider_error():
-    events = [start(), {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}]
+    events = [
+        start(),
+        {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+    ]
     with pytest.raises(OverloadedError, match="Overloaded") as exc:
         list(codec.decode_stream(events))
     assert exc.value.status_code is None
@@ -407,17 +532,30 @@ def test_error_event_raises_the_matching_provider_error():
 
 @pytest.mark.parametrize(
     ("kind", "cls"),
-    [("rate_limit_error", RateLimitError), ("api_error", ServerError),
-     ("authentication_error", AuthenticationError)],
+    [
+        ("rate_limit_error", RateLimitError),
+        ("api_error", ServerError),
+        ("authentication_error", AuthenticationError),
+    ],
 )
 def test_other_error_events(kind, cls):
     with pytest.raises(cls):
-        list(codec.decode_stream([start(), {"type": "error", "error": {"type": kind, "message": "m"}}]))
+        list(
+            codec.decode_stream(
+                [start(), {"type": "error", "error": {"type": kind, "message": "m"}}]
+            )
+        )
 
 
 def test_stream_cut_before_message_stop_is_interrupted_with_partial():
-    events = [start(), block_start(0, {"type": "text", "text": ""}), delta(0, type="text_delta", text="Hal")]
-    with pytest.raises(StreamInterruptedError, match="ended after 3 events without message_stop") as exc:
+    events = [
+        start(),
+        block_start(0, {"type": "text", "text": ""}),
+        delta(0, type="text_delta", text="Hal"),
+    ]
+    with pytest.raises(
+        StreamInterruptedError, match="ended after 3 events without message_stop"
+    ) as exc:
         list(codec.decode_stream(events))
     assert exc.value.partial.text == "Hal"
 
@@ -438,28 +576,73 @@ def test_json_strings_are_accepted_and_events_after_stop_ignored():
     [
         (["{not json"], "event 0 is not JSON"),
         ([3], "event 0 must be an object with a string 'type'"),
-        ([{"type": "content_block_start"}], r"event 0 \(content_block_start\): the stream must open with message_start"),
+        (
+            [{"type": "content_block_start"}],
+            r"event 0 \(content_block_start\): the stream must open with message_start",
+        ),
         ([start(), start()], "a second message_start"),
         ([{"type": "message_start", "message": []}], "'message' must be an object"),
         ([start(), block_start("0", {"type": "text"})], "'index' must be an integer"),
         ([start(), block_start(0, "text")], "'content_block' must be an object"),
-        ([start(), block_start(0, {"type": "text", "text": ""}), block_start(0, {"type": "text", "text": ""})],
-         "content block 0 started twice"),
+        (
+            [
+                start(),
+                block_start(0, {"type": "text", "text": ""}),
+                block_start(0, {"type": "text", "text": ""}),
+            ],
+            "content block 0 started twice",
+        ),
         ([start(), delta(0, type="text_delta", text="x")], "content block 0, which is not open"),
-        ([start(), block_start(0, {"type": "text", "text": ""}), stop(0), stop(0)], "content block 0 is not open"),
-        ([start(), block_start(0, {"type": "text", "text": ""}), delta(0, type="thinking_delta", thinking="x")],
-         "a thinking_delta cannot apply to a text block"),
-        ([start(), block_start(0, {"type": "text", "text": ""}), delta(0, type="text_delta", text=3)],
-         "delta.text has the wrong type"),
-        ([start(), block_start(0, {"type": "text", "text": ""}), {"type": "content_block_delta", "index": 0}],
-         "'delta' must be an object"),
-        ([start(), block_start(0, {"type": "tool_use", "name": "f"})], "tool_use block needs string 'id'"),
-        ([start(), block_start(0, {"type": "server_tool_use", "id": "s", "name": "n", "input": {}}),
-          delta(0, type="input_json_delta", partial_json="{x"), stop(0)], "server tool input is not JSON"),
+        (
+            [start(), block_start(0, {"type": "text", "text": ""}), stop(0), stop(0)],
+            "content block 0 is not open",
+        ),
+        (
+            [
+                start(),
+                block_start(0, {"type": "text", "text": ""}),
+                delta(0, type="thinking_delta", thinking="x"),
+            ],
+            "a thinking_delta cannot apply to a text block",
+        ),
+        (
+            [
+                start(),
+                block_start(0, {"type": "text", "text": ""}),
+                delta(0, type="text_delta", text=3),
+            ],
+            "delta.text has the wrong type",
+        ),
+        (
+            [
+                start(),
+                block_start(0, {"type": "text", "text": ""}),
+                {"type": "content_block_delta", "index": 0},
+            ],
+            "'delta' must be an object",
+        ),
+        (
+            [start(), block_start(0, {"type": "tool_use", "name": "f"})],
+            "tool_use block needs string 'id'",
+        ),
+        (
+            [
+                start(),
+                block_start(0, {"type": "server_tool_use", "id": "s", "name": "n", "input": {}}),
+                delta(0, type="input_json_delta", partial_json="{x"),
+                stop(0),
+            ],
+            "server tool input is not JSON",
+        ),
         ([start(), {"type": "message_delta", "delta": 3}], "'delta' must be an object"),
-        ([start(), {"type": "message_delta", "delta": {}, "usage": {"output_tokens": "9"}}],
-         "usage.output_tokens must be an integer"),
-        ([start(usage={"input_tokens": None, "output_tokens": True})], "usage.output_tokens must be an integer"),
+        (
+            [start(), {"type": "message_delta", "delta": {}, "usage": {"output_tokens": "9"}}],
+            "usage.output_tokens must be an integer",
+        ),
+        (
+            [start(usage={"input_tokens": None, "output_tokens": True})],
+            "usage.output_tokens must be an integer",
+        ),
     ],
 )
 def test_malformed_stream_events_raise_decode_error(events, message):
@@ -495,8 +678,11 @@ def test_stream_events_must_be_iterable():
 
 
 def test_error_bodies_map_to_exception_classes_and_messages():
-    body = {"type": "error", "error": {"type": "not_found_error", "message": "model: x"},
-            "request_id": "req_1"}
+    body = {
+        "type": "error",
+        "error": {"type": "not_found_error", "message": "model: x"},
+        "request_id": "req_1",
+    }
     err = codec.decode_error(404, body)
     assert isinstance(err, NotFoundError)
     assert err.message == "model: x"
@@ -505,19 +691,30 @@ def test_error_bodies_map_to_exception_classes_and_messages():
 
 
 def test_context_length_error_from_400():
-    body = json.dumps({"type": "error", "error": {"type": "invalid_request_error",
-                       "message": "prompt is too long: 3333404 tokens > 200000 maximum"}})
+    body = json.dumps(
+        {
+            "type": "error",
+            "error": {
+                "type": "invalid_request_error",
+                "message": "prompt is too long: 3333404 tokens > 200000 maximum",
+            },
+        }
+    )
     err = codec.decode_error(400, body.encode())
     assert isinstance(err, ContextLengthError)
     assert err.message.startswith("prompt is too long")
 
 
 def test_529_is_overloaded_and_rate_limit_reads_retry_after():
-    assert isinstance(codec.decode_error(529, {"type": "error", "error": {"type": "overloaded_error",
-                                                                          "message": "Overloaded"}}),
-                      OverloadedError)
+    assert isinstance(
+        codec.decode_error(
+            529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+        ),
+        OverloadedError,
+    )
     err = codec.decode_error(
-        429, {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}},
+        429,
+        {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}},
         {"Retry-After": "17"},
     )
     assert isinstance(err, RateLimitError)
@@ -525,7 +722,9 @@ def test_529_is_overloaded_and_rate_limit_reads_retry_after():
 
 
 def test_overloaded_error_type_wins_over_a_500_status():
-    err = codec.decode_error(500, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+    err = codec.decode_error(
+        500, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    )
     assert isinstance(err, OverloadedError)
     assert err.status_code == 500
 

@@ -139,7 +139,10 @@ def test_tool_result_with_image_blocks():
     body = codec.encode_request([HumanMessage("x"), result], P)
     assert body["messages"][1]["content"][0]["content"] == [
         {"type": "text", "text": "chart"},
-        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0K"}},
+        {
+            "type": "image",
+            "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0K"},
+        },
     ]
 
 
@@ -148,7 +151,9 @@ def test_langchain_style_tool_use_in_content_is_not_duplicated():
         [{"type": "tool_use", "id": "toolu_1", "name": "f", "input": {"x": 1}}],
         tool_calls=[{"name": "f", "args": {"x": 1}, "id": "toolu_1"}],
     )
-    body = codec.encode_request([HumanMessage("go"), ai, ToolMessage("1", tool_call_id="toolu_1")], P)
+    body = codec.encode_request(
+        [HumanMessage("go"), ai, ToolMessage("1", tool_call_id="toolu_1")], P
+    )
     assert body["messages"][1]["content"] == [
         {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {"x": 1}}
     ]
@@ -201,7 +206,9 @@ def test_images_from_every_source_shape():
 
 
 def test_image_without_mime_type_or_known_magic_is_refused():
-    with pytest.raises(UserError, match="no mime_type, and its bytes are not PNG, JPEG, GIF or WebP"):
+    with pytest.raises(
+        UserError, match="no mime_type, and its bytes are not PNG, JPEG, GIF or WebP"
+    ):
         codec.encode_request([HumanMessage([{"type": "image", "base64": "AAAA"}])], P)
 
 
@@ -209,39 +216,62 @@ def test_documents_pdf_text_url_and_file():
     text64 = base64.b64encode(b"plain words").decode()
     msg = HumanMessage(
         [
-            {"type": "file", "base64": "JVBERi0", "mime_type": "application/pdf",
-             "extras": {"title": "Report", "citations": {"enabled": True}}},
+            {
+                "type": "file",
+                "base64": "JVBERi0",
+                "mime_type": "application/pdf",
+                "extras": {"title": "Report", "citations": {"enabled": True}},
+            },
             {"type": "file", "base64": text64, "mime_type": "text/plain"},
             {"type": "file", "url": "https://example.com/a.pdf"},
             {"type": "file", "file_id": "file_9"},
             {"type": "text-plain", "text": "inline", "title": "Notes"},
-            {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "d"},
-             "context": "ctx"},
+            {
+                "type": "document",
+                "source": {"type": "text", "media_type": "text/plain", "data": "d"},
+                "context": "ctx",
+            },
         ]
     )
     content = codec.encode_request([msg], P)["messages"][0]["content"]
     assert content == [
-        {"type": "document", "source": {"type": "base64", "media_type": "application/pdf",
-                                         "data": "JVBERi0"},
-         "title": "Report", "citations": {"enabled": True}},
-        {"type": "document", "source": {"type": "text", "media_type": "text/plain",
-                                         "data": "plain words"}},
+        {
+            "type": "document",
+            "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0"},
+            "title": "Report",
+            "citations": {"enabled": True},
+        },
+        {
+            "type": "document",
+            "source": {"type": "text", "media_type": "text/plain", "data": "plain words"},
+        },
         {"type": "document", "source": {"type": "url", "url": "https://example.com/a.pdf"}},
         {"type": "document", "source": {"type": "file", "file_id": "file_9"}},
-        {"type": "document", "source": {"type": "text", "media_type": "text/plain",
-                                         "data": "inline"}, "title": "Notes"},
-        {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "d"},
-         "context": "ctx"},
+        {
+            "type": "document",
+            "source": {"type": "text", "media_type": "text/plain", "data": "inline"},
+            "title": "Notes",
+        },
+        {
+            "type": "document",
+            "source": {"type": "text", "media_type": "text/plain", "data": "d"},
+            "context": "ctx",
+        },
     ]
 
 
 @pytest.mark.parametrize(
     ("block", "message"),
     [
-        ({"type": "audio", "base64": "AAAA", "mime_type": "audio/wav"}, "cannot take a 'audio' block"),
+        (
+            {"type": "audio", "base64": "AAAA", "mime_type": "audio/wav"},
+            "cannot take a 'audio' block",
+        ),
         ({"type": "video", "url": "https://v"}, "cannot take a 'video' block"),
-        ({"type": "file", "base64": "AAAA", "mime_type": "application/zip"},
-         "takes PDF and plain-text documents, not 'application/zip'"),
+        (
+            {"type": "file", "base64": "AAAA", "mime_type": "application/zip"},
+            "takes PDF and plain-text documents, not 'application/zip'",
+        ),
         ({"type": "reasoning", "reasoning": "x"}, "cannot take a 'reasoning' block"),
     ],
     ids=["audio", "video", "zip", "reasoning"],
@@ -254,48 +284,106 @@ def test_inputs_anthropic_cannot_carry_are_refused(block, message):
 
 def test_image_in_assistant_turn_is_refused():
     ai = AIMessage([{"type": "image", "url": "https://x"}])
-    with pytest.raises(UserError, match=r"messages\[1\].content\[0\]: Anthropic Messages cannot carry a 'image'"):
+    with pytest.raises(
+        UserError, match=r"messages\[1\].content\[0\]: Anthropic Messages cannot carry a 'image'"
+    ):
         codec.encode_request([HumanMessage("q"), ai], P)
 
 
 def test_server_tool_blocks_go_back_as_wire_blocks():
     ai = AIMessage(
         [
-            {"type": "server_tool_call", "id": "srvtoolu_1", "name": "web_search", "args": {"query": "q"}},
-            {"type": "server_tool_result", "tool_call_id": "srvtoolu_1", "status": "success",
-             "output": [{"type": "web_search_result", "url": "https://a", "title": "A",
-                         "encrypted_content": "E"}]},
-            {"type": "text", "text": "Cited.", "annotations": [
-                {"type": "citation", "url": "https://a", "title": "A", "cited_text": "c",
-                 "extras": {"type": "web_search_result_location", "encrypted_index": "I"}},
-                {"type": "citation", "url": "https://openai-only"},
-            ]},
+            {
+                "type": "server_tool_call",
+                "id": "srvtoolu_1",
+                "name": "web_search",
+                "args": {"query": "q"},
+            },
+            {
+                "type": "server_tool_result",
+                "tool_call_id": "srvtoolu_1",
+                "status": "success",
+                "output": [
+                    {
+                        "type": "web_search_result",
+                        "url": "https://a",
+                        "title": "A",
+                        "encrypted_content": "E",
+                    }
+                ],
+            },
+            {
+                "type": "text",
+                "text": "Cited.",
+                "annotations": [
+                    {
+                        "type": "citation",
+                        "url": "https://a",
+                        "title": "A",
+                        "cited_text": "c",
+                        "extras": {"type": "web_search_result_location", "encrypted_index": "I"},
+                    },
+                    {"type": "citation", "url": "https://openai-only"},
+                ],
+            },
         ]
     )
     content = codec.encode_request([HumanMessage("q"), ai], P)["messages"][1]["content"]
     assert content == [
-        {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "q"}},
-        {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1",
-         "content": [{"type": "web_search_result", "url": "https://a", "title": "A",
-                      "encrypted_content": "E"}]},
-        {"type": "text", "text": "Cited.", "citations": [
-            {"type": "web_search_result_location", "encrypted_index": "I", "cited_text": "c",
-             "url": "https://a", "title": "A"}]},
+        {
+            "type": "server_tool_use",
+            "id": "srvtoolu_1",
+            "name": "web_search",
+            "input": {"query": "q"},
+        },
+        {
+            "type": "web_search_tool_result",
+            "tool_use_id": "srvtoolu_1",
+            "content": [
+                {
+                    "type": "web_search_result",
+                    "url": "https://a",
+                    "title": "A",
+                    "encrypted_content": "E",
+                }
+            ],
+        },
+        {
+            "type": "text",
+            "text": "Cited.",
+            "citations": [
+                {
+                    "type": "web_search_result_location",
+                    "encrypted_index": "I",
+                    "cited_text": "c",
+                    "url": "https://a",
+                    "title": "A",
+                }
+            ],
+        },
     ]
 
 
 def test_tools_specs_openai_dicts_and_server_tools():
     tools = [
-        {"name": "get_weather", "description": "Weather", "parameters": {"type": "object",
-         "properties": {"city": {"type": "string"}}}, "strict": True},
+        {
+            "name": "get_weather",
+            "description": "Weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+            "strict": True,
+        },
         {"type": "function", "function": {"name": "ping", "description": "", "parameters": {}}},
         {"type": "web_search_20250305", "name": "web_search", "max_uses": 3},
         {"name": "raw", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}},
     ]
     body = codec.encode_request([HumanMessage("q")], {**P, "tools": tools})
     assert body["tools"] == [
-        {"name": "get_weather", "description": "Weather", "input_schema": {"type": "object",
-         "properties": {"city": {"type": "string"}}}, "strict": True},
+        {
+            "name": "get_weather",
+            "description": "Weather",
+            "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
+            "strict": True,
+        },
         {"name": "ping", "input_schema": {"type": "object", "properties": {}}},
         {"type": "web_search_20250305", "name": "web_search", "max_uses": 3},
         {"name": "raw", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}},
@@ -337,10 +425,16 @@ def test_structured_output_uses_output_config_format():
     schema = {"type": "object", "properties": {"name": {"type": "string"}}}
     body = codec.encode_request(
         [HumanMessage("dog")],
-        {**P, "response_format": {"type": "json_schema", "name": "Dog", "schema": schema},
-         "reasoning_effort": "minimal"},
+        {
+            **P,
+            "response_format": {"type": "json_schema", "name": "Dog", "schema": schema},
+            "reasoning_effort": "minimal",
+        },
     )
-    assert body["output_config"] == {"format": {"type": "json_schema", "schema": schema}, "effort": "low"}
+    assert body["output_config"] == {
+        "format": {"type": "json_schema", "schema": schema},
+        "effort": "low",
+    }
 
 
 def test_json_object_mode_is_refused():
@@ -351,17 +445,34 @@ def test_json_object_mode_is_refused():
 def test_sampling_stop_stream_cache_and_passthrough():
     body = codec.encode_request(
         [HumanMessage("q")],
-        {**P, "temperature": 0.2, "top_p": 0.9, "seed": 7, "stop": "END", "stream": True,
-         "stream_usage": True, "cache_control": {"type": "ephemeral", "ttl": "5m"},
-         "top_k": 5, "metadata": {"user_id": "u"}, "max_tokens": 50, "temperature_unused": None,
-         "extra_body": {"service_tier": "auto"}},
+        {
+            **P,
+            "temperature": 0.2,
+            "top_p": 0.9,
+            "seed": 7,
+            "stop": "END",
+            "stream": True,
+            "stream_usage": True,
+            "cache_control": {"type": "ephemeral", "ttl": "5m"},
+            "top_k": 5,
+            "metadata": {"user_id": "u"},
+            "max_tokens": 50,
+            "temperature_unused": None,
+            "extra_body": {"service_tier": "auto"},
+        },
     )
     assert body == {
-        "model": "claude-haiku-4-5", "max_tokens": 50,
+        "model": "claude-haiku-4-5",
+        "max_tokens": 50,
         "messages": [{"role": "user", "content": "q"}],
-        "temperature": 0.2, "top_p": 0.9, "stop_sequences": ["END"], "stream": True,
-        "cache_control": {"type": "ephemeral", "ttl": "5m"}, "top_k": 5,
-        "metadata": {"user_id": "u"}, "service_tier": "auto",
+        "temperature": 0.2,
+        "top_p": 0.9,
+        "stop_sequences": ["END"],
+        "stream": True,
+        "cache_control": {"type": "ephemeral", "ttl": "5m"},
+        "top_k": 5,
+        "metadata": {"user_id": "u"},
+        "service_tier": "auto",
     }
 
 
@@ -395,3 +506,17 @@ def test_invalid_tool_call_goes_back_with_empty_input():
     assert body["messages"][1]["content"] == [
         {"type": "tool_use", "id": "toolu_x", "name": "f", "input": {}}
     ]
+
+
+def test_non_standard_block_must_wrap_a_typed_dict():
+    ai = AIMessage([{"type": "non_standard", "value": "oops"}])
+    with pytest.raises(UserError, match="must wrap an Anthropic block dict with a 'type'"):
+        codec.encode_request([HumanMessage("q"), ai], P)
+    with pytest.raises(UserError, match="must wrap an Anthropic block dict"):
+        codec.encode_request([HumanMessage([{"type": "non_standard", "value": 3}])], P)
+
+
+def test_raw_anthropic_blocks_in_user_content_pass_through():
+    block = {"type": "search_result", "source": "s", "title": "t", "content": []}
+    body = codec.encode_request([HumanMessage([block])], P)
+    assert body["messages"][0]["content"] == [block]

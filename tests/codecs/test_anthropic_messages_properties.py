@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from myna.codecs import anthropic_messages as codec
-from myna.exceptions import BadRequestError, MynaError, ProviderError
-from myna.messages import AIMessage, merge_chunks, standard_blocks
+from myna.exceptions import BadRequestError, MynaError, ProviderError, StreamInterruptedError
+from myna.messages import AIMessage, HumanMessage, merge_chunks, standard_blocks
 from myna.strategies import ai_messages, chunkings, conversations
 
-SETTINGS = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ZERO_USAGE = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
 
 replies = st.one_of(
@@ -93,7 +93,10 @@ def test_render_stream_then_decode_stream(message, chunking):
 
 
 @SETTINGS
-@given(st.one_of(ai_messages(blocks=False), ai_messages(reasoning=True)), st.sampled_from(["words", "chars", 3]))
+@given(
+    st.one_of(ai_messages(blocks=False), ai_messages(reasoning=True)),
+    st.sampled_from(["words", "chars", 3]),
+)
 def test_stream_content_is_exact_for_plain_text_and_reasoning_first(message, chunking):
     events = wire(codec.render_stream(message, chunking=chunking))
     back = merge_chunks(list(codec.decode_stream(events))).to_message()
@@ -116,13 +119,15 @@ def test_encode_request_then_decode_request(messages):
     back, params = codec.decode_request(body)
     assert params == {"model": "claude-x", "max_tokens": codec.DEFAULT_MAX_TOKENS}
     assert len(back) == len(messages)
-    for got, original in zip(back, messages):
+    for got, original in zip(back, messages, strict=True):
         _same_message(got, original)
 
 
 neutral_params = st.fixed_dictionaries(
-    {"model": st.sampled_from(["claude-haiku-4-5", "claude-sonnet-4-5"]),
-     "max_tokens": st.integers(1, 64000)},
+    {
+        "model": st.sampled_from(["claude-haiku-4-5", "claude-sonnet-4-5"]),
+        "max_tokens": st.integers(1, 64000),
+    },
     optional={
         "temperature": st.floats(0, 1),
         "top_p": st.floats(0, 1),
@@ -144,26 +149,39 @@ def test_params_round_trip(params, serial):
         params["parallel_tool_calls"] = False
         params.setdefault("tool_choice", "auto")
     params["tools"] = [{"name": "lookup", "description": "Find", "parameters": {"type": "object"}}]
-    body = codec.encode_request([codec_human()], params)
+    body = codec.encode_request([HumanMessage("q")], params)
     _, back = codec.decode_request(json.loads(json.dumps(body)))
     assert back == params
-
-
-def codec_human():
-    from myna.messages import HumanMessage
-
-    return HumanMessage("q")
 
 
 # ------------------------------------------------------------------------------------- fuzzing
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
     max_leaves=8,
 )
-_KEYS = ["type", "index", "delta", "content_block", "message", "usage", "text", "partial_json",
-         "thinking", "signature", "citation", "stop_reason", "id", "name", "input", "error", "data"]
+_KEYS = [
+    "type",
+    "index",
+    "delta",
+    "content_block",
+    "message",
+    "usage",
+    "text",
+    "partial_json",
+    "thinking",
+    "signature",
+    "citation",
+    "stop_reason",
+    "id",
+    "name",
+    "input",
+    "error",
+    "data",
+]
 
 
 def _containers(event: Any) -> list[dict[str, Any]]:
@@ -183,8 +201,12 @@ def _containers(event: Any) -> list[dict[str, Any]]:
 @st.composite
 def mutated_streams(draw: st.DrawFn) -> list[Any]:
     message = draw(replies)
-    events: list[Any] = copy.deepcopy(wire(codec.render_stream(message, chunking=draw(chunkings()))))
-    for op in draw(st.lists(st.sampled_from(["cut", "shuffle", "drop", "set", "insert", "garble"]), max_size=4)):
+    events: list[Any] = copy.deepcopy(
+        wire(codec.render_stream(message, chunking=draw(chunkings())))
+    )
+    for op in draw(
+        st.lists(st.sampled_from(["cut", "shuffle", "drop", "set", "insert", "garble"]), max_size=4)
+    ):
         if not events:
             break
         i = draw(st.integers(0, len(events) - 1))
@@ -236,8 +258,24 @@ def mutated_bodies(draw: st.DrawFn, make: Any) -> Any:
         if target and draw(st.booleans()):
             target.pop(draw(st.sampled_from(sorted(target))))
         else:
-            target[draw(st.sampled_from([*_KEYS, "content", "role", "tool_use_id", "source",
-                                         "model", "max_tokens", "messages", "tools", "system"]))] = draw(json_values)
+            target[
+                draw(
+                    st.sampled_from(
+                        [
+                            *_KEYS,
+                            "content",
+                            "role",
+                            "tool_use_id",
+                            "source",
+                            "model",
+                            "max_tokens",
+                            "messages",
+                            "tools",
+                            "system",
+                        ]
+                    )
+                )
+            ] = draw(json_values)
     return body
 
 
@@ -271,16 +309,19 @@ def test_decode_error_always_returns_a_provider_error(status, body):
 @pytest.mark.parametrize("chunking", ["words", "chars", 3])
 def test_every_prefix_of_a_stream_is_either_complete_or_interrupted(chunking):
     message = AIMessage(
-        [{"type": "reasoning", "reasoning": "think hard", "extras": {"signature": "S"}},
-         {"type": "text", "text": "the answer"}],
+        [
+            {"type": "reasoning", "reasoning": "think hard", "extras": {"signature": "S"}},
+            {"type": "text", "text": "the answer"},
+        ],
         tool_calls=[{"name": "f", "args": {"a": 1}, "id": "toolu_1"}],
     )
     events = list(codec.render_stream(message, chunking=chunking))
-    from myna.exceptions import StreamInterruptedError
-
     for cut in range(len(events)):
         with pytest.raises(StreamInterruptedError) as exc:
             list(codec.decode_stream(events[:cut]))
         partial = exc.value.partial
         assert (partial is None) == (cut == 0)
-    assert merge_chunks(list(codec.decode_stream(events))).to_message().tool_calls == message.tool_calls
+    assert (
+        merge_chunks(list(codec.decode_stream(events))).to_message().tool_calls
+        == message.tool_calls
+    )

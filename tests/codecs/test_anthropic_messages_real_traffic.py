@@ -16,7 +16,14 @@ import pytest
 from myna.cassettes._foreign import Interaction, load_interactions
 from myna.codecs import anthropic_messages as codec
 from myna.exceptions import AuthenticationError, ContextLengthError, NotFoundError
-from myna.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage, merge_chunks
+from myna.messages import (
+    AIMessage,
+    AIMessageChunk,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+    merge_chunks,
+)
 
 REAL = Path(__file__).resolve().parents[2] / "cassettes" / "real" / "anthropic"
 FILES = sorted(p.name for p in REAL.iterdir() if p.suffix in (".yaml", ".yml"))
@@ -42,7 +49,9 @@ def test_the_corpus_is_all_here():
 
 
 def test_auth_error():
-    (it,) = load("chat_error_handling_with_anthropic_claude-haiku-4-5_raises_appropriate_auth_error.yml")
+    (it,) = load(
+        "chat_error_handling_with_anthropic_claude-haiku-4-5_raises_appropriate_auth_error.yml"
+    )
     messages, params = codec.decode_request(it.request.json())
     assert messages == [HumanMessage([{"type": "text", "text": "Hello"}])]
     assert params == {"model": "claude-haiku-4-5-20251001", "max_tokens": 64000, "stream": False}
@@ -63,22 +72,36 @@ def test_multi_turn_streaming_tool_calls():
     first = reply(turns[0])
     assert first.content == ""
     assert first.tool_calls == [
-        {"name": "weather", "args": {"latitude": "52.5200", "longitude": "13.4050"},
-         "id": "toolu_01MKSN7NHsBVKr7Jvw5pqCQq", "type": "tool_call"}
+        {
+            "name": "weather",
+            "args": {"latitude": "52.5200", "longitude": "13.4050"},
+            "id": "toolu_01MKSN7NHsBVKr7Jvw5pqCQq",
+            "type": "tool_call",
+        }
     ]
     assert first.response_metadata["finish_reason"] == "tool_calls"
     assert first.usage_metadata["input_tokens"] == 633
     assert first.usage_metadata["output_tokens"] == 75
     # the tool call streamed as partial JSON: the first piece names it, later ones carry args
-    pieces = [p for c in codec.decode_stream(turns[0].response.stream_payloads()) for p in c.tool_call_chunks]
-    assert (pieces[0]["name"], pieces[0]["id"], pieces[0]["args"]) == ("weather", "toolu_01MKSN7NHsBVKr7Jvw5pqCQq", "")
+    pieces = [
+        p
+        for c in codec.decode_stream(turns[0].response.stream_payloads())
+        for p in c.tool_call_chunks
+    ]
+    assert (pieces[0]["name"], pieces[0]["id"], pieces[0]["args"]) == (
+        "weather",
+        "toolu_01MKSN7NHsBVKr7Jvw5pqCQq",
+        "",
+    )
     assert "".join(p["args"] for p in pieces) == '{"latitude": "52.5200", "longitude": "13.4050"}'
 
     messages, params = codec.decode_request(turns[1].request.json())
     assert [type(m) for m in messages] == [HumanMessage, AIMessage, ToolMessage]
     assert messages[2].tool_call_id == "toolu_01MKSN7NHsBVKr7Jvw5pqCQq"
     assert messages[2].name == "weather"
-    assert messages[2].content == [{"type": "text", "text": "Current weather at 52.5200, 13.4050: 15°C, Wind: 10 km/h"}]
+    assert messages[2].content == [
+        {"type": "text", "text": "Current weather at 52.5200, 13.4050: 15°C, Wind: 10 km/h"}
+    ]
     assert params["tools"][0]["name"] == "weather"
     assert params["tools"][0]["parameters"]["required"] == ["latitude", "longitude"]
     second = reply(turns[1])
@@ -94,7 +117,9 @@ def test_multi_turn_streaming_tool_calls():
 
 
 def test_context_length_error():
-    (it,) = load("chat_real_error_scenarios_anthropic_claude-haiku-4-5_handles_context_length_exceeded_errors.yml")
+    (it,) = load(
+        "chat_real_error_scenarios_anthropic_claude-haiku-4-5_handles_context_length_exceeded_errors.yml"
+    )
     messages, _ = codec.decode_request(it.request.json())
     assert len(messages) == 11
     assert [type(m) for m in messages[:2]] == [HumanMessage, AIMessage]
@@ -116,8 +141,12 @@ def test_vision_base64_image():
     msg = reply(it)
     assert msg.content.startswith("# Image Description")
     assert msg.id == "msg_011CeCGrtrVPtVUbTzGRwKJi"
-    assert msg.usage_metadata == {"input_tokens": 43, "output_tokens": 132, "total_tokens": 175,
-                                  "input_token_details": {"cache_read": 0, "cache_creation": 0}}
+    assert msg.usage_metadata == {
+        "input_tokens": 43,
+        "output_tokens": 132,
+        "total_tokens": 175,
+        "input_token_details": {"cache_read": 0, "cache_creation": 0},
+    }
     assert msg.response_metadata["finish_reason"] == "stop"
 
 
@@ -136,7 +165,11 @@ def test_prompt_caching():
     assert write.usage_metadata["input_token_details"]["cache_creation"] == 418
     assert write.response_metadata["cache_creation"]["ephemeral_5m_input_tokens"] == 418
     assert [type(m) for m in codec.decode_request(second.request.json())[0]] == [
-        SystemMessage, HumanMessage, AIMessage, HumanMessage]
+        SystemMessage,
+        HumanMessage,
+        AIMessage,
+        HumanMessage,
+    ]
 
 
 def test_redacted_thinking_stream():
@@ -148,25 +181,35 @@ def test_redacted_thinking_stream():
     assert first["type"] == second["type"] == "reasoning"
     assert first["extras"]["redacted"].startswith("EqkECkYIBxgCKk")
     assert second["extras"]["redacted"].startswith("EtgBCkYIBxgCKk")
-    assert text["text"].startswith("I notice that you've sent what appears to be some kind of test string")
+    assert text["text"].startswith(
+        "I notice that you've sent what appears to be some kind of test string"
+    )
     assert text["text"].endswith("a legitimate task or question?")
     assert msg.usage_metadata["output_tokens"] == 189
     # redacted thinking goes back to the API verbatim on the next turn
     body = codec.encode_request([HumanMessage("x"), msg, HumanMessage("y")], {"model": "m"})
-    assert body["messages"][1]["content"][0] == {"type": "redacted_thinking", "data": first["extras"]["redacted"]}
+    assert body["messages"][1]["content"][0] == {
+        "type": "redacted_thinking",
+        "data": first["extras"]["redacted"],
+    }
 
 
 def test_thinking_stream_with_signature():
     (it,) = load("test_anthropic_model_thinking_part_stream.yaml")
     msg = reply(it)
     thinking, text = msg.content
-    assert thinking["reasoning"].startswith("This is a straightforward question about pedestrian safety.")
+    assert thinking["reasoning"].startswith(
+        "This is a straightforward question about pedestrian safety."
+    )
     assert thinking["extras"]["signature"].startswith("EvMCCkYICxgCKkCHP2cS")
     assert text["text"].startswith("Here are the basic steps for safely crossing the street:")
     assert msg.usage_metadata["total_tokens"] == 43 + 282
     body = codec.encode_request([HumanMessage("x"), msg, HumanMessage("y")], {"model": "m"})
     assert body["messages"][1]["content"][0] == {
-        "type": "thinking", "thinking": thinking["reasoning"], "signature": thinking["extras"]["signature"]}
+        "type": "thinking",
+        "thinking": thinking["reasoning"],
+        "signature": thinking["extras"]["signature"],
+    }
 
 
 def test_unknown_model_404():
@@ -183,10 +226,18 @@ def test_parallel_tool_calls_and_results():
     messages, params = codec.decode_request(first.request.json())
     assert messages[0].content.strip().startswith("Use the `retrieve_entity_info` tool")
     assert params["tool_choice"] == "auto"
-    assert params["tools"] == [{
-        "name": "retrieve_entity_info", "description": "Get the knowledge about the given entity.",
-        "parameters": {"additionalProperties": False, "properties": {"name": {"type": "string"}},
-                       "required": ["name"], "type": "object"}}]
+    assert params["tools"] == [
+        {
+            "name": "retrieve_entity_info",
+            "description": "Get the knowledge about the given entity.",
+            "parameters": {
+                "additionalProperties": False,
+                "properties": {"name": {"type": "string"}},
+                "required": ["name"],
+                "type": "object",
+            },
+        }
+    ]
     msg = reply(first)
     assert msg.content.startswith("I'll help you find out who is the youngest")
     assert [c["args"]["name"] for c in msg.tool_calls] == ["Alice", "Bob", "Charlie", "Daisy"]
@@ -195,8 +246,11 @@ def test_parallel_tool_calls_and_results():
     messages, _ = codec.decode_request(second.request.json())
     results = [m for m in messages if isinstance(m, ToolMessage)]
     assert [r.content for r in results] == [
-        "alice is bob's wife", "bob is alice's husband", "charlie is alice's son",
-        "daisy is bob's daughter and charlie's younger sister"]
+        "alice is bob's wife",
+        "bob is alice's husband",
+        "charlie is alice's son",
+        "daisy is bob's daughter and charlie's younger sister",
+    ]
     assert [r.tool_call_id for r in results] == [c["id"] for c in msg.tool_calls]
     assert all(r.status == "success" and r.name == "retrieve_entity_info" for r in results)
     assert "Daisy is the youngest" in reply(second).content
@@ -205,15 +259,26 @@ def test_parallel_tool_calls_and_results():
 def test_plain_text_stream():
     (it,) = load("test_prompt.yaml")
     messages, params = codec.decode_request(it.request.json())
-    assert messages[0].content == [{"type": "text", "text": "Two names for a pet pelican, be brief"}]
-    assert params == {"model": "claude-sonnet-4-5", "max_tokens": 8192, "temperature": 1.0, "stream": True}
+    assert messages[0].content == [
+        {"type": "text", "text": "Two names for a pet pelican, be brief"}
+    ]
+    assert params == {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 8192,
+        "temperature": 1.0,
+        "stream": True,
+    }
     chunks = list(codec.decode_stream(it.response.stream_payloads()))
     assert [c.content for c in chunks if c.content] == ["-", " Captain", "\n- Sc", "oop"]
     msg = merge_chunks(chunks).to_message()
     assert msg.content == "- Captain\n- Scoop"
     assert msg.response_metadata["model_name"] == "claude-sonnet-4-5-20250929"
-    assert msg.usage_metadata == {"input_tokens": 17, "output_tokens": 10, "total_tokens": 27,
-                                  "input_token_details": {"cache_read": 0, "cache_creation": 0}}
+    assert msg.usage_metadata == {
+        "input_tokens": 17,
+        "output_tokens": 10,
+        "total_tokens": 27,
+        "input_token_details": {"cache_read": 0, "cache_creation": 0},
+    }
 
 
 def test_prefill_and_stop_sequence():
@@ -251,8 +316,15 @@ def _canonical(body: dict[str, Any]) -> dict[str, Any]:
     for message in body["messages"]:
         content = message["content"]
         if isinstance(content, list):
-            content = [{k: v for k, v in b.items() if not (k == "is_error" and v is False)} for b in content]
-            if len(content) == 1 and set(content[0]) == {"type", "text"} and message["role"] == "assistant":
+            content = [
+                {k: v for k, v in b.items() if not (k == "is_error" and v is False)}
+                for b in content
+            ]
+            if (
+                len(content) == 1
+                and set(content[0]) == {"type", "text"}
+                and message["role"] == "assistant"
+            ):
                 content = content[0]["text"]
         messages.append({**message, "content": content})
     out["messages"] = messages
@@ -276,7 +348,9 @@ def test_every_reply_survives_render_and_decode(name, index):
     assert msg.text or msg.tool_calls
     assert msg.response_metadata["model_provider"] == "anthropic"
     again = codec.decode_response(codec.render_response(msg))
-    streamed = merge_chunks(list(codec.decode_stream(codec.render_stream(msg, chunking=7)))).to_message()
+    streamed = merge_chunks(
+        list(codec.decode_stream(codec.render_stream(msg, chunking=7)))
+    ).to_message()
     for other in (again, streamed):
         assert other.content == msg.content
         assert other.tool_calls == msg.tool_calls

@@ -51,7 +51,10 @@ def _message_item(draw: st.DrawFn, item_id: str) -> list[dict[str, Any]]:
     for _ in range(draw(st.integers(1, 3))):
         if draw(st.integers(0, 5)) == 0:
             value = {"type": "refusal", "refusal": draw(_text)}
-            blocks.append({"type": "non_standard", "value": value, "id": item_id})
+            refusal = {"type": "non_standard", "value": value, "id": item_id}
+            if phase:
+                refusal["extras"] = {"phase": phase}
+            blocks.append(refusal)
             continue
         text = draw(_text)
         block: dict[str, Any] = {"type": "text", "text": text, "id": item_id}

@@ -52,8 +52,26 @@ def test_header_shows_mode_and_network(pytester: pytest.Pytester, monkeypatch: p
     pytester.makepyfile("def test_ok(): pass")
     result = pytester.runpytest("--myna-record-mode=once")
     result.stdout.fnmatch_lines(["myna: record mode once, network open"])
-    result = pytester.runpytest("--myna-live")
-    result.stdout.fnmatch_lines(["myna: record mode none, network live"])
+    result = pytester.runpytest("--myna-live")  # no CI: cassettes record once by default
+    result.stdout.fnmatch_lines(["myna: record mode once, network live"])
+
+
+def test_record_mode_from_the_environment(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    from myna.cassettes import default_record_mode
+    from myna.testing._session import default_record_mode as plugin_default
+
+    pytester.makepyfile("def test_ok(): pass")
+    monkeypatch.setenv("MYNA_RECORD_MODE", "new_episodes")
+    pytester.runpytest().stdout.fnmatch_lines(["myna: record mode new_episodes, network open"])
+    assert plugin_default() == default_record_mode() == "new_episodes"
+    monkeypatch.setenv("MYNA_RECORD_MODE", "later")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*MYNA_RECORD_MODE = 'later' is not a record mode*"])
+    monkeypatch.delenv("MYNA_RECORD_MODE")
+    for ci in ("", "1"):
+        monkeypatch.setenv("CI", ci)
+        assert plugin_default() == default_record_mode() == ("none" if ci else "once")
 
 
 def test_ini_options(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:

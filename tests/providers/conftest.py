@@ -115,17 +115,17 @@ class Driver:
     def __repr__(self) -> str:
         return self.mode
 
-    async def invoke(self, model: Any, input: Any, **kwargs: Any) -> Any:
+    async def invoke(self, model: Any, input: Any, /, **kwargs: Any) -> Any:
         if self.mode == "sync":
             return model.invoke(input, **kwargs)
         return await model.ainvoke(input, **kwargs)
 
-    async def stream(self, model: Any, input: Any, **kwargs: Any) -> list[Any]:
+    async def stream(self, model: Any, input: Any, /, **kwargs: Any) -> list[Any]:
         if self.mode == "sync":
             return list(model.stream(input, **kwargs))
         return [chunk async for chunk in model.astream(input, **kwargs)]
 
-    async def merged(self, model: Any, input: Any, **kwargs: Any) -> Any:
+    async def merged(self, model: Any, input: Any, /, **kwargs: Any) -> Any:
         return merge_chunks(await self.stream(model, input, **kwargs)).to_message()
 
 

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from ._match import SECRET_QUERY_PARAMS
 
@@ -229,13 +229,24 @@ class Scrubber:
     # -- pieces of an interaction -----------------------------------------------------------
 
     def url(self, url: str) -> str:
-        """The URL without credential query parameters and with secrets replaced."""
+        """The URL without credentials (query parameters, a password) and with secrets
+        replaced, looking at percent-decoded values too."""
         parts = urlsplit(url)
         if parts.query:
             pairs = parse_qsl(parts.query, keep_blank_values=True)
-            kept = [(k, v) for k, v in pairs if k.lower() not in SECRET_QUERY_PARAMS]
-            if len(kept) != len(pairs):
+            kept = [
+                (self.text(k), self.text(v))
+                for k, v in pairs
+                if k.lower() not in SECRET_QUERY_PARAMS
+            ]
+            if kept != pairs:
                 parts = parts._replace(query=urlencode(kept))
+        if parts.password:
+            host = parts.netloc.rpartition("@")[2]
+            parts = parts._replace(netloc=f"{parts.username or ''}:{REDACTED}@{host}")
+        path = unquote(parts.path)
+        if self._rx.search(path):
+            parts = parts._replace(path=quote(self.text(path), safe="/:@!$&'()*+,;=-._~"))
         return self.text(urlunsplit(parts))
 
     def headers(self, headers: dict[str, Any] | None, *, response: bool) -> dict[str, Any]:
@@ -332,9 +343,15 @@ def _scan_interaction(index: int, item: Any, scrubber: Scrubber) -> list[Finding
                 found.append(Finding(index, f"{side}.headers.{name}", "secret-header"))
         url = part.get("url")
         if isinstance(url, str):
-            for key, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+            split = urlsplit(url)
+            for key, _ in parse_qsl(split.query, keep_blank_values=True):
                 if key.lower() in SECRET_QUERY_PARAMS:
                     found.append(Finding(index, f"{side}.url?{key}", "secret-query-param"))
+            if split.password:
+                found.append(Finding(index, f"{side}.url (password)", "url-password"))
+            kind = scrubber.search(unquote(url))
+            if kind and not scrubber.search(url):
+                found.append(Finding(index, f"{side}.url (percent-encoded)", kind))
         body = part.get("body")
         if isinstance(body, dict) and isinstance(body.get("base64"), str):
             try:

@@ -23,6 +23,7 @@ CODECS = {
     "anthropic-messages": "anthropic_messages",
     "gemini": "gemini",
     "ollama": "ollama",
+    "bedrock-converse": "bedrock_converse",
 }
 """Protocol name -> module in this package."""
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..codecs import get_codec
 from ..exceptions import (
@@ -45,6 +45,8 @@ def protocol_for_path(path: str) -> str | None:
         return "gemini"
     if path.endswith("/api/chat"):
         return "ollama"
+    if path.endswith(("/converse", "/converse-stream")):
+        return "bedrock-converse"
     return None
 
 
@@ -92,6 +94,8 @@ class EmulatedResponse:
 
 
 def _encode_event(payload: Any, codec: ModuleType) -> bytes:
+    if codec.STREAM_FORMAT == "eventstream":  # AWS binary frames (Bedrock)
+        return codec.encode_stream_event(payload)
     if codec.STREAM_FORMAT == "ndjson":
         return (json.dumps(payload) + "\n").encode()
     if payload == "[DONE]":
@@ -153,12 +157,33 @@ def _carries_content(chunk: Any) -> bool:
     return False
 
 
+def _missing_key_message(record: EmulatedRequest) -> str:
+    """What each real API says to a request without credentials."""
+    if record.protocol == "anthropic-messages":
+        return "x-api-key header is required"
+    if record.protocol == "gemini":
+        return (
+            "Method doesn't allow unregistered callers (callers without established identity). "
+            "Please use API Key or other form of API consumer identity to call this API."
+        )
+    if record.path.startswith("/openai/"):  # Azure OpenAI
+        return (
+            "Access denied due to missing subscription key. Make sure to include subscription "
+            "key when making requests to an API."
+        )
+    return (
+        "You didn't provide an API key. You need to provide your API key in an Authorization "
+        "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+    )
+
+
 _AUTH_HEADERS = {
     "openai-chat": ("authorization", "api-key"),
     "openai-responses": ("authorization", "api-key"),
     "anthropic-messages": ("x-api-key", "authorization"),
     "gemini": ("x-goog-api-key",),
     "ollama": (),
+    "bedrock-converse": ("authorization",),
 }
 
 
@@ -219,6 +244,8 @@ class EmulatorApp:
             return ":streamGenerateContent" in path
         if protocol == "ollama":
             return body.get("stream", True) is not False
+        if protocol == "bedrock-converse":
+            return path.endswith("/converse-stream")
         return bool(body.get("stream"))
 
     @staticmethod
@@ -272,7 +299,11 @@ class EmulatorApp:
     def _answer(self, record: EmulatedRequest, codec: ModuleType, query: str) -> EmulatedResponse:
         if record.method.upper() != "POST":
             return self._error(
-                codec, NotFoundError(f"{record.method} {record.path} is not supported", status_code=404)
+                codec,
+                BadRequestError(
+                    f"Invalid method for URL ({record.method.upper()} {record.path})",
+                    status_code=405,
+                ),
             )
         if self.require_auth and _AUTH_HEADERS[record.protocol]:  # type: ignore[index]
             names = _AUTH_HEADERS[record.protocol]  # type: ignore[index]
@@ -281,15 +312,16 @@ class EmulatorApp:
                 status = 403 if record.protocol == "gemini" else 401
                 return self._error(
                     codec,
-                    AuthenticationError(
-                        "Missing API key: the request carries no credentials.", status_code=status
-                    ),
+                    AuthenticationError(_missing_key_message(record), status_code=status),
                 )
         if not isinstance(record.body, dict):
             return self._error(codec, BadRequestError("The request body is not a JSON object.", status_code=400))
         try:
             if record.protocol == "gemini":
                 model = record.path.rsplit("/", 1)[-1].split(":", 1)[0]
+                messages, params = codec.decode_request(record.body, model=model)
+            elif record.protocol == "bedrock-converse":
+                model = unquote(record.path.split("/model/", 1)[-1].rsplit("/", 1)[0])
                 messages, params = codec.decode_request(record.body, model=model)
             else:
                 messages, params = codec.decode_request(record.body)
@@ -320,6 +352,10 @@ class EmulatorApp:
         except ConnectionError:
             return EmulatedResponse(200, {}, cut_after=0)
         except DecodeError:
+            if record.stream and codec.STREAM_FORMAT == "eventstream":
+                frame = bytearray(codec.encode_event("messageStart", {"role": "assistant"}))
+                frame[-1] ^= 0xFF  # a corrupt message CRC
+                return EmulatedResponse(200, {"content-type": codec.CONTENT_TYPE}, events=[bytes(frame)])
             if record.stream and codec.STREAM_FORMAT == "ndjson":
                 garbled = [b'{"model": "broken", "mess\n']
                 return EmulatedResponse(200, {"content-type": "application/x-ndjson"}, events=garbled)
@@ -336,6 +372,7 @@ class EmulatorApp:
             payloads = list(codec.render_stream(message, params, chunking=self.chunking))
             events = [_encode_event(p, codec) for p in payloads]
             content_type = "application/x-ndjson" if codec.STREAM_FORMAT == "ndjson" else "text/event-stream"
+            content_type = getattr(codec, "CONTENT_TYPE", content_type)
             return EmulatedResponse(
                 200,
                 {"content-type": content_type},

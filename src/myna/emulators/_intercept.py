@@ -29,6 +29,7 @@ PROVIDER_HOSTS: dict[str, tuple[str, ...]] = {
     "together": ("https://api.together.xyz",),
     "fireworks": ("https://api.fireworks.ai",),
     "perplexity": ("https://api.perplexity.ai",),
+    "bedrock": ("https://bedrock-runtime.us-east-1.amazonaws.com",),
 }
 """Where each provider's API lives; `emulate(provider)` answers requests to these."""
 

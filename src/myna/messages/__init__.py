@@ -17,7 +17,7 @@ from ._merge import *
 from ._merge import __all__ as _merge_all
 from ._messages import *
 from ._messages import __all__ as _messages_all
-from ._messages import parse_tool_call_chunks
+from ._messages import AUTO_ID_PREFIX, parse_tool_call_chunks
 from ._split import *
 from ._split import __all__ as _split_all
 from ._usage import *
@@ -32,5 +32,6 @@ __all__ = sorted(
         *_split_all,
         *_usage_all,
         "parse_tool_call_chunks",
+        "AUTO_ID_PREFIX",
     ]
 )

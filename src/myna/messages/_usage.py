@@ -10,17 +10,28 @@ __all__ = ["InputTokenDetails", "OutputTokenDetails", "UsageMetadata", "add_usag
 
 
 class InputTokenDetails(TypedDict, total=False):
-    """Breakdown of input tokens; keys are optional and need not sum to the total."""
+    """Breakdown of input tokens; keys are optional and need not sum to the total.
+
+    Providers may add their own int keys (Anthropic's cache TTL breakdown, for example).
+    """
+
+    __pydantic_config__ = {"extra": "allow"}  # type: ignore[misc]
 
     audio: int
     cache_read: int
     """Tokens served from the provider's prompt cache (a cache hit)."""
     cache_creation: int
     """Tokens written to the prompt cache on a miss."""
+    ephemeral_5m_input_tokens: int
+    """Anthropic: cache writes with a 5-minute time to live."""
+    ephemeral_1h_input_tokens: int
+    """Anthropic: cache writes with a 1-hour time to live."""
 
 
 class OutputTokenDetails(TypedDict, total=False):
     """Breakdown of output tokens; `reasoning` is a subset of `output_tokens`."""
+
+    __pydantic_config__ = {"extra": "allow"}  # type: ignore[misc]
 
     audio: int
     reasoning: int

@@ -102,6 +102,7 @@ _BUILTIN_PROVIDERS = {
     "together": "myna.providers._openai:TogetherChatModel",
     "fireworks": "myna.providers._openai:FireworksChatModel",
     "perplexity": "myna.providers._openai:PerplexityChatModel",
+    "bedrock": "myna.providers._bedrock:BedrockChatModel",
 }
 """Built-in providers, imported on first use so `init_chat_model('fake:...')` stays light."""
 

@@ -6,13 +6,14 @@ from myna import init_chat_model
 model = init_chat_model("anthropic:claude-haiku-4-5", max_tokens=512)
 ```
 
-Registered providers: openai, azure_openai, anthropic, google_genai, ollama, and the
+Registered providers: openai, azure_openai, anthropic, google_genai, ollama, bedrock, and the
 OpenAI-compatible presets groq, deepseek, xai, mistralai, openrouter, together, fireworks,
 perplexity. Any other OpenAI-compatible server: ``init_chat_model("openai:<model>",
 base_url="http://localhost:8000/v1")``.
 """
 
 from ._anthropic import AnthropicChatModel
+from ._bedrock import BedrockChatModel
 from ._google import GoogleGenAIChatModel
 from ._http import HTTPChatModel
 from ._ollama import OllamaChatModel
@@ -36,6 +37,7 @@ __all__ = [
     "COMPATIBLE_PRESETS",
     "AnthropicChatModel",
     "AzureOpenAIChatModel",
+    "BedrockChatModel",
     "GoogleGenAIChatModel",
     "HTTPChatModel",
     "OllamaChatModel",

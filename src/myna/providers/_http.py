@@ -189,7 +189,8 @@ class HTTPChatModel(ChatModel):
     def _interrupted(self, exc: BaseException, chunks: list[AIMessageChunk]) -> StreamInterruptedError:
         partial = merge_chunks(chunks) if chunks else None
         return StreamInterruptedError(
-            f"{self.provider}: the stream was cut off after {len(chunks)} chunk(s): {exc}",
+            f"{self.provider}: the stream was cut off after {len(chunks)} chunk(s): "
+            f"{str(exc) or type(exc).__name__}",
             partial=partial,
         )
 

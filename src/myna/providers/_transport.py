@@ -96,7 +96,14 @@ def map_transport_errors(provider: str, url: str) -> Iterator[None]:
         raise TimeoutError(f"{provider}: request to {url} timed out ({type(exc).__name__}).") from exc
     except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
         raise ConnectionError(
-            f"{provider}: connection to {url} failed: {exc or type(exc).__name__}."
+            f"{provider}: connection to {url} failed: {_describe(exc)}."
         ) from exc
     except httpx.TransportError as exc:
-        raise TransportError(f"{provider}: transport error talking to {url}: {exc}.") from exc
+        raise TransportError(
+            f"{provider}: transport error talking to {url}: {_describe(exc)}."
+        ) from exc
+
+
+def _describe(exc: BaseException) -> str:
+    # some httpx errors carry no message; their class name still says what happened
+    return str(exc) or type(exc).__name__

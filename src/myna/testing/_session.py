@@ -17,7 +17,14 @@ from ._calls import ModelCalls
 from ._prices import PriceTable
 from ._report import RunReport
 
-__all__ = ["RECORD_MODES", "PluginState", "Settings", "cassette_path", "network_default"]
+__all__ = [
+    "RECORD_MODES",
+    "PluginState",
+    "Settings",
+    "cassette_path",
+    "default_record_mode",
+    "network_default",
+]
 
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 """Record modes: ``none`` replays only (a missing cassette or an unmatched request fails),
@@ -25,6 +32,18 @@ RECORD_MODES = ("none", "once", "new_episodes", "all")
 requests the cassette lacks, ``all`` re-records everything."""
 
 _FALSE = {"", "0", "false", "no", "off"}
+
+
+def default_record_mode(environ: dict[str, str] | None = None) -> str:
+    """``MYNA_RECORD_MODE`` if set, else ``none`` under ``CI``, else ``once``.
+
+    The same rule as `myna.cassettes.default_record_mode`, without importing cassettes.
+    """
+    env = environ if environ is not None else os.environ
+    given = env.get("MYNA_RECORD_MODE", "").strip()
+    if given:
+        return given
+    return "none" if network_default(env) else "once"
 
 
 def network_default(environ: dict[str, str] | None = None) -> bool:
@@ -38,8 +57,9 @@ class Settings:
     """The plugin's options, resolved from the command line, the ini file and ``CI``."""
 
     record_mode: str
+    """From the command line, the ini file or ``MYNA_RECORD_MODE``; else `default_record_mode`."""
     record_mode_given: bool
-    """True when the record mode came from the command line or ini (not the default)."""
+    """True when the record mode was chosen (option, ini or environment), not defaulted."""
     cassette_dir: Path | None
     """None: ``cassettes/`` beside each test module."""
     block_network: bool
@@ -69,12 +89,15 @@ def resolve_settings(config: Any) -> Settings:
 
     root = Path(str(config.rootpath))
     mode = config.getoption("myna_record_mode") or config.getini("myna_record_mode") or ""
-    given = bool(mode)
-    mode = str(mode).strip() or "none"
+    mode = str(mode).strip()
+    source = "myna_record_mode"
+    if not mode and os.environ.get("MYNA_RECORD_MODE", "").strip():
+        source = "MYNA_RECORD_MODE"
+    given = bool(mode) or source == "MYNA_RECORD_MODE"
+    mode = mode or default_record_mode()
     if mode not in RECORD_MODES:
         raise pytest.UsageError(
-            f"myna_record_mode = {mode!r} is not a record mode; use one of "
-            f"{', '.join(RECORD_MODES)}."
+            f"{source} = {mode!r} is not a record mode; use one of {', '.join(RECORD_MODES)}."
         )
     directory = config.getoption("myna_cassette_dir") or config.getini("myna_cassette_dir")
     cassette_dir = None

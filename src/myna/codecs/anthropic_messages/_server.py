@@ -393,6 +393,7 @@ def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, A
     Validates the way the real API does and raises its 400 for what it rejects: missing
     ``model`` / ``max_tokens`` / ``messages``, no messages, a ``system`` role, empty
     content, unanswered ``tool_use`` or stray ``tool_result`` blocks, bad types or ranges.
+    Consecutive turns with the same role are accepted, as the API merges them.
 
     Raises:
         BadRequestError: with the real API's message and error body.

@@ -517,8 +517,9 @@ def encode_assistant_content(
     sent: set[Any] = set()
     for j, block in enumerate(blocks):
         kind = block.get("type")
+        value = block.get("value")
         if kind == "tool_call" or (
-            kind == "non_standard" and (block.get("value") or {}).get("type") == "tool_use"
+            kind == "non_standard" and isinstance(value, dict) and value.get("type") == "tool_use"
         ):
             raw = block if kind == "tool_call" else block["value"]
             call_id = raw.get("id") or new_id("toolu_")

@@ -71,7 +71,8 @@ def cache_point(marker: Any) -> dict[str, Any]:
     return {"cachePoint": point}
 
 
-def _marker_of(point: Any) -> dict[str, Any]:
+def cache_marker(point: Any) -> dict[str, Any]:
+    """The ``cache_control`` marker for a decoded ``cachePoint``."""
     marker: dict[str, Any] = {"type": "ephemeral"}
     if isinstance(point, dict) and point.get("ttl") in ("5m", "1h"):
         marker["ttl"] = point["ttl"]
@@ -85,7 +86,7 @@ def attach_cache_points(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         value = block.get("value") if block.get("type") == "non_standard" else None
         if isinstance(value, dict) and set(value) == {"cachePoint"} and out:
             prev = dict(out[-1])
-            prev["extras"] = {**_extras(prev), "cache_control": _marker_of(value["cachePoint"])}
+            prev["extras"] = {**_extras(prev), "cache_control": cache_marker(value["cachePoint"])}
             out[-1] = prev
             continue
         out.append(block)
@@ -116,24 +117,31 @@ def _single_key(block: Any) -> str | None:
 # ------------------------------------------------------------------------ std -> wire media
 
 
+def _format_of(block: dict[str, Any], kind: str) -> str | None:
+    extras = _extras(block)
+    mime = block.get("mime_type")
+    fmt = extras.get("format") or MEDIA_FORMATS[kind].get(mime or "")
+    if fmt or mime:
+        return fmt
+    if kind == "image" and isinstance(block.get("base64"), str):
+        sniffed = next((m for p, m in _MAGIC.items() if block["base64"].startswith(p)), None)
+        return MEDIA_FORMATS["image"].get(sniffed or "")
+    url = block.get("url")
+    if isinstance(url, str) and "." in url.rsplit("/", 1)[-1]:
+        ext = url.rsplit(".", 1)[-1].lower()
+        known = set(MEDIA_FORMATS[kind].values())
+        ext = {"jpg": "jpeg", "3gp": "three_gp"}.get(ext, ext)
+        if ext in known:
+            return ext
+    return "pdf" if kind == "file" else None
+
+
 def media_to_wire(block: dict[str, Any], where: str, counter: list[int]) -> dict[str, Any]:
     """An image / file / audio / video standard block -> a Bedrock media block."""
     kind = block["type"]
     wire_key = _STANDARD_MEDIA[kind]
     extras = _extras(block)
-    mime = block.get("mime_type")
-    fmt = extras.get("format") or MEDIA_FORMATS[kind].get(mime or "")
-    if not fmt and kind == "image" and isinstance(block.get("base64"), str):
-        sniffed = next((m for p, m in _MAGIC.items() if block["base64"].startswith(p)), None)
-        fmt = MEDIA_FORMATS["image"].get(sniffed or "")
-    if not fmt and kind == "file" and mime is None:
-        fmt = "pdf"
-    if not fmt:
-        known = ", ".join(sorted(set(MEDIA_FORMATS[kind])))
-        raise UserError(
-            f"{where}: Bedrock Converse cannot take a {kind} of type {mime!r}; "
-            f"set mime_type to one of {known}."
-        )
+    an = "an" if kind[0] in "aeiou" else "a"
     if isinstance(block.get("base64"), str) and block["base64"]:
         source: dict[str, Any] = {"bytes": block["base64"]}
     elif isinstance(block.get("url"), str) and block["url"].startswith("s3://"):
@@ -143,11 +151,18 @@ def media_to_wire(block: dict[str, Any], where: str, counter: list[int]) -> dict
     elif block.get("url") or block.get("file_id"):
         what = "URL " + repr(block["url"]) if block.get("url") else "file_id"
         raise UserError(
-            f"{where}: Bedrock Converse takes a {kind} as base64 bytes or an s3:// URI, not a "
+            f"{where}: Bedrock Converse takes {an} {kind} as base64 bytes or an s3:// URI, not a "
             f"{what}; download it and pass base64 (with mime_type) instead."
         )
     else:
         raise UserError(f"{where}: the {kind} block has no base64 data and no s3:// url.")
+    fmt = _format_of(block, kind)
+    if not fmt:
+        known = ", ".join(sorted(set(MEDIA_FORMATS[kind])))
+        raise UserError(
+            f"{where}: Bedrock Converse cannot take {an} {kind} of type "
+            f"{block.get('mime_type')!r}; set mime_type to one of {known}."
+        )
     out: dict[str, Any] = {"format": fmt, "source": source}
     if wire_key == "document":
         out = {"format": fmt, "name": _document_name(block, counter), "source": source}
@@ -392,9 +407,7 @@ def _citations_to_standard(value: Any, where: str, fail: Fail) -> dict[str, Any]
     return out
 
 
-def assistant_block_to_standard(
-    block: Any, where: str, fail: Fail
-) -> tuple[str, Any]:
+def assistant_block_to_standard(block: Any, where: str, fail: Fail) -> tuple[str, Any]:
     """One assistant block -> ("content", std block) / ("call", ToolCall) / ("invalid", ...)."""
     key = _single_key(block)
     if key is None:
@@ -458,9 +471,8 @@ def text_to_wire(block: dict[str, Any]) -> dict[str, Any]:
     """A text block -> ``text``, or ``citationsContent`` when it has Bedrock citations."""
     citations = [c for c in map(citation_from_annotation, block.get("annotations") or []) if c]
     if citations:
-        return {
-            "citationsContent": {"content": [{"text": block["text"]}], "citations": citations}
-        }
+        content = [{"text": block["text"]}]
+        return {"citationsContent": {"content": content, "citations": citations}}
     return {"text": block["text"]}
 
 

@@ -41,6 +41,7 @@ __all__ = ["decode_error", "decode_response", "encode_request", "request_path"]
 # always comes with a stream, and Converse has no seed or parallel-tool switch.
 _DROPPED = ("model", "stream", "stream_usage", "seed", "include_reasoning", "top_logprobs")
 _DROPPED += ("parallel_tool_calls",)
+_CHOICE_KEYS = ("auto", "any", "tool")
 
 
 def request_path(model: str, *, stream: bool = False) -> str:
@@ -159,11 +160,7 @@ def _tool_choice(choice: Any) -> dict[str, Any] | None:
         return {"tool": {"name": choice["function"].get("name")}}
     if isinstance(choice, dict) and choice.get("type") == "tool" and "name" in choice:
         return {"tool": {"name": choice["name"]}}
-    if isinstance(choice, dict) and len(choice) == 1 and next(iter(choice)) in (
-        "auto",
-        "any",
-        "tool",
-    ):
+    if isinstance(choice, dict) and len(choice) == 1 and next(iter(choice)) in _CHOICE_KEYS:
         return dict(choice)
     raise UserError(
         f"tool_choice={choice!r} is not understood; use 'auto', 'any', a tool name or a "
@@ -183,9 +180,8 @@ def _output_config(response_format: Any) -> dict[str, Any]:
                 definition["name"] = name
             if response_format.get("description"):
                 definition["description"] = response_format["description"]
-            return {
-                "textFormat": {"type": "json_schema", "structure": {"jsonSchema": definition}}
-            }
+            structure = {"jsonSchema": definition}
+            return {"textFormat": {"type": "json_schema", "structure": structure}}
     if kind == "json_object":
         raise UserError(
             "Bedrock Converse has no schema-less JSON mode; pass response_format="

@@ -169,9 +169,7 @@ def decode_failure(prefix: str) -> Fail:
 
 def validation_error(message: str) -> BadRequestError:
     """The 400 ``ValidationException`` the real API answers for an invalid request."""
-    return BadRequestError(
-        message, status_code=400, provider=PROVIDER, body={"message": message}
-    )
+    return BadRequestError(message, status_code=400, provider=PROVIDER, body={"message": message})
 
 
 def stop_reason_for(message: AIMessage) -> str:

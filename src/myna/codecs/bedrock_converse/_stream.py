@@ -331,7 +331,9 @@ def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
     try:
         iterator = iter(events)
     except TypeError:
-        raise DecodeError(f"Bedrock stream events must be iterable, got {excerpt(events)}") from None
+        raise DecodeError(
+            f"Bedrock stream events must be iterable, got {excerpt(events)}"
+        ) from None
     count = 0
     for count, event in enumerate(iterator, start=1):
         for chunk in decoder.feed(count - 1, event):

@@ -147,7 +147,7 @@ def decode_item(item: Any, where: str, out: Decoded) -> None:
                 out.refusal = (out.refusal or "") + block["value"]["refusal"]
             if item.get("id") is not None:
                 block["id"] = item["id"]
-            if item.get("phase") is not None and block["type"] == "text":
+            if item.get("phase") is not None:
                 block["extras"] = {**block.get("extras", {}), "phase": item["phase"]}
             out.blocks.append(block)
             logprobs = part.get("logprobs") if isinstance(part, dict) else None
@@ -303,19 +303,19 @@ class _Builder:
     ) -> PlannedItem:
         key = block.get("id")
         item = self.current("message", key)
-        phase = extras.get("phase") if block["type"] == "text" else None
-        if item is not None and phase is not None and item.wire.get("phase") not in (None, phase):
-            item = None  # commentary and final answer are separate message items
+        phase = extras.get("phase")
+        if item is not None and item.wire.get("phase") != phase:
+            item = None  # decoding gives every part its item's phase
         if item is None:
             wire: dict[str, Any] = {"type": "message", "role": "assistant", "content": []}
             if key is not None:
                 wire["id"] = key
             elif self.output:
                 wire["id"] = self.ids.make("msg")
+            if phase is not None:
+                wire["phase"] = phase
             item = self.new(wire, "message", key)
         if block["type"] == "text":
-            if phase is not None:
-                item.wire.setdefault("phase", phase)
             part: dict[str, Any] = {"type": "output_text", "text": block.get("text", "")}
             annotations = [annotation_from_citation(a) for a in block.get("annotations") or []]
             if self.output or annotations:

@@ -186,6 +186,8 @@ class _Decoder:
         }
         if self.item_ids.get(oi) is not None:
             base["id"] = self.item_ids[oi]
+        if self.phases.get(oi) is not None:
+            base["extras"] = {"phase": self.phases[oi]}
         piece = self.block((oi, "refusal", ci), base)
         extra = {"refusal": self.refusal}
         return [self.chunk(content=[{**base, **piece}], additional_kwargs=extra)]
@@ -367,7 +369,7 @@ def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
 class _Renderer:
     """Turns `split_message` chunks into the event sequence the API sends."""
 
-    def __init__(self, response: dict[str, Any], plan: Plan, logprobs: list[Any]) -> None:
+    def __init__(self, response: dict[str, Any], plan: Plan) -> None:
         self.response = response
         self.plan = plan
         self.events: list[dict[str, Any]] = []
@@ -376,7 +378,7 @@ class _Renderer:
         self.texts: dict[tuple[int, str, int], str] = {}
         self.args: dict[int, str] = {}
         self.done: set[int] = set()
-        self.logprobs = logprobs
+        self.logprobs_sent: set[tuple[int, int]] = set()
 
     def emit(self, kind: str, **fields: Any) -> None:
         self.events.append({"type": kind, **fields, "sequence_number": len(self.events)})
@@ -491,7 +493,11 @@ class _Renderer:
         if delta:
             self.texts[(oi, kind, index)] += delta
             if kind == "text":
-                lp, self.logprobs = self.logprobs, []
+                lp = []
+                if (oi, index) not in self.logprobs_sent:
+                    # the part's logprobs ride on its first delta (its done event repeats them)
+                    self.logprobs_sent.add((oi, index))
+                    lp = self.plan.items[oi].wire["content"][index].get("logprobs") or []
                 self.emit(
                     "response.output_text.delta",
                     **ids,
@@ -537,8 +543,7 @@ def render_stream(
     from ._server import render_with_plan
 
     response, plan = render_with_plan(message, params)
-    logprobs = list((message.response_metadata or {}).get("logprobs") or [])
-    renderer = _Renderer(response, plan, logprobs)
+    renderer = _Renderer(response, plan)
     skeleton = {
         **response,
         "status": "in_progress",

@@ -1,0 +1,122 @@
+"""Plant secret-shaped values everywhere a recording can carry them; none reaches the file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import respx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from myna.cassettes import cassette, load_cassette
+
+CLIENT = httpx.Client()  # one SSL context for all examples
+ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def _run(size: int):
+    return st.text(alphabet=ALNUM, min_size=size, max_size=size + 12)
+
+
+secrets = st.one_of(
+    _run(24).map(lambda s: "sk-" + s),
+    _run(24).map(lambda s: "sk-proj-" + s),
+    _run(30).map(lambda s: "sk-ant-api03-" + s),
+    st.text(alphabet=ALNUM + "_-", min_size=35, max_size=35).map(lambda s: "AIza" + s),
+    _run(24).map(lambda s: "gsk_" + s),
+    _run(24).map(lambda s: "xai-" + s),
+    st.tuples(_run(10), _run(10), _run(10)).map(lambda p: "eyJ" + p[0] + ".eyJ" + p[1] + "." + p[2]),
+    _run(20).map(lambda s: "Bearer " + s),
+)
+words = st.lists(st.text(alphabet=ALNUM + ".,!?", min_size=1, max_size=8), max_size=4).map(" ".join)
+ENV_NAME = "MYNA_PLANTED_API_KEY"
+PLACES = [
+    "request-header",
+    "auth-header",
+    "query-key",
+    "query-other",
+    "request-json",
+    "request-json-key",
+    "response-header",
+    "response-json",
+    "response-sse",
+    "response-sse-name",
+]
+
+
+def _plant(text: str, before: str, after: str) -> str:
+    return " ".join(p for p in (before, text, after) if p)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    planted=st.lists(
+        st.tuples(st.sampled_from(PLACES), secrets | st.just("ENV"), words, words),
+        min_size=1,
+        max_size=6,
+    ),
+    env_value=_run(12).map(lambda s: "envsecret" + s),
+    stream=st.booleans(),
+)
+def test_no_planted_secret_survives_in_the_written_file(planted, env_value, stream):
+    values = [env_value if secret == "ENV" else secret for _, secret, _, _ in planted]
+    request_headers = {"content-type": "application/json"}
+    query = [("alt", "sse")]
+    request_body: dict = {"model": "m", "messages": []}
+    response_headers = {"content-type": "text/event-stream" if stream else "application/json"}
+    response_body: dict = {"id": "r1", "choices": []}
+    events: list[tuple[str | None, dict]] = [(None, {"delta": "start"})]
+    for index, (place, _, before, after) in enumerate(planted):
+        value = values[index]
+        text = _plant(value, before, after)
+        if place == "request-header":
+            request_headers[f"x-note-{index}"] = text
+        elif place == "auth-header":
+            request_headers[["authorization", "x-api-key", "x-goog-api-key", "api-key"][index % 4]] = value
+        elif place == "query-key":
+            query.append(("key", value))
+        elif place == "query-other":
+            query.append((f"note{index}", text))
+        elif place == "request-json":
+            request_body["messages"].append({"role": "user", "content": text})
+        elif place == "request-json-key":
+            request_body[value] = "as a key"
+        elif place == "response-header":
+            response_headers[f"x-trace-{index}"] = text
+        elif place == "response-json":
+            response_body["choices"].append({"message": {"content": text}})
+        elif place == "response-sse":
+            events.append((None, {"delta": {"content": text}}))
+        else:
+            events.append((value.replace(" ", "_"), {"type": "named"}))
+    if stream:
+        content = "".join(
+            (f"event: {name}\n" if name else "") + f"data: {json.dumps(data)}\n\n" for name, data in events
+        ).encode()
+    else:
+        content = json.dumps(response_body).encode()
+
+    url = "https://api.secret.test/v1/chat?" + "&".join(f"{k}={quote(v)}" for k, v in query)
+    os.environ[ENV_NAME] = env_value
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "c.yaml"
+            with respx.mock() as router:
+                router.post(url__startswith="https://api.secret.test").mock(
+                    return_value=httpx.Response(200, content=content, headers=response_headers)
+                )
+                with cassette(path, mode="all"):
+                    CLIENT.post(url, json=request_body, headers=request_headers)
+            text = path.read_text()
+            load_cassette(path)  # and it is still a valid cassette
+    finally:
+        del os.environ[ENV_NAME]
+    for value in values:
+        token = value.split()[-1]
+        assert token not in text, f"{token!r} survived"
+        assert quote(token) not in text
