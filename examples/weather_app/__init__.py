@@ -1,5 +1,5 @@
 """A weather and booking assistant: two tools and a structured answer."""
 
-from .assistant import TripAdvice, book_table, get_weather, plan_trip, aplan_trip
+from .assistant import TripAdvice, aplan_trip, book_table, get_weather, plan_trip
 
 __all__ = ["TripAdvice", "aplan_trip", "book_table", "get_weather", "plan_trip"]

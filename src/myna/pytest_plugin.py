@@ -214,6 +214,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     state = config.stash.get(_STATE, None)
     if state is None or hasattr(config, "workerinput") or state.report.is_empty():
         return
+    terminalreporter.ensure_newline()  # else the first line below gets a blank one before it
     terminalreporter.section("myna")
     for line in state.report.terminal_lines(top=state.settings.report_top):
         terminalreporter.write_line(line)

@@ -92,8 +92,8 @@ def test_no_planted_secret_survives_in_the_written_file(planted, env_value, stre
             response_body["choices"].append({"message": {"content": text}})
         elif place == "response-sse":
             events.append((None, {"delta": {"content": text}}))
-        else:
-            events.append((value.replace(" ", "_"), {"type": "named"}))
+        else:  # an event name holds no spaces: plant a bare token there
+            events.append((value if " " not in value else env_value, {"type": "named"}))
     if stream:
         content = "".join(
             (f"event: {name}\n" if name else "") + f"data: {json.dumps(data)}\n\n" for name, data in events

@@ -51,7 +51,7 @@ flowing = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.dictionaries(st.text(max_size=10), flowing, min_size=1, max_size=5))
 def test_both_readers_read_back_what_was_written(document):
     text = emit(document)

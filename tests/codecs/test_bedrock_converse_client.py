@@ -52,47 +52,90 @@ def test_request_path_encodes_the_model_id():
 def test_basic_request_shape():
     body = codec.encode_request(
         [SystemMessage("Be brief."), HumanMessage("Hi")],
-        {"model": MODEL, "max_tokens": 100, "temperature": 0.5, "top_p": 0.9, "stop": ["END"],
-         "stream": True, "stream_usage": True, "seed": 3},
+        {
+            "model": MODEL,
+            "max_tokens": 100,
+            "temperature": 0.5,
+            "top_p": 0.9,
+            "stop": ["END"],
+            "stream": True,
+            "stream_usage": True,
+            "seed": 3,
+        },
     )
     assert body == {
         "messages": [{"role": "user", "content": [{"text": "Hi"}]}],
         "system": [{"text": "Be brief."}],
-        "inferenceConfig": {"maxTokens": 100, "temperature": 0.5, "topP": 0.9, "stopSequences": ["END"]},
+        "inferenceConfig": {
+            "maxTokens": 100,
+            "temperature": 0.5,
+            "topP": 0.9,
+            "stopSequences": ["END"],
+        },
     }
 
 
 def test_tool_round_of_a_conversation():
-    ai = AIMessage("Let me look.", tool_calls=[{"name": "get_weather", "args": {"city": "Paris"}, "id": "t1"}])
+    ai = AIMessage(
+        "Let me look.", tool_calls=[{"name": "get_weather", "args": {"city": "Paris"}, "id": "t1"}]
+    )
     body = codec.encode_request(
-        [HumanMessage("Weather?"), ai, ToolMessage("22C", tool_call_id="t1"),
-         ToolMessage("oops", tool_call_id="t2", status="error"), HumanMessage("Thanks")],
+        [
+            HumanMessage("Weather?"),
+            ai,
+            ToolMessage("22C", tool_call_id="t1"),
+            ToolMessage("oops", tool_call_id="t2", status="error"),
+            HumanMessage("Thanks"),
+        ],
         {"model": MODEL, "tools": [TOOL], "tool_choice": "get_weather"},
     )
     assert body["messages"] == [
         {"role": "user", "content": [{"text": "Weather?"}]},
-        {"role": "assistant", "content": [
-            {"text": "Let me look."},
-            {"toolUse": {"toolUseId": "t1", "name": "get_weather", "input": {"city": "Paris"}}},
-        ]},
-        {"role": "user", "content": [
-            {"toolResult": {"toolUseId": "t1", "content": [{"text": "22C"}]}},
-            {"toolResult": {"toolUseId": "t2", "content": [{"text": "oops"}], "status": "error"}},
-            {"text": "Thanks"},
-        ]},
+        {
+            "role": "assistant",
+            "content": [
+                {"text": "Let me look."},
+                {"toolUse": {"toolUseId": "t1", "name": "get_weather", "input": {"city": "Paris"}}},
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"toolResult": {"toolUseId": "t1", "content": [{"text": "22C"}]}},
+                {
+                    "toolResult": {
+                        "toolUseId": "t2",
+                        "content": [{"text": "oops"}],
+                        "status": "error",
+                    }
+                },
+                {"text": "Thanks"},
+            ],
+        },
     ]
     assert body["toolConfig"] == {
-        "tools": [{"toolSpec": {"name": "get_weather", "description": "Weather",
-                                "inputSchema": {"json": {"type": "object"}}}}],
+        "tools": [
+            {
+                "toolSpec": {
+                    "name": "get_weather",
+                    "description": "Weather",
+                    "inputSchema": {"json": {"type": "object"}},
+                }
+            }
+        ],
         "toolChoice": {"tool": {"name": "get_weather"}},
     }
 
 
 @pytest.mark.parametrize(
     ("choice", "wire"),
-    [("auto", {"auto": {}}), ("any", {"any": {}}), ("required", {"any": {}}),
-     ({"type": "function", "function": {"name": "f"}}, {"tool": {"name": "f"}}),
-     ({"any": {}}, {"any": {}})],
+    [
+        ("auto", {"auto": {}}),
+        ("any", {"any": {}}),
+        ("required", {"any": {}}),
+        ({"type": "function", "function": {"name": "f"}}, {"tool": {"name": "f"}}),
+        ({"any": {}}, {"any": {}}),
+    ],
 )
 def test_tool_choice_forms(choice, wire):
     body = codec.encode_request([HumanMessage("x")], {"tools": [TOOL], "tool_choice": choice})
@@ -105,8 +148,14 @@ def test_tool_formats_accepted():
     raw = {"toolSpec": {"name": "raw", "inputSchema": {"json": {}}}}
     body = codec.encode_request([HumanMessage("x")], {"tools": [openai_tool, anthropic_tool, raw]})
     assert body["toolConfig"]["tools"] == [
-        {"toolSpec": {"name": "get_weather", "description": "Weather",
-                      "inputSchema": {"json": {"type": "object"}}, "strict": True}},
+        {
+            "toolSpec": {
+                "name": "get_weather",
+                "description": "Weather",
+                "inputSchema": {"json": {"type": "object"}},
+                "strict": True,
+            }
+        },
         {"toolSpec": {"name": "a", "inputSchema": {"json": {"type": "object", "properties": {}}}}},
         raw,
     ]
@@ -124,7 +173,9 @@ def test_tool_history_without_tools_is_refused_early():
 
 
 def test_neighbouring_turns_of_one_role_merge():
-    body = codec.encode_request([HumanMessage("a"), HumanMessage("b"), AIMessage("c"), AIMessage("d")], {})
+    body = codec.encode_request(
+        [HumanMessage("a"), HumanMessage("b"), AIMessage("c"), AIMessage("d")], {}
+    )
     assert body["messages"] == [
         {"role": "user", "content": [{"text": "a"}, {"text": "b"}]},
         {"role": "assistant", "content": [{"text": "c"}, {"text": "d"}]},
@@ -137,7 +188,12 @@ def test_media_inputs():
         {"type": "image", "base64": PNG, "mime_type": "image/png"},
         {"type": "image_url", "image_url": {"url": f"data:image/jpeg;base64,{PNG}"}},
         {"type": "image", "url": "s3://bucket/cat.webp", "mime_type": "image/webp"},
-        {"type": "file", "base64": PDF, "mime_type": "application/pdf", "extras": {"filename": "Q3 report.v2.pdf"}},
+        {
+            "type": "file",
+            "base64": PDF,
+            "mime_type": "application/pdf",
+            "extras": {"filename": "Q3 report.v2.pdf"},
+        },
         {"type": "file", "base64": PDF, "mime_type": "text/csv"},
         {"type": "text-plain", "text": "notes", "title": "My notes"},
         {"type": "audio", "base64": "UklGRg==", "mime_type": "audio/wav"},
@@ -158,23 +214,32 @@ def test_media_inputs():
 
 
 def test_image_mime_is_sniffed_when_missing():
-    [turn] = codec.encode_request([HumanMessage([{"type": "image", "base64": PNG}])], {})["messages"]
+    [turn] = codec.encode_request([HumanMessage([{"type": "image", "base64": PNG}])], {})[
+        "messages"
+    ]
     assert turn["content"] == [{"image": {"format": "png", "source": {"bytes": PNG}}}]
 
 
 def test_http_image_urls_are_refused_with_the_fix():
     message = HumanMessage([{"type": "image", "url": "https://x.test/cat.png"}])
-    with pytest.raises(UserError, match=r"base64 bytes or an s3:// URI, not a URL 'https://x.test/cat.png'"):
+    with pytest.raises(
+        UserError, match=r"base64 bytes or an s3:// URI, not a URL 'https://x.test/cat.png'"
+    ):
         codec.encode_request([message], {})
 
 
 def test_unsupported_mime_is_refused():
     with pytest.raises(UserError, match="cannot take an image of type 'image/tiff'"):
-        codec.encode_request([HumanMessage([{"type": "image", "base64": "AAAA", "mime_type": "image/tiff"}])], {})
+        codec.encode_request(
+            [HumanMessage([{"type": "image", "base64": "AAAA", "mime_type": "image/tiff"}])], {}
+        )
 
 
 def test_reasoning_in_a_user_turn_is_refused():
-    with pytest.raises(UserError, match=r"messages\[0\].content\[0\]: Bedrock Converse cannot take a 'reasoning' block"):
+    with pytest.raises(
+        UserError,
+        match=r"messages\[0\].content\[0\]: Bedrock Converse cannot take a 'reasoning' block",
+    ):
         codec.encode_request([HumanMessage([{"type": "reasoning", "reasoning": "x"}])], {})
 
 
@@ -184,12 +249,14 @@ def test_system_after_start_is_refused():
 
 
 def test_reasoning_goes_back_signed_or_redacted_and_unsigned_is_dropped():
-    ai = AIMessage([
-        {"type": "reasoning", "reasoning": "think", "extras": {"signature": "sig"}},
-        {"type": "reasoning", "extras": {"redacted": "cmVk"}},
-        {"type": "reasoning", "reasoning": "from another provider"},
-        {"type": "text", "text": "Answer"},
-    ])
+    ai = AIMessage(
+        [
+            {"type": "reasoning", "reasoning": "think", "extras": {"signature": "sig"}},
+            {"type": "reasoning", "extras": {"redacted": "cmVk"}},
+            {"type": "reasoning", "reasoning": "from another provider"},
+            {"type": "text", "text": "Answer"},
+        ]
+    )
     body = codec.encode_request([HumanMessage("q"), ai, HumanMessage("more")], {})
     assert body["messages"][1]["content"] == [
         {"reasoningContent": {"reasoningText": {"text": "think", "signature": "sig"}}},
@@ -199,19 +266,30 @@ def test_reasoning_goes_back_signed_or_redacted_and_unsigned_is_dropped():
 
 
 def test_reasoning_params():
-    body = codec.encode_request([HumanMessage("q")], {"model": MODEL, "reasoning_budget": 2048, "max_tokens": 4096})
-    assert body["additionalModelRequestFields"] == {"thinking": {"type": "enabled", "budget_tokens": 2048}}
-    nova = codec.encode_request([HumanMessage("q")], {"model": "amazon.nova-2-lite-v1:0", "reasoning_effort": "minimal"})
+    body = codec.encode_request(
+        [HumanMessage("q")], {"model": MODEL, "reasoning_budget": 2048, "max_tokens": 4096}
+    )
+    assert body["additionalModelRequestFields"] == {
+        "thinking": {"type": "enabled", "budget_tokens": 2048}
+    }
+    nova = codec.encode_request(
+        [HumanMessage("q")], {"model": "amazon.nova-2-lite-v1:0", "reasoning_effort": "minimal"}
+    )
     assert nova["additionalModelRequestFields"] == {
         "reasoningConfig": {"type": "enabled", "maxReasoningEffort": "low"}
     }
-    oss = codec.encode_request([HumanMessage("q")], {"model": "openai.gpt-oss-120b-1:0", "reasoning_effort": "high"})
+    oss = codec.encode_request(
+        [HumanMessage("q")], {"model": "openai.gpt-oss-120b-1:0", "reasoning_effort": "high"}
+    )
     assert oss["additionalModelRequestFields"] == {"reasoning_effort": "high"}
 
 
 def test_structured_output():
     schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
-    body = codec.encode_request([HumanMessage("q")], {"response_format": {"type": "json_schema", "name": "Out", "schema": schema}})
+    body = codec.encode_request(
+        [HumanMessage("q")],
+        {"response_format": {"type": "json_schema", "name": "Out", "schema": schema}},
+    )
     definition = body["outputConfig"]["textFormat"]["structure"]["jsonSchema"]
     assert body["outputConfig"]["textFormat"]["type"] == "json_schema"
     assert definition["name"] == "Out"
@@ -221,8 +299,12 @@ def test_structured_output():
 
 
 def test_cache_control_becomes_cache_points():
-    system = SystemMessage([{"type": "text", "text": "long rules", "cache_control": {"type": "ephemeral"}}])
-    human = HumanMessage("doc", additional_kwargs={"cache_control": {"type": "ephemeral", "ttl": "1h"}})
+    system = SystemMessage(
+        [{"type": "text", "text": "long rules", "cache_control": {"type": "ephemeral"}}]
+    )
+    human = HumanMessage(
+        "doc", additional_kwargs={"cache_control": {"type": "ephemeral", "ttl": "1h"}}
+    )
     body = codec.encode_request([system, human], {"cache_control": {"type": "ephemeral"}})
     assert body["system"] == [{"text": "long rules"}, {"cachePoint": {"type": "default"}}]
     assert body["messages"][0]["content"] == [
@@ -237,8 +319,11 @@ def test_logprobs_refused_and_passthrough_kept():
         codec.encode_request([HumanMessage("q")], {"logprobs": True})
     body = codec.encode_request(
         [HumanMessage("q")],
-        {"guardrailConfig": {"guardrailIdentifier": "g"}, "extra_body": {"requestMetadata": {"k": "v"}},
-         "additional_model_request_fields": {"top_k": 5}},
+        {
+            "guardrailConfig": {"guardrailIdentifier": "g"},
+            "extra_body": {"requestMetadata": {"k": "v"}},
+            "additional_model_request_fields": {"top_k": 5},
+        },
     )
     assert body["guardrailConfig"] == {"guardrailIdentifier": "g"}
     assert body["requestMetadata"] == {"k": "v"}
@@ -277,12 +362,23 @@ def test_decode_tool_calls_reasoning_and_cache_usage():
             {"reasoningContent": {"reasoningText": {"text": "Need weather.", "signature": "EqQB"}}},
             {"reasoningContent": {"redactedContent": "ZW5j"}},
             {"text": "Checking."},
-            {"toolUse": {"toolUseId": "tooluse_1", "name": "get_weather", "input": {"city": "Oslo"}}},
+            {
+                "toolUse": {
+                    "toolUseId": "tooluse_1",
+                    "name": "get_weather",
+                    "input": {"city": "Oslo"},
+                }
+            },
             {"toolUse": {"toolUseId": "tooluse_2", "name": "broken", "input": "{not json"}},
         ],
         stopReason="tool_use",
-        usage={"inputTokens": 5, "outputTokens": 9, "totalTokens": 1014,
-               "cacheReadInputTokens": 1000, "cacheWriteInputTokens": 0},
+        usage={
+            "inputTokens": 5,
+            "outputTokens": 9,
+            "totalTokens": 1014,
+            "cacheReadInputTokens": 1000,
+            "cacheWriteInputTokens": 0,
+        },
     )
     reply = codec.decode_response(body)
     assert reply.content == [
@@ -290,11 +386,15 @@ def test_decode_tool_calls_reasoning_and_cache_usage():
         {"type": "reasoning", "extras": {"redacted": "ZW5j"}},
         {"type": "text", "text": "Checking."},
     ]
-    assert reply.tool_calls == [{"name": "get_weather", "args": {"city": "Oslo"}, "id": "tooluse_1", "type": "tool_call"}]
+    assert reply.tool_calls == [
+        {"name": "get_weather", "args": {"city": "Oslo"}, "id": "tooluse_1", "type": "tool_call"}
+    ]
     assert reply.invalid_tool_calls[0]["name"] == "broken"
     assert "not valid JSON" in reply.invalid_tool_calls[0]["error"]
     assert reply.usage_metadata == {
-        "input_tokens": 1005, "output_tokens": 9, "total_tokens": 1014,
+        "input_tokens": 1005,
+        "output_tokens": 9,
+        "total_tokens": 1014,
         "input_token_details": {"cache_read": 1000, "cache_creation": 0},
     }
     assert reply.response_metadata["finish_reason"] == "tool_calls"
@@ -302,9 +402,14 @@ def test_decode_tool_calls_reasoning_and_cache_usage():
 
 @pytest.mark.parametrize(
     ("stop", "finish"),
-    [("max_tokens", "length"), ("stop_sequence", "stop"), ("content_filtered", "content_filter"),
-     ("guardrail_intervened", "content_filter"), ("model_context_window_exceeded", "length"),
-     ("malformed_model_output", "malformed_model_output")],
+    [
+        ("max_tokens", "length"),
+        ("stop_sequence", "stop"),
+        ("content_filtered", "content_filter"),
+        ("guardrail_intervened", "content_filter"),
+        ("model_context_window_exceeded", "length"),
+        ("malformed_model_output", "malformed_model_output"),
+    ],
 )
 def test_stop_reasons(stop, finish):
     reply = codec.decode_response(_response([{"text": "x"}], stopReason=stop))
@@ -313,30 +418,66 @@ def test_stop_reasons(stop, finish):
 
 
 def test_decode_media_citations_and_server_tools():
-    body = _response([
-        {"image": {"format": "png", "source": {"bytes": PNG}}},
-        {"citationsContent": {"content": [{"text": "Paris is the capital."}], "citations": [
-            {"title": "Atlas", "sourceContent": [{"text": "capital: Paris"}],
-             "location": {"documentChar": {"documentIndex": 0, "start": 0, "end": 14}}}]}},
-        {"toolUse": {"toolUseId": "s1", "name": "nova_grounding", "input": {"q": "x"}, "type": "server_tool_use"}},
-        {"toolResult": {"toolUseId": "s1", "content": [{"text": "found"}], "type": "nova_grounding_result"}},
-        {"guardContent": {"text": {"text": "x"}}},
-    ], trace={"guardrail": {}}, additionalModelResponseFields={"k": 1})
+    body = _response(
+        [
+            {"image": {"format": "png", "source": {"bytes": PNG}}},
+            {
+                "citationsContent": {
+                    "content": [{"text": "Paris is the capital."}],
+                    "citations": [
+                        {
+                            "title": "Atlas",
+                            "sourceContent": [{"text": "capital: Paris"}],
+                            "location": {
+                                "documentChar": {"documentIndex": 0, "start": 0, "end": 14}
+                            },
+                        }
+                    ],
+                }
+            },
+            {
+                "toolUse": {
+                    "toolUseId": "s1",
+                    "name": "nova_grounding",
+                    "input": {"q": "x"},
+                    "type": "server_tool_use",
+                }
+            },
+            {
+                "toolResult": {
+                    "toolUseId": "s1",
+                    "content": [{"text": "found"}],
+                    "type": "nova_grounding_result",
+                }
+            },
+            {"guardContent": {"text": {"text": "x"}}},
+        ],
+        trace={"guardrail": {}},
+        additionalModelResponseFields={"k": 1},
+    )
     reply = codec.decode_response(body)
     image, text, call, result, other = reply.content
     assert image == {"type": "image", "base64": PNG, "mime_type": "image/png"}
     assert text["text"] == "Paris is the capital."
     assert text["annotations"][0]["title"] == "Atlas"
     assert text["annotations"][0]["cited_text"] == "capital: Paris"
-    assert call == {"type": "server_tool_call", "id": "s1", "name": "nova_grounding", "args": {"q": "x"},
-                    "extras": {"type": "server_tool_use"}}
+    assert call == {
+        "type": "server_tool_call",
+        "id": "s1",
+        "name": "nova_grounding",
+        "args": {"q": "x"},
+        "extras": {"type": "server_tool_use"},
+    }
     assert result["type"] == "server_tool_result" and result["tool_call_id"] == "s1"
     assert result["output"] == [{"text": "found"}]
     assert other == {"type": "non_standard", "value": {"guardContent": {"text": {"text": "x"}}}}
     assert reply.response_metadata["trace"] == {"guardrail": {}}
     assert reply.response_metadata["additional_model_response_fields"] == {"k": 1}
     # rendered back, the same wire blocks come out
-    assert codec.render_response(reply)["output"]["message"]["content"] == body["output"]["message"]["content"]
+    assert (
+        codec.render_response(reply)["output"]["message"]["content"]
+        == body["output"]["message"]["content"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -348,7 +489,10 @@ def test_decode_media_citations_and_server_tools():
         (_response([{"text": 5}]), r"output.message.content.0.text must be a string"),
         (_response([{"text": "a", "image": {}}]), "exactly one member"),
         (_response([{"toolUse": {"name": "f"}}]), "needs string 'toolUseId' and 'name'"),
-        (_response([{"text": "a"}], usage={"inputTokens": "3"}), "usage.inputTokens must be a non-negative integer"),
+        (
+            _response([{"text": "a"}], usage={"inputTokens": "3"}),
+            "usage.inputTokens must be a non-negative integer",
+        ),
         (_response([{"text": "a"}], stopReason=3), "stopReason must be a string"),
         (_response([{"reasoningContent": {}}]), "reasoningText.text: Field required"),
     ],
@@ -364,13 +508,33 @@ def test_malformed_responses_are_decode_errors(body, problem):
 @pytest.mark.parametrize(
     ("status", "kind", "message", "cls"),
     [
-        (429, "ThrottlingException", "Too many requests, please wait before trying again.", RateLimitError),
+        (
+            429,
+            "ThrottlingException",
+            "Too many requests, please wait before trying again.",
+            RateLimitError,
+        ),
         (400, "ValidationException", "The provided model identifier is invalid.", BadRequestError),
         (400, "ValidationException", "Input is too long for requested model.", ContextLengthError),
-        (400, "ValidationException", "prompt is too long: 210000 tokens > 200000 maximum", ContextLengthError),
-        (403, "AccessDeniedException", "You don't have access to the model with the specified model ID.", AuthenticationError),
+        (
+            400,
+            "ValidationException",
+            "prompt is too long: 210000 tokens > 200000 maximum",
+            ContextLengthError,
+        ),
+        (
+            403,
+            "AccessDeniedException",
+            "You don't have access to the model with the specified model ID.",
+            AuthenticationError,
+        ),
         (404, "ResourceNotFoundException", "Model not found.", NotFoundError),
-        (503, "ServiceUnavailableException", "Bedrock is unable to process your request.", OverloadedError),
+        (
+            503,
+            "ServiceUnavailableException",
+            "Bedrock is unable to process your request.",
+            OverloadedError,
+        ),
         (500, "InternalServerException", "Internal server error", ServerError),
         (424, "ModelErrorException", "The model failed.", ServerError),
         (408, "ModelTimeoutException", "Model has timed out.", ServerError),
@@ -386,7 +550,9 @@ def test_decode_error_by_type_header(status, kind, message, cls):
 
 
 def test_decode_error_type_from_body_and_capitalised_message():
-    error = codec.decode_error(400, {"__type": "com.amazon.coral#ThrottlingException", "Message": "slow down"})
+    error = codec.decode_error(
+        400, {"__type": "com.amazon.coral#ThrottlingException", "Message": "slow down"}
+    )
     assert isinstance(error, RateLimitError) and error.message == "slow down"
 
 

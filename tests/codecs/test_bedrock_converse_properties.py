@@ -138,7 +138,7 @@ def test_encode_request_then_decode_request(messages):
     back, back_params = codec.decode_request(body, model=params["model"])
     assert back_params == params
     assert len(back) == len(messages)
-    for got, original in zip(back, messages):
+    for got, original in zip(back, messages, strict=True):
         assert type(got) is type(original)
         if isinstance(original, AIMessage):
             assert got.content == single_text(original.content)
@@ -181,8 +181,9 @@ def test_params_round_trip(params):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
     max_leaves=8,
 )
 _KEYS = [
@@ -210,7 +211,9 @@ def _containers(event: Any) -> list[dict[str, Any]]:
 @st.composite
 def mutated_streams(draw: st.DrawFn) -> list[Any]:
     message = draw(replies)
-    events: list[Any] = copy.deepcopy(wire(codec.render_stream(message, chunking=draw(chunkings()))))
+    events: list[Any] = copy.deepcopy(
+        wire(codec.render_stream(message, chunking=draw(chunkings())))
+    )
     ops = ["cut", "shuffle", "drop", "set", "insert", "garble", "rename"]
     for op in draw(st.lists(st.sampled_from(ops), max_size=4)):
         if not events:
@@ -228,7 +231,9 @@ def mutated_streams(draw: st.DrawFn) -> list[Any]:
             target = draw(st.sampled_from(_containers(events[i])))
             target[draw(st.sampled_from(_KEYS))] = draw(json_values)
         elif op == "insert":
-            events.insert(i, draw(json_values | st.dictionaries(st.sampled_from(_KEYS), json_values)))
+            events.insert(
+                i, draw(json_values | st.dictionaries(st.sampled_from(_KEYS), json_values))
+            )
         elif op == "garble":
             events[i] = draw(st.sampled_from(['{"contentBlockDelta": {', "not json", b"\xff", 7]))
         elif op == "rename" and isinstance(events[i], dict) and events[i]:
@@ -276,7 +281,10 @@ def test_decode_error_always_gives_a_provider_error(status, body):
 
 
 @settings(max_examples=300, deadline=None)
-@given(json_values | st.dictionaries(st.sampled_from(["messages", "system", "toolConfig"]), json_values))
+@given(
+    json_values
+    | st.dictionaries(st.sampled_from(["messages", "system", "toolConfig"]), json_values)
+)
 def test_decode_request_raises_only_myna_errors(body):
     try:
         codec.decode_request(body, model="m")

@@ -24,8 +24,12 @@ def delta(index, **delta):
 START = {"messageStart": {"role": "assistant"}}
 END = [
     {"messageStop": {"stopReason": "end_turn"}},
-    {"metadata": {"usage": {"inputTokens": 10, "outputTokens": 3, "totalTokens": 13},
-                  "metrics": {"latencyMs": 250}}},
+    {
+        "metadata": {
+            "usage": {"inputTokens": 10, "outputTokens": 3, "totalTokens": 13},
+            "metrics": {"latencyMs": 250},
+        }
+    },
 ]
 
 
@@ -34,8 +38,13 @@ def merged(events):
 
 
 def test_text_stream_as_the_api_sends_it():
-    events = [START, delta(0, text="Hel"), delta(0, text="lo"),
-              {"contentBlockStop": {"contentBlockIndex": 0}}, *END]
+    events = [
+        START,
+        delta(0, text="Hel"),
+        delta(0, text="lo"),
+        {"contentBlockStop": {"contentBlockIndex": 0}},
+        *END,
+    ]
     chunks = list(codec.decode_stream(events))
     assert [c.content for c in chunks] == ["", "Hel", "lo", "", ""]
     assert chunks[-1].chunk_position == "last"
@@ -43,7 +52,9 @@ def test_text_stream_as_the_api_sends_it():
     assert reply.content == "Hello"
     assert reply.usage_metadata == {"input_tokens": 10, "output_tokens": 3, "total_tokens": 13}
     assert reply.response_metadata == {
-        "model_provider": "bedrock", "finish_reason": "stop", "stop_reason": "end_turn",
+        "model_provider": "bedrock",
+        "finish_reason": "stop",
+        "stop_reason": "end_turn",
         "metrics": {"latencyMs": 250},
     }
 
@@ -53,13 +64,21 @@ def test_tool_call_stream_with_argument_fragments():
         START,
         delta(0, text="Checking."),
         {"contentBlockStop": {"contentBlockIndex": 0}},
-        {"contentBlockStart": {"contentBlockIndex": 1,
-                               "start": {"toolUse": {"toolUseId": "tooluse_a", "name": "get_weather"}}}},
+        {
+            "contentBlockStart": {
+                "contentBlockIndex": 1,
+                "start": {"toolUse": {"toolUseId": "tooluse_a", "name": "get_weather"}},
+            }
+        },
         delta(1, toolUse={"input": '{"city": "Pa'}),
         delta(1, toolUse={"input": 'ris"}'}),
         {"contentBlockStop": {"contentBlockIndex": 1}},
-        {"contentBlockStart": {"contentBlockIndex": 2,
-                               "start": {"toolUse": {"toolUseId": "tooluse_b", "name": "get_time"}}}},
+        {
+            "contentBlockStart": {
+                "contentBlockIndex": 2,
+                "start": {"toolUse": {"toolUseId": "tooluse_b", "name": "get_time"}},
+            }
+        },
         {"contentBlockStop": {"contentBlockIndex": 2}},
         {"messageStop": {"stopReason": "tool_use"}},
         END[1],
@@ -94,8 +113,11 @@ def test_reasoning_stream_with_signature_and_redaction():
 
 
 def test_citation_deltas_become_annotations():
-    citation = {"title": "Doc", "sourceContent": [{"text": "src"}],
-                "location": {"documentChar": {"documentIndex": 0, "start": 0, "end": 3}}}
+    citation = {
+        "title": "Doc",
+        "sourceContent": [{"text": "src"}],
+        "location": {"documentChar": {"documentIndex": 0, "start": 0, "end": 3}},
+    }
     events = [START, delta(0, citation=citation), delta(0, text="Fact."), *END]
     [block] = merged(events).content
     assert block["text"] == "Fact."
@@ -109,25 +131,46 @@ def test_citation_deltas_become_annotations():
 
 
 def test_payload_padding_and_unknown_events_are_ignored():
-    events = [START, {"contentBlockDelta": {"contentBlockIndex": 0, "delta": {"text": "ok"}, "p": "abcdef"}},
-              {"someNewEvent": {}}, delta(0, futureDelta={"x": 1}), *END]
+    events = [
+        START,
+        {"contentBlockDelta": {"contentBlockIndex": 0, "delta": {"text": "ok"}, "p": "abcdef"}},
+        {"someNewEvent": {}},
+        delta(0, futureDelta={"x": 1}),
+        *END,
+    ]
     assert merged(events).content == "ok"
 
 
 def test_json_text_events_are_parsed():
-    assert merged(['{"messageStart": {"role": "assistant"}}', delta(0, text="hi"), *END]).content == "hi"
+    assert (
+        merged(['{"messageStart": {"role": "assistant"}}', delta(0, text="hi"), *END]).content
+        == "hi"
+    )
 
 
 @pytest.mark.parametrize(
     ("event", "cls", "message"),
     [
-        ({"throttlingException": {"message": "Too many tokens, please wait."}}, RateLimitError,
-         "Too many tokens, please wait."),
-        ({"serviceUnavailableException": {"message": "Service unavailable"}}, OverloadedError,
-         "Service unavailable"),
-        ({"validationException": {"message": "Input is malformed"}}, BadRequestError, "Input is malformed"),
-        ({"modelStreamErrorException": {"message": "Model failed", "originalStatusCode": 500}},
-         ServerError, "Model failed"),
+        (
+            {"throttlingException": {"message": "Too many tokens, please wait."}},
+            RateLimitError,
+            "Too many tokens, please wait.",
+        ),
+        (
+            {"serviceUnavailableException": {"message": "Service unavailable"}},
+            OverloadedError,
+            "Service unavailable",
+        ),
+        (
+            {"validationException": {"message": "Input is malformed"}},
+            BadRequestError,
+            "Input is malformed",
+        ),
+        (
+            {"modelStreamErrorException": {"message": "Model failed", "originalStatusCode": 500}},
+            ServerError,
+            "Model failed",
+        ),
         ({"internalServerException": {"message": "oops"}}, ServerError, "oops"),
     ],
 )
@@ -140,7 +183,9 @@ def test_exception_events_raise_provider_errors(event, cls, message):
 
 
 def test_a_stream_without_metadata_is_interrupted_with_the_partial_reply():
-    with pytest.raises(StreamInterruptedError, match="ended after 3 events without its metadata") as info:
+    with pytest.raises(
+        StreamInterruptedError, match="ended after 3 events without its metadata"
+    ) as info:
         list(codec.decode_stream([START, delta(0, text="Hal"), delta(0, text="f")]))
     assert info.value.partial.text == "Half"
     with pytest.raises(StreamInterruptedError) as empty:
@@ -151,7 +196,10 @@ def test_a_stream_without_metadata_is_interrupted_with_the_partial_reply():
 @pytest.mark.parametrize(
     ("events", "problem"),
     [
-        ([delta(0, text="x")], r"event 0 \(contentBlockDelta\): the stream must open with messageStart"),
+        (
+            [delta(0, text="x")],
+            r"event 0 \(contentBlockDelta\): the stream must open with messageStart",
+        ),
         ([START, START], "a second messageStart"),
         ([START, "not json"], "event 1 is not JSON"),
         ([START, {"a": {}, "b": {}}], "must be an object with one key"),
@@ -159,14 +207,36 @@ def test_a_stream_without_metadata_is_interrupted_with_the_partial_reply():
         ([START, delta(-1, text="x")], "contentBlockIndex must be a non-negative integer"),
         ([START, delta(0, text=5)], "delta.text must be a string"),
         ([START, delta(0, toolUse={"input": "{}"})], "no open tool use"),
-        ([START, delta(0, text="a"), delta(0, reasoningContent={"text": "b"})],
-         "a reasoning delta cannot apply to a text block"),
-        ([START, {"contentBlockStart": {"contentBlockIndex": 0, "start": {"toolUse": {"name": "f"}}}}],
-         "needs string 'toolUseId' and 'name'"),
-        ([START, delta(0, text="a"), {"contentBlockStop": {"contentBlockIndex": 0}},
-          {"contentBlockStop": {"contentBlockIndex": 0}}], "content block 0 stopped twice"),
+        (
+            [START, delta(0, text="a"), delta(0, reasoningContent={"text": "b"})],
+            "a reasoning delta cannot apply to a text block",
+        ),
+        (
+            [
+                START,
+                {
+                    "contentBlockStart": {
+                        "contentBlockIndex": 0,
+                        "start": {"toolUse": {"name": "f"}},
+                    }
+                },
+            ],
+            "needs string 'toolUseId' and 'name'",
+        ),
+        (
+            [
+                START,
+                delta(0, text="a"),
+                {"contentBlockStop": {"contentBlockIndex": 0}},
+                {"contentBlockStop": {"contentBlockIndex": 0}},
+            ],
+            "content block 0 stopped twice",
+        ),
         ([START, {"messageStop": {}}], "stopReason must be a string"),
-        ([START, {"metadata": {"usage": {"inputTokens": -1}}}], "usage.inputTokens must be a non-negative"),
+        (
+            [START, {"metadata": {"usage": {"inputTokens": -1}}}],
+            "usage.inputTokens must be a non-negative",
+        ),
     ],
 )
 def test_malformed_events_are_decode_errors_naming_the_event(events, problem):
@@ -193,27 +263,49 @@ def test_render_stream_exact_events():
         delta(0, text="Hi "),
         delta(0, text="there"),
         {"contentBlockStop": {"contentBlockIndex": 0}},
-        {"contentBlockStart": {"contentBlockIndex": 1,
-                               "start": {"toolUse": {"toolUseId": "tooluse_1", "name": "f"}}}},
+        {
+            "contentBlockStart": {
+                "contentBlockIndex": 1,
+                "start": {"toolUse": {"toolUseId": "tooluse_1", "name": "f"}},
+            }
+        },
         delta(1, toolUse={"input": '{"a": '}),
         delta(1, toolUse={"input": "1}"}),
         {"contentBlockStop": {"contentBlockIndex": 1}},
         {"messageStop": {"stopReason": "tool_use"}},
-        {"metadata": {"usage": {"inputTokens": 5, "outputTokens": 2, "totalTokens": 7},
-                      "metrics": {"latencyMs": 0}}},
+        {
+            "metadata": {
+                "usage": {"inputTokens": 5, "outputTokens": 2, "totalTokens": 7},
+                "metrics": {"latencyMs": 0},
+            }
+        },
     ]
 
 
 def test_render_stream_of_reasoning_and_images_decodes_back():
-    message = AIMessage([
-        {"type": "reasoning", "reasoning": "hmm", "extras": {"signature": "sig"}},
-        {"type": "image", "base64": "iVBORw0K", "mime_type": "image/png"},
-        {"type": "server_tool_call", "id": "s1", "name": "search", "args": {"q": "x"},
-         "extras": {"type": "server_tool_use"}},
-        {"type": "server_tool_result", "tool_call_id": "s1", "status": "success", "output": [{"text": "r"}]},
-    ])
+    message = AIMessage(
+        [
+            {"type": "reasoning", "reasoning": "hmm", "extras": {"signature": "sig"}},
+            {"type": "image", "base64": "iVBORw0K", "mime_type": "image/png"},
+            {
+                "type": "server_tool_call",
+                "id": "s1",
+                "name": "search",
+                "args": {"q": "x"},
+                "extras": {"type": "server_tool_use"},
+            },
+            {
+                "type": "server_tool_result",
+                "tool_call_id": "s1",
+                "status": "success",
+                "output": [{"text": "r"}],
+            },
+        ]
+    )
     events = list(codec.render_stream(message, chunking="chars"))
-    assert {"contentBlockStart": {"contentBlockIndex": 1, "start": {"image": {"format": "png"}}}} in events
+    assert {
+        "contentBlockStart": {"contentBlockIndex": 1, "start": {"image": {"format": "png"}}}
+    } in events
     assert merged(events).content == message.content
 
 

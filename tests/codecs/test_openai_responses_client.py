@@ -80,7 +80,12 @@ def test_multimodal_user_content() -> None:
             {"type": "image_url", "image_url": {"url": "data:image/png;base64,BBBB"}},
             {"type": "image", "file_id": "file-1"},
             {"type": "file", "base64": "JVBER", "mime_type": "application/pdf"},
-            {"type": "file", "base64": "JVBER", "mime_type": "application/pdf", "extras": {"filename": "a.pdf"}},
+            {
+                "type": "file",
+                "base64": "JVBER",
+                "mime_type": "application/pdf",
+                "extras": {"filename": "a.pdf"},
+            },
             {"type": "file", "url": "https://x/doc.pdf"},
             {"type": "file", "file_id": "file-2"},
             {"type": "audio", "base64": "UklGR", "mime_type": "audio/wav"},
@@ -102,7 +107,11 @@ def test_multimodal_user_content() -> None:
             "file_data": "data:application/pdf;base64,JVBER",
             "filename": "document.pdf",
         },
-        {"type": "input_file", "file_data": "data:application/pdf;base64,JVBER", "filename": "a.pdf"},
+        {
+            "type": "input_file",
+            "file_data": "data:application/pdf;base64,JVBER",
+            "filename": "a.pdf",
+        },
         {"type": "input_file", "file_url": "https://x/doc.pdf"},
         {"type": "input_file", "file_id": "file-2"},
         {"type": "input_audio", "input_audio": {"data": "UklGR", "format": "wav"}},
@@ -165,11 +174,22 @@ def test_invalid_tool_calls_go_back_with_their_raw_arguments() -> None:
     ai = AIMessage(
         "",
         invalid_tool_calls=[
-            {"name": "f", "args": '{"a": ', "id": "call_9", "error": "bad", "type": "invalid_tool_call"}
+            {
+                "name": "f",
+                "args": '{"a": ',
+                "id": "call_9",
+                "error": "bad",
+                "type": "invalid_tool_call",
+            }
         ],
     )
     (item,) = codec.encode_request([ai], MODEL)["input"]
-    assert item == {"type": "function_call", "call_id": "call_9", "name": "f", "arguments": '{"a": '}
+    assert item == {
+        "type": "function_call",
+        "call_id": "call_9",
+        "name": "f",
+        "arguments": '{"a": ',
+    }
 
 
 def test_tool_message_with_blocks_sends_a_list_output() -> None:
@@ -187,7 +207,12 @@ def test_tool_message_with_blocks_sends_a_list_output() -> None:
 def test_reasoning_is_sent_back_with_ids_that_pair_items() -> None:
     ai = AIMessage(
         [
-            {"type": "reasoning", "reasoning": "First", "id": "rs_1", "extras": {"encrypted_content": "ENC"}},
+            {
+                "type": "reasoning",
+                "reasoning": "First",
+                "id": "rs_1",
+                "extras": {"encrypted_content": "ENC"},
+            },
             {"type": "reasoning", "reasoning": "Second", "id": "rs_1"},
             {"type": "text", "text": "Checking.", "id": "msg_1", "extras": {"phase": "commentary"}},
         ],
@@ -213,7 +238,13 @@ def test_reasoning_is_sent_back_with_ids_that_pair_items() -> None:
             "phase": "commentary",
             "content": [{"type": "output_text", "text": "Checking."}],
         },
-        {"type": "function_call", "call_id": "call_1", "name": "f", "arguments": "{}", "id": "fc_1"},
+        {
+            "type": "function_call",
+            "call_id": "call_1",
+            "name": "f",
+            "arguments": "{}",
+            "id": "fc_1",
+        },
     ]
 
 
@@ -230,7 +261,11 @@ def test_item_ids_are_dropped_when_no_reasoning_goes_with_them() -> None:
     )
     items = codec.encode_request([ai], MODEL)["input"]
     assert items == [
-        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Hi"}]},
+        {
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": "Hi"}],
+        },
         {"type": "function_call", "call_id": "call_1", "name": "f", "arguments": '{"x": 1}'},
     ]
 
@@ -252,10 +287,20 @@ def test_assistant_citations_refusals_server_tools_and_images_go_back() -> None:
                 "text": "Here.",
                 "id": "msg_1",
                 "annotations": [
-                    {"type": "citation", "url": "https://n", "title": "N", "start_index": 0, "end_index": 4}
+                    {
+                        "type": "citation",
+                        "url": "https://n",
+                        "title": "N",
+                        "start_index": 0,
+                        "end_index": 4,
+                    }
                 ],
             },
-            {"type": "non_standard", "value": {"type": "refusal", "refusal": "Not that."}, "id": "msg_1"},
+            {
+                "type": "non_standard",
+                "value": {"type": "refusal", "refusal": "Not that."},
+                "id": "msg_1",
+            },
             {"type": "image", "id": "ig_1", "base64": "iVBO", "extras": {"status": "completed"}},
             {"type": "server_tool_call", "id": "x", "name": "code_execution", "args": {}},
         ]
@@ -279,7 +324,13 @@ def test_assistant_citations_refusals_server_tools_and_images_go_back() -> None:
                     "type": "output_text",
                     "text": "Here.",
                     "annotations": [
-                        {"type": "url_citation", "url": "https://n", "title": "N", "start_index": 0, "end_index": 4}
+                        {
+                            "type": "url_citation",
+                            "url": "https://n",
+                            "title": "N",
+                            "start_index": 0,
+                            "end_index": 4,
+                        }
                     ],
                 },
                 {"type": "refusal", "refusal": "Not that."},
@@ -311,14 +362,24 @@ def test_neutral_params_map_to_the_responses_body() -> None:
             "top_p": 0.9,
             "max_tokens": 300,
             "tools": [
-                {"name": "f", "description": "F.", "parameters": {"type": "object"}, "strict": True},
+                {
+                    "name": "f",
+                    "description": "F.",
+                    "parameters": {"type": "object"},
+                    "strict": True,
+                },
                 {"type": "function", "function": {"name": "g", "parameters": {"type": "object"}}},
                 {"name": "h"},
                 {"type": "web_search"},
             ],
             "tool_choice": "any",
             "parallel_tool_calls": False,
-            "response_format": {"type": "json_schema", "name": "Out", "schema": {"type": "object"}, "strict": True},
+            "response_format": {
+                "type": "json_schema",
+                "name": "Out",
+                "schema": {"type": "object"},
+                "strict": True,
+            },
             "reasoning_effort": "low",
             "include_reasoning": True,
             "logprobs": True,
@@ -345,13 +406,26 @@ def test_neutral_params_map_to_the_responses_body() -> None:
         "store": False,
         "metadata": {"run": "1"},
         "tools": [
-            {"type": "function", "name": "f", "description": "F.", "parameters": {"type": "object"}, "strict": True},
+            {
+                "type": "function",
+                "name": "f",
+                "description": "F.",
+                "parameters": {"type": "object"},
+                "strict": True,
+            },
             {"type": "function", "name": "g", "parameters": {"type": "object"}},
             {"type": "function", "name": "h", "parameters": {"type": "object", "properties": {}}},
             {"type": "web_search"},
         ],
         "reasoning": {"effort": "low", "summary": "auto"},
-        "text": {"format": {"type": "json_schema", "name": "Out", "schema": {"type": "object"}, "strict": True}},
+        "text": {
+            "format": {
+                "type": "json_schema",
+                "name": "Out",
+                "schema": {"type": "object"},
+                "strict": True,
+            }
+        },
         "service_tier": "flex",
     }
 
@@ -364,19 +438,28 @@ def test_neutral_params_map_to_the_responses_body() -> None:
         ("any", "required"),
         ("weather", {"type": "function", "name": "weather"}),
         ("web_search", {"type": "web_search"}),
-        ({"type": "allowed_tools", "mode": "auto", "tools": []}, {"type": "allowed_tools", "mode": "auto", "tools": []}),
+        (
+            {"type": "allowed_tools", "mode": "auto", "tools": []},
+            {"type": "allowed_tools", "mode": "auto", "tools": []},
+        ),
     ],
     ids=["auto", "none", "any", "function-name", "builtin-name", "raw-dict"],
 )
 def test_tool_choice(choice: object, wire: object) -> None:
-    params = {**MODEL, "tools": [{"name": "weather"}, {"type": "web_search"}], "tool_choice": choice}
+    params = {
+        **MODEL,
+        "tools": [{"name": "weather"}, {"type": "web_search"}],
+        "tool_choice": choice,
+    }
     assert codec.encode_request([HumanMessage("x")], params)["tool_choice"] == wire
 
 
 def test_chat_style_response_format_and_json_object() -> None:
     chat_style = {"type": "json_schema", "json_schema": {"name": "P", "schema": {"type": "object"}}}
     body = codec.encode_request([HumanMessage("x")], {**MODEL, "response_format": chat_style})
-    assert body["text"] == {"format": {"type": "json_schema", "name": "P", "schema": {"type": "object"}}}
+    assert body["text"] == {
+        "format": {"type": "json_schema", "name": "P", "schema": {"type": "object"}}
+    }
     body = codec.encode_request(
         [HumanMessage("x")],
         {**MODEL, "response_format": {"type": "json_object"}, "text": {"verbosity": "low"}},
@@ -404,8 +487,14 @@ def test_chat_style_response_format_and_json_object() -> None:
             "tool_choice=3 is not valid; use 'auto', 'any', 'none', a tool name, or a raw dict "
             "such as {'type': 'function', 'name': 'get_weather'}.",
         ),
-        ({**MODEL, "tools": [{"description": "no name"}]}, 'tools[0] has no \'name\': {"description": "no name"}'),
-        ({**MODEL, "response_format": {"type": "json_schema"}}, "response_format of type 'json_schema' needs a 'schema' dict."),
+        (
+            {**MODEL, "tools": [{"description": "no name"}]},
+            'tools[0] has no \'name\': {"description": "no name"}',
+        ),
+        (
+            {**MODEL, "response_format": {"type": "json_schema"}},
+            "response_format of type 'json_schema' needs a 'schema' dict.",
+        ),
         ({**MODEL, "extra_body": [1]}, "extra_body must be a dict, got list."),
     ],
     ids=["no-model", "stop", "seed", "budget", "tool-choice", "tool-name", "schema", "extra-body"],
@@ -472,7 +561,13 @@ def test_decode_response_with_every_item_kind() -> None:
             "output": None,
             "error": "boom",
         },
-        {"type": "image_generation_call", "id": "ig_1", "status": "completed", "result": "iVBO", "output_format": "webp"},
+        {
+            "type": "image_generation_call",
+            "id": "ig_1",
+            "status": "completed",
+            "result": "iVBO",
+            "output_format": "webp",
+        },
         {"type": "computer_call", "id": "cu_1", "call_id": "c", "action": {"type": "click"}},
         {
             "type": "message",
@@ -484,19 +579,51 @@ def test_decode_response_with_every_item_kind() -> None:
                     "type": "output_text",
                     "text": "Sunny [1].",
                     "annotations": [
-                        {"type": "url_citation", "url": "https://w", "title": "W", "start_index": 6, "end_index": 9},
-                        {"type": "file_citation", "file_id": "file-1", "filename": "a.pdf", "index": 3},
+                        {
+                            "type": "url_citation",
+                            "url": "https://w",
+                            "title": "W",
+                            "start_index": 6,
+                            "end_index": 9,
+                        },
+                        {
+                            "type": "file_citation",
+                            "file_id": "file-1",
+                            "filename": "a.pdf",
+                            "index": 3,
+                        },
                     ],
-                    "logprobs": [{"token": "Sunny", "logprob": -0.1, "bytes": [83], "top_logprobs": []}],
+                    "logprobs": [
+                        {"token": "Sunny", "logprob": -0.1, "bytes": [83], "top_logprobs": []}
+                    ],
                 },
             ],
         },
-        {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "f", "arguments": '{"a":1}', "status": "completed"},
-        {"type": "function_call", "id": "fc_2", "call_id": "call_2", "name": "g", "arguments": '{"a":', "status": "completed"},
+        {
+            "type": "function_call",
+            "id": "fc_1",
+            "call_id": "call_1",
+            "name": "f",
+            "arguments": '{"a":1}',
+            "status": "completed",
+        },
+        {
+            "type": "function_call",
+            "id": "fc_2",
+            "call_id": "call_2",
+            "name": "g",
+            "arguments": '{"a":',
+            "status": "completed",
+        },
     ]
     message = codec.decode_response(_response(output))
     assert message.content == [
-        {"type": "reasoning", "reasoning": "Plan.", "id": "rs_1", "extras": {"encrypted_content": "ENC"}},
+        {
+            "type": "reasoning",
+            "reasoning": "Plan.",
+            "id": "rs_1",
+            "extras": {"encrypted_content": "ENC"},
+        },
         {
             "type": "server_tool_call",
             "id": "ws_1",
@@ -505,7 +632,13 @@ def test_decode_response_with_every_item_kind() -> None:
             "extras": {"status": "completed"},
         },
         {"type": "server_tool_result", "tool_call_id": "ws_1", "status": "success"},
-        {"type": "server_tool_call", "id": "fs_1", "name": "file_search", "args": {"queries": ["q"]}, "extras": {"status": "completed"}},
+        {
+            "type": "server_tool_call",
+            "id": "fs_1",
+            "name": "file_search",
+            "args": {"queries": ["q"]},
+            "extras": {"status": "completed"},
+        },
         {
             "type": "server_tool_result",
             "tool_call_id": "fs_1",
@@ -518,7 +651,12 @@ def test_decode_response_with_every_item_kind() -> None:
             "name": "mcp",
             "args": {"server_label": "deepwiki", "name": "ask", "arguments": "{}"},
         },
-        {"type": "server_tool_result", "tool_call_id": "mcp_1", "status": "error", "output": {"output": None, "error": "boom"}},
+        {
+            "type": "server_tool_result",
+            "tool_call_id": "mcp_1",
+            "status": "error",
+            "output": {"output": None, "error": "boom"},
+        },
         {
             "type": "image",
             "id": "ig_1",
@@ -532,12 +670,24 @@ def test_decode_response_with_every_item_kind() -> None:
             "text": "Sunny [1].",
             "id": "msg_1",
             "annotations": [
-                {"type": "citation", "url": "https://w", "title": "W", "start_index": 6, "end_index": 9},
-                {"type": "citation", "title": "a.pdf", "extras": {"type": "file_citation", "file_id": "file-1", "index": 3}},
+                {
+                    "type": "citation",
+                    "url": "https://w",
+                    "title": "W",
+                    "start_index": 6,
+                    "end_index": 9,
+                },
+                {
+                    "type": "citation",
+                    "title": "a.pdf",
+                    "extras": {"type": "file_citation", "file_id": "file-1", "index": 3},
+                },
             ],
         },
     ]
-    assert message.tool_calls == [{"name": "f", "args": {"a": 1}, "id": "call_1", "type": "tool_call"}]
+    assert message.tool_calls == [
+        {"name": "f", "args": {"a": 1}, "id": "call_1", "type": "tool_call"}
+    ]
     assert message.invalid_tool_calls == [
         {
             "name": "g",
@@ -547,7 +697,9 @@ def test_decode_response_with_every_item_kind() -> None:
             "type": "invalid_tool_call",
         }
     ]
-    assert message.additional_kwargs == {"openai_function_call_ids": {"call_1": "fc_1", "call_2": "fc_2"}}
+    assert message.additional_kwargs == {
+        "openai_function_call_ids": {"call_1": "fc_1", "call_2": "fc_2"}
+    }
     assert message.response_metadata == {
         "model_provider": "openai",
         "id": "resp_1",
@@ -567,23 +719,54 @@ def test_decode_response_with_every_item_kind() -> None:
 
 def test_citations_render_back_to_the_same_annotations() -> None:
     annotations = [
-        {"type": "url_citation", "url": "https://w", "title": "W", "start_index": 6, "end_index": 9},
+        {
+            "type": "url_citation",
+            "url": "https://w",
+            "title": "W",
+            "start_index": 6,
+            "end_index": 9,
+        },
         {"type": "file_citation", "file_id": "file-1", "filename": "a.pdf", "index": 3},
-        {"type": "container_file_citation", "container_id": "c", "file_id": "f", "filename": "x.csv", "start_index": 0, "end_index": 1},
+        {
+            "type": "container_file_citation",
+            "container_id": "c",
+            "file_id": "f",
+            "filename": "x.csv",
+            "start_index": 0,
+            "end_index": 1,
+        },
         {"type": "file_path", "file_id": "f2", "index": 0},
         {"type": "something_new", "x": 1},
     ]
-    output = [{"type": "message", "id": "msg_1", "role": "assistant", "content": [{"type": "output_text", "text": "t", "annotations": annotations}]}]
+    output = [
+        {
+            "type": "message",
+            "id": "msg_1",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": "t", "annotations": annotations}],
+        }
+    ]
     message = codec.decode_response(_response(output))
     rendered = codec.render_response(message)
     assert rendered["output"][0]["content"][0]["annotations"] == annotations
 
 
 def test_refusal() -> None:
-    output = [{"type": "message", "id": "msg_1", "role": "assistant", "content": [{"type": "refusal", "refusal": "I can't help with that."}]}]
+    output = [
+        {
+            "type": "message",
+            "id": "msg_1",
+            "role": "assistant",
+            "content": [{"type": "refusal", "refusal": "I can't help with that."}],
+        }
+    ]
     message = codec.decode_response(_response(output))
     assert message.content == [
-        {"type": "non_standard", "value": {"type": "refusal", "refusal": "I can't help with that."}, "id": "msg_1"}
+        {
+            "type": "non_standard",
+            "value": {"type": "refusal", "refusal": "I can't help with that."},
+            "id": "msg_1",
+        }
     ]
     assert message.additional_kwargs == {"refusal": "I can't help with that."}
     assert message.response_metadata["finish_reason"] == "refusal"
@@ -617,14 +800,23 @@ def test_raw_reasoning_text_parts() -> None:
     message = codec.decode_response(_response([item]))
     assert message.content == [
         {"type": "reasoning", "id": "rs_1"},
-        {"type": "reasoning", "reasoning": "Let me think", "id": "rs_1", "extras": {"kind": "reasoning_text"}},
+        {
+            "type": "reasoning",
+            "reasoning": "Let me think",
+            "id": "rs_1",
+            "extras": {"kind": "reasoning_text"},
+        },
     ]
     (back,) = codec.encode_request([message], MODEL)["input"]
     assert back == {"type": "reasoning", "id": "rs_1", "summary": [], "content": item["content"]}
 
 
 def test_a_failed_response_raises_its_error() -> None:
-    body = _response([], status="failed", error={"code": "rate_limit_exceeded", "message": "Slow down. Please try again in 1.5s."})
+    body = _response(
+        [],
+        status="failed",
+        error={"code": "rate_limit_exceeded", "message": "Slow down. Please try again in 1.5s."},
+    )
     with pytest.raises(RateLimitError) as caught:
         codec.decode_response(body)
     assert caught.value.message == "Slow down. Please try again in 1.5s."
@@ -637,10 +829,19 @@ def test_a_failed_response_raises_its_error() -> None:
     [
         ([], "A Responses API response must be a JSON object, got []."),
         ({"id": "resp_1"}, "response.output should be list, got null."),
-        ({"output": [{"content": []}]}, 'response.output[0] has no \'type\': {"content": []}'),
-        ({"output": [{"type": "message", "content": "x"}], "usage": {"input_tokens": "3"}}, 'response.usage.input_tokens should be int, got "3".'),
-        ({"output": [{"type": "function_call", "name": 3}]}, "response.output[0].name should be str, got 3."),
-        ({"output": [{"type": "reasoning", "summary": {}}]}, "response.output[0].summary should be list, got {}."),
+        ({"output": [{"content": []}]}, "response.output[0] has no 'type': {\"content\": []}"),
+        (
+            {"output": [{"type": "message", "content": "x"}], "usage": {"input_tokens": "3"}},
+            'response.usage.input_tokens should be int, got "3".',
+        ),
+        (
+            {"output": [{"type": "function_call", "name": 3}]},
+            "response.output[0].name should be str, got 3.",
+        ),
+        (
+            {"output": [{"type": "reasoning", "summary": {}}]},
+            "response.output[0].summary should be list, got {}.",
+        ),
     ],
     ids=["not-a-dict", "no-output", "no-type", "usage", "name", "summary"],
 )
@@ -666,7 +867,11 @@ def _error_body(message: str, code: str | None = None, kind: str = "invalid_requ
         (404, _error_body("The model `gpt-9` does not exist", "model_not_found"), NotFoundError),
         (429, _error_body("Rate limit reached", "rate_limit_exceeded", "requests"), RateLimitError),
         (500, _error_body("The server had an error", None, "server_error"), ServerError),
-        (503, _error_body("The engine is currently overloaded", None, "server_error"), OverloadedError),
+        (
+            503,
+            _error_body("The engine is currently overloaded", None, "server_error"),
+            OverloadedError,
+        ),
     ],
     ids=["400", "context", "401", "404", "429", "500", "503"],
 )
@@ -687,7 +892,9 @@ def test_decode_error_reads_retry_after_from_headers_then_message() -> None:
 
 
 def test_insufficient_quota_is_not_retryable() -> None:
-    body = _error_body("You exceeded your current quota", "insufficient_quota", "insufficient_quota")
+    body = _error_body(
+        "You exceeded your current quota", "insufficient_quota", "insufficient_quota"
+    )
     error = codec.decode_error(429, body)
     assert isinstance(error, RateLimitError) and error.retryable is False
     assert codec.decode_error(429, _error_body("slow", "rate_limit_exceeded")).retryable is True
@@ -714,12 +921,26 @@ def test_another_providers_web_search_is_not_replayed_as_openai_items() -> None:
     # Anthropic names its server tool "web_search" too, with other arguments
     ai = AIMessage(
         [
-            {"type": "server_tool_call", "id": "srvtoolu_1", "name": "web_search", "args": {"query": "x"}},
-            {"type": "server_tool_result", "tool_call_id": "srvtoolu_1", "status": "success", "output": {"content": []}},
+            {
+                "type": "server_tool_call",
+                "id": "srvtoolu_1",
+                "name": "web_search",
+                "args": {"query": "x"},
+            },
+            {
+                "type": "server_tool_result",
+                "tool_call_id": "srvtoolu_1",
+                "status": "success",
+                "output": {"content": []},
+            },
             {"type": "text", "text": "Answer."},
         ]
     )
     items = codec.encode_request([ai], MODEL)["input"]
     assert items == [
-        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Answer."}]}
+        {
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": "Answer."}],
+        }
     ]

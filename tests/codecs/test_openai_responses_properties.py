@@ -62,7 +62,13 @@ def _message_item(draw: st.DrawFn, item_id: str) -> list[dict[str, Any]]:
             url = "https://example.com/" + draw(_ident)
             end = draw(st.integers(0, len(text)))
             block["annotations"] = [
-                {"type": "citation", "url": url, "title": draw(_text), "start_index": 0, "end_index": end}
+                {
+                    "type": "citation",
+                    "url": url,
+                    "title": draw(_text),
+                    "start_index": 0,
+                    "end_index": end,
+                }
             ]
         if phase:
             block["extras"] = {"phase": phase}
@@ -128,14 +134,10 @@ def _usage(usage: Any) -> Any:
 
 def _generic_content(message: BaseMessage) -> list[dict[str, Any]]:
     """Content as the Responses API gives it back: ids it makes up and foreign extras gone."""
-    out = []
-    for block in standard_blocks(message.content):
-        block = {k: v for k, v in block.items() if k not in ("id", "extras")}
-        if block["type"] == "text" or block.get("reasoning") or block["type"] != "reasoning":
-            out.append(block)
-        else:
-            out.append(block)
-    return out
+    return [
+        {k: v for k, v in block.items() if k not in ("id", "extras")}
+        for block in standard_blocks(message.content)
+    ]
 
 
 def _same_reply(decoded: AIMessage, original: AIMessage, *, exact: bool) -> None:
@@ -173,7 +175,9 @@ def test_responses_shaped_replies_survive_render_and_decode_exactly(message: AIM
 
 @SETTINGS
 @given(st.one_of(_generic_replies, responses_replies()), chunkings())
-def test_render_stream_then_decode_stream_gives_the_same_reply(message: AIMessage, chunking: Any) -> None:
+def test_render_stream_then_decode_stream_gives_the_same_reply(
+    message: AIMessage, chunking: Any
+) -> None:
     events = json.loads(json.dumps(list(codec.render_stream(message, chunking=chunking))))
     streamed = merge_chunks(list(codec.decode_stream(events))).to_message()
     whole = codec.decode_response(events[-1]["response"])
@@ -207,8 +211,19 @@ def _expected_history(message: BaseMessage) -> BaseMessage:
         content = message.content
         if isinstance(content, list) and not any(b.get("type") == "reasoning" for b in content):
             # message ids only go back next to the reasoning item they pair with
-            content = [{k: v for k, v in b.items() if k != "id" or b["type"] not in ("text", "non_standard")} for b in content]
-        refusals = [b["value"]["refusal"] for b in content if isinstance(b, dict) and b.get("type") == "non_standard"]
+            content = [
+                {
+                    k: v
+                    for k, v in b.items()
+                    if k != "id" or b["type"] not in ("text", "non_standard")
+                }
+                for b in content
+            ]
+        refusals = [
+            b["value"]["refusal"]
+            for b in content
+            if isinstance(b, dict) and b.get("type") == "non_standard"
+        ]
         extra = {"refusal": "".join(refusals)} if refusals else {}
         return AIMessage(
             content,
@@ -221,7 +236,12 @@ def _expected_history(message: BaseMessage) -> BaseMessage:
 
 def _params() -> st.SearchStrategy[dict[str, Any]]:
     tool = st.builds(
-        lambda name, strict: {"name": name, "description": "d", "parameters": {"type": "object", "properties": {}}, "strict": strict},
+        lambda name, strict: {
+            "name": name,
+            "description": "d",
+            "parameters": {"type": "object", "properties": {}},
+            "strict": strict,
+        },
         st.sampled_from(["f", "g"]),
         st.booleans(),
     )
@@ -234,7 +254,9 @@ def _params() -> st.SearchStrategy[dict[str, Any]]:
             "tools": st.lists(tool, min_size=1, max_size=2, unique_by=lambda t: t["name"]),
             "tool_choice": st.sampled_from(["auto", "none", "any", "f"]),
             "parallel_tool_calls": st.booleans(),
-            "response_format": st.just({"type": "json_schema", "name": "Out", "schema": {"type": "object"}, "strict": True}),
+            "response_format": st.just(
+                {"type": "json_schema", "name": "Out", "schema": {"type": "object"}, "strict": True}
+            ),
             "reasoning_effort": st.sampled_from(["minimal", "low", "medium", "high"]),
             "include_reasoning": st.just(True),
             "logprobs": st.just(True),
@@ -292,7 +314,24 @@ _json = st.recursive(
     max_leaves=6,
 )
 _keys = st.sampled_from(
-    ["type", "response", "item", "output_index", "content_index", "summary_index", "delta", "item_id", "part", "arguments", "usage", "output", "annotation", "logprobs", "error", "status"]
+    [
+        "type",
+        "response",
+        "item",
+        "output_index",
+        "content_index",
+        "summary_index",
+        "delta",
+        "item_id",
+        "part",
+        "arguments",
+        "usage",
+        "output",
+        "annotation",
+        "logprobs",
+        "error",
+        "status",
+    ]
 )
 
 
@@ -314,7 +353,9 @@ def _mutated(draw: st.DrawFn, events: list[Any]) -> list[Any]:
         elif action == "replace" and isinstance(events[i], dict):
             events[i][draw(_keys)] = draw(_json)
         elif action == "insert":
-            events.insert(i, draw(_json | st.builds(dict, type=st.sampled_from(list(_event_types)))))
+            events.insert(
+                i, draw(_json | st.builds(dict, type=st.sampled_from(list(_event_types))))
+            )
         elif action == "nest" and isinstance(events[i], dict):
             for key in ("item", "response", "part"):
                 if isinstance(events[i].get(key), dict):
@@ -402,7 +443,9 @@ def test_sanity_of_the_history_strategy() -> None:
     @settings(max_examples=40, deadline=None)
     @given(_histories())
     def check(messages: list[BaseMessage]) -> None:
-        found.extend(m for m in messages if isinstance(m, AIMessage) and isinstance(m.content, list))
+        found.extend(
+            m for m in messages if isinstance(m, AIMessage) and isinstance(m.content, list)
+        )
         assert isinstance(messages[0], (SystemMessage, HumanMessage))
 
     check()

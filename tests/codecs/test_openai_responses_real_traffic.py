@@ -153,7 +153,7 @@ def test_tool_use_streaming() -> None:
     assert messages[1].tool_calls[0]["args"] == {"a": 1231, "b": 2331}
     assert messages[2] == ToolMessage("2869461", tool_call_id="call_sVidsfFJ6zlzRpelrPkTPlpd")
     final = _reply(second)
-    assert final.text == "1231 × 2331 = **2,869,461**"
+    assert final.text == "1231 \u00d7 2331 = **2,869,461**"
     assert final.usage_metadata["input_tokens"] == 94
 
 
@@ -357,7 +357,8 @@ def test_auth_error() -> None:
 
 def test_context_length_error() -> None:
     (call,) = _calls(
-        DIR / "chat_real_error_scenarios_openai_gpt-5-nano_handles_context_length_exceeded_errors.yml"
+        DIR
+        / "chat_real_error_scenarios_openai_gpt-5-nano_handles_context_length_exceeded_errors.yml"
     )
     messages, _ = codec.decode_request(call.request.json())
     assert [m.type for m in messages] == ["human", "ai"] * 5 + ["human"]

@@ -39,14 +39,30 @@ def test_decode_a_full_conversation() -> None:
                 "content": [
                     {"type": "input_text", "text": "What is this?"},
                     {"type": "input_image", "image_url": "https://x/cat.png", "detail": "low"},
-                    {"type": "input_file", "file_data": "data:application/pdf;base64,JVBER", "filename": "a.pdf"},
+                    {
+                        "type": "input_file",
+                        "file_data": "data:application/pdf;base64,JVBER",
+                        "filename": "a.pdf",
+                    },
                     {"type": "input_file", "file_id": "file-1"},
                     {"type": "input_audio", "input_audio": {"data": "UklGR", "format": "wav"}},
                 ],
             },
             {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "E"},
-            {"type": "message", "role": "assistant", "id": "msg_1", "status": "completed", "content": [{"type": "output_text", "text": "Looking."}]},
-            {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "f", "arguments": '{"q": 1}'},
+            {
+                "type": "message",
+                "role": "assistant",
+                "id": "msg_1",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": "Looking."}],
+            },
+            {
+                "type": "function_call",
+                "id": "fc_1",
+                "call_id": "call_1",
+                "name": "f",
+                "arguments": '{"q": 1}',
+            },
             {"type": "function_call_output", "call_id": "call_1", "output": "42"},
             {"role": "assistant", "content": "It is 42."},
             {"role": "user", "content": "Thanks"},
@@ -61,7 +77,12 @@ def test_decode_a_full_conversation() -> None:
             [
                 {"type": "text", "text": "What is this?"},
                 {"type": "image", "url": "https://x/cat.png", "extras": {"detail": "low"}},
-                {"type": "file", "mime_type": "application/pdf", "base64": "JVBER", "extras": {"filename": "a.pdf"}},
+                {
+                    "type": "file",
+                    "mime_type": "application/pdf",
+                    "base64": "JVBER",
+                    "extras": {"filename": "a.pdf"},
+                },
                 {"type": "file", "file_id": "file-1"},
                 {"type": "audio", "base64": "UklGR", "mime_type": "audio/wav"},
             ]
@@ -87,13 +108,23 @@ def test_decode_a_string_input_and_params() -> None:
         "max_output_tokens": 100,
         "temperature": 0.5,
         "tools": [
-            {"type": "function", "name": "f", "description": "F.", "parameters": {"type": "object"}, "strict": True},
+            {
+                "type": "function",
+                "name": "f",
+                "description": "F.",
+                "parameters": {"type": "object"},
+                "strict": True,
+            },
             {"type": "web_search"},
         ],
         "tool_choice": {"type": "function", "name": "f"},
         "text": {"format": {"type": "json_object"}, "verbosity": "low"},
         "reasoning": {"effort": "minimal", "summary": "auto"},
-        "include": ["message.output_text.logprobs", "reasoning.encrypted_content", "web_search_call.action.sources"],
+        "include": [
+            "message.output_text.logprobs",
+            "reasoning.encrypted_content",
+            "web_search_call.action.sources",
+        ],
         "top_logprobs": 2,
         "store": True,
         "previous_response_id": "resp_0",
@@ -169,39 +200,164 @@ def _rejected(body: object) -> BadRequestError:
 @pytest.mark.parametrize(
     ("body", "message", "param", "code"),
     [
-        ([], "Invalid type for 'body': expected an object, but got an array instead.", "body", "invalid_type"),
-        ({"input": "x"}, "Missing required parameter: 'model'.", "model", "missing_required_parameter"),
-        ({"model": 4, "input": "x"}, "Invalid type for 'model': expected a string, but got an integer instead.", "model", "invalid_type"),
-        ({"model": "m"}, "Missing required parameter: 'input'.", "input", "missing_required_parameter"),
-        ({"model": "m", "input": {}}, "Invalid type for 'input': expected one of a string or array of input items, but got an object instead.", "input", "invalid_type"),
+        (
+            [],
+            "Invalid type for 'body': expected an object, but got an array instead.",
+            "body",
+            "invalid_type",
+        ),
+        (
+            {"input": "x"},
+            "Missing required parameter: 'model'.",
+            "model",
+            "missing_required_parameter",
+        ),
+        (
+            {"model": 4, "input": "x"},
+            "Invalid type for 'model': expected a string, but got an integer instead.",
+            "model",
+            "invalid_type",
+        ),
+        (
+            {"model": "m"},
+            "Missing required parameter: 'input'.",
+            "input",
+            "missing_required_parameter",
+        ),
+        (
+            {"model": "m", "input": {}},
+            "Invalid type for 'input': expected one of a string or array of input items, but got an object instead.",
+            "input",
+            "invalid_type",
+        ),
         (
             {"model": "m", "input": []},
             "Invalid 'input': empty array. Expected an array with minimum length 1, but got an empty array instead.",
             "input",
             "empty_array",
         ),
-        (_body(temperature=2.5), "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 2.5 instead.", "temperature", "decimal_above_max_value"),
-        (_body(temperature="hot"), "Invalid type for 'temperature': expected a decimal, but got a string instead.", "temperature", "invalid_type"),
-        (_body(top_p=-0.5), "Invalid 'top_p': decimal below minimum value. Expected a value >= 0, but got -0.5 instead.", "top_p", "decimal_below_min_value"),
-        (_body(max_output_tokens=5), "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got 5 instead.", "max_output_tokens", "integer_below_min_value"),
-        (_body(max_output_tokens=1.5), "Invalid type for 'max_output_tokens': expected an integer, but got a decimal instead.", "max_output_tokens", "invalid_type"),
-        (_body(top_logprobs=21), "Invalid 'top_logprobs': integer above maximum value. Expected a value <= 20, but got 21 instead.", "top_logprobs", "integer_above_max_value"),
-        (_body(stream="yes"), "Invalid type for 'stream': expected a boolean, but got a string instead.", "stream", "invalid_type"),
-        (_body(instructions=["x"]), "Invalid type for 'instructions': expected a string, but got an array instead.", "instructions", "invalid_type"),
-        (_body(tools={}), "Invalid type for 'tools': expected an array, but got an object instead.", "tools", "invalid_type"),
-        (_body(tools=[{"name": "f"}]), "Missing required parameter: 'tools[0].type'.", "tools[0].type", "missing_required_parameter"),
-        (_body(tools=[{"type": "function"}]), "Missing required parameter: 'tools[0].name'.", "tools[0].name", "missing_required_parameter"),
-        (_body(tools=[{"type": "function", "name": "f", "parameters": "x"}]), "Invalid type for 'tools[0].parameters': expected an object, but got a string instead.", "tools[0].parameters", "invalid_type"),
-        (_body(tool_choice="any"), "Invalid value: 'any'. Supported values are: 'none', 'auto', and 'required'.", "tool_choice", "invalid_value"),
-        (_body(text={"format": {"type": "json_schema", "schema": {}}}), "Missing required parameter: 'text.format.name'.", "text.format.name", "missing_required_parameter"),
-        (_body(text={"format": {"type": "xml"}}), "Invalid value: 'xml'. Supported values are: 'text', 'json_schema', and 'json_object'.", "text.format.type", "invalid_value"),
-        (_body(reasoning={"effort": "huge"}), "Invalid value: 'huge'. Supported values are: 'none', 'minimal', 'low', 'medium', 'high', 'xhigh', and 'max'.", "reasoning.effort", "invalid_value"),
+        (
+            _body(temperature=2.5),
+            "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 2.5 instead.",
+            "temperature",
+            "decimal_above_max_value",
+        ),
+        (
+            _body(temperature="hot"),
+            "Invalid type for 'temperature': expected a decimal, but got a string instead.",
+            "temperature",
+            "invalid_type",
+        ),
+        (
+            _body(top_p=-0.5),
+            "Invalid 'top_p': decimal below minimum value. Expected a value >= 0, but got -0.5 instead.",
+            "top_p",
+            "decimal_below_min_value",
+        ),
+        (
+            _body(max_output_tokens=5),
+            "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got 5 instead.",
+            "max_output_tokens",
+            "integer_below_min_value",
+        ),
+        (
+            _body(max_output_tokens=1.5),
+            "Invalid type for 'max_output_tokens': expected an integer, but got a decimal instead.",
+            "max_output_tokens",
+            "invalid_type",
+        ),
+        (
+            _body(top_logprobs=21),
+            "Invalid 'top_logprobs': integer above maximum value. Expected a value <= 20, but got 21 instead.",
+            "top_logprobs",
+            "integer_above_max_value",
+        ),
+        (
+            _body(stream="yes"),
+            "Invalid type for 'stream': expected a boolean, but got a string instead.",
+            "stream",
+            "invalid_type",
+        ),
+        (
+            _body(instructions=["x"]),
+            "Invalid type for 'instructions': expected a string, but got an array instead.",
+            "instructions",
+            "invalid_type",
+        ),
+        (
+            _body(tools={}),
+            "Invalid type for 'tools': expected an array, but got an object instead.",
+            "tools",
+            "invalid_type",
+        ),
+        (
+            _body(tools=[{"name": "f"}]),
+            "Missing required parameter: 'tools[0].type'.",
+            "tools[0].type",
+            "missing_required_parameter",
+        ),
+        (
+            _body(tools=[{"type": "function"}]),
+            "Missing required parameter: 'tools[0].name'.",
+            "tools[0].name",
+            "missing_required_parameter",
+        ),
+        (
+            _body(tools=[{"type": "function", "name": "f", "parameters": "x"}]),
+            "Invalid type for 'tools[0].parameters': expected an object, but got a string instead.",
+            "tools[0].parameters",
+            "invalid_type",
+        ),
+        (
+            _body(tool_choice="any"),
+            "Invalid value: 'any'. Supported values are: 'none', 'auto', and 'required'.",
+            "tool_choice",
+            "invalid_value",
+        ),
+        (
+            _body(text={"format": {"type": "json_schema", "schema": {}}}),
+            "Missing required parameter: 'text.format.name'.",
+            "text.format.name",
+            "missing_required_parameter",
+        ),
+        (
+            _body(text={"format": {"type": "xml"}}),
+            "Invalid value: 'xml'. Supported values are: 'text', 'json_schema', and 'json_object'.",
+            "text.format.type",
+            "invalid_value",
+        ),
+        (
+            _body(reasoning={"effort": "huge"}),
+            "Invalid value: 'huge'. Supported values are: 'none', 'minimal', 'low', 'medium', 'high', 'xhigh', and 'max'.",
+            "reasoning.effort",
+            "invalid_value",
+        ),
         (_body(include=["everything"]), None, "include[0]", "invalid_value"),
-        (_body(input=["hi"]), "Invalid type for 'input[0]': expected an object, but got a string instead.", "input[0]", "invalid_type"),
-        (_body(input=[{"content": "x"}]), "Missing required parameter: 'input[0].type'.", "input[0].type", "missing_required_parameter"),
+        (
+            _body(input=["hi"]),
+            "Invalid type for 'input[0]': expected an object, but got a string instead.",
+            "input[0]",
+            "invalid_type",
+        ),
+        (
+            _body(input=[{"content": "x"}]),
+            "Missing required parameter: 'input[0].type'.",
+            "input[0].type",
+            "missing_required_parameter",
+        ),
         (_body(input=[{"type": "chat", "content": "x"}]), None, "input[0].type", "invalid_value"),
-        (_body(input=[{"role": "bot", "content": "x"}]), "Invalid value: 'bot'. Supported values are: 'assistant', 'system', 'developer', and 'user'.", "input[0].role", "invalid_value"),
-        (_body(input=[{"role": "user"}]), "Missing required parameter: 'input[0].content'.", "input[0].content", "missing_required_parameter"),
+        (
+            _body(input=[{"role": "bot", "content": "x"}]),
+            "Invalid value: 'bot'. Supported values are: 'assistant', 'system', 'developer', and 'user'.",
+            "input[0].role",
+            "invalid_value",
+        ),
+        (
+            _body(input=[{"role": "user"}]),
+            "Missing required parameter: 'input[0].content'.",
+            "input[0].content",
+            "missing_required_parameter",
+        ),
         (
             _body(input=[{"role": "assistant", "content": [{"type": "input_text", "text": "x"}]}]),
             "Invalid value: 'input_text'. Supported values are: 'output_text' and 'refusal'.",
@@ -214,20 +370,49 @@ def _rejected(body: object) -> BadRequestError:
             "input[0].content[0].type",
             "invalid_value",
         ),
-        (_body(input=[{"role": "user", "content": [{"type": "input_text"}]}]), "Missing required parameter: 'input[0].content[0].text'.", "input[0].content[0].text", "missing_required_parameter"),
-        (_body(input=[{"role": "user", "content": [{"type": "input_image"}]}]), "Missing required parameter: 'input[0].content[0].image_url'.", "input[0].content[0].image_url", "missing_required_parameter"),
-        (_body(input=[{"role": "user", "content": 3}]), "Invalid type for 'input[0].content': expected one of a string or array of input content, but got an integer instead.", "input[0].content", "invalid_type"),
-        (_body(input=[{"type": "function_call", "name": "f", "arguments": "{}"}]), "Missing required parameter: 'input[0].call_id'.", "input[0].call_id", "missing_required_parameter"),
-        (_body(input=[{"type": "reasoning", "id": "rs_1"}]), "Missing required parameter: 'input[0].summary'.", "input[0].summary", "missing_required_parameter"),
         (
-            _body(input=[USER, {"type": "function_call_output", "call_id": "call_x", "output": "1"}]),
+            _body(input=[{"role": "user", "content": [{"type": "input_text"}]}]),
+            "Missing required parameter: 'input[0].content[0].text'.",
+            "input[0].content[0].text",
+            "missing_required_parameter",
+        ),
+        (
+            _body(input=[{"role": "user", "content": [{"type": "input_image"}]}]),
+            "Missing required parameter: 'input[0].content[0].image_url'.",
+            "input[0].content[0].image_url",
+            "missing_required_parameter",
+        ),
+        (
+            _body(input=[{"role": "user", "content": 3}]),
+            "Invalid type for 'input[0].content': expected one of a string or array of input content, but got an integer instead.",
+            "input[0].content",
+            "invalid_type",
+        ),
+        (
+            _body(input=[{"type": "function_call", "name": "f", "arguments": "{}"}]),
+            "Missing required parameter: 'input[0].call_id'.",
+            "input[0].call_id",
+            "missing_required_parameter",
+        ),
+        (
+            _body(input=[{"type": "reasoning", "id": "rs_1"}]),
+            "Missing required parameter: 'input[0].summary'.",
+            "input[0].summary",
+            "missing_required_parameter",
+        ),
+        (
+            _body(
+                input=[USER, {"type": "function_call_output", "call_id": "call_x", "output": "1"}]
+            ),
             "No tool call found for function call output with call_id call_x.",
             "input",
             None,
         ),
     ],
 )
-def test_requests_the_api_rejects(body: object, message: str | None, param: str, code: str | None) -> None:
+def test_requests_the_api_rejects(
+    body: object, message: str | None, param: str, code: str | None
+) -> None:
     error = _rejected(body)
     if message is not None:
         assert error.message == message
@@ -244,15 +429,21 @@ def test_render_a_plain_reply_like_the_api() -> None:
         id="resp_abc",
         usage_metadata={"input_tokens": 10, "output_tokens": 3, "total_tokens": 13},
     )
-    body = codec.render_response(message, {"model": "gpt-5-mini", "temperature": 0.3, "max_tokens": 99})
+    body = codec.render_response(
+        message, {"model": "gpt-5-mini", "temperature": 0.3, "max_tokens": 99}
+    )
     Response.model_validate(body)  # the official SDK accepts it
     assert body["id"] == "resp_abc" and body["object"] == "response"
     assert body["status"] == "completed" and body["model"] == "gpt-5-mini"
     assert body["temperature"] == 0.3 and body["max_output_tokens"] == 99
     (item,) = body["output"]
-    assert item["type"] == "message" and item["role"] == "assistant" and item["status"] == "completed"
+    assert (
+        item["type"] == "message" and item["role"] == "assistant" and item["status"] == "completed"
+    )
     assert item["id"].startswith("msg_")
-    assert item["content"] == [{"type": "output_text", "text": "Hello!", "annotations": [], "logprobs": []}]
+    assert item["content"] == [
+        {"type": "output_text", "text": "Hello!", "annotations": [], "logprobs": []}
+    ]
     assert body["usage"] == {
         "input_tokens": 10,
         "input_tokens_details": {"cache_write_tokens": 0, "cached_tokens": 0},
@@ -276,7 +467,9 @@ def test_render_echoes_request_config() -> None:
     Response.model_validate(body)
     assert body["tools"] == [{"type": "function", "name": "f", "parameters": {"type": "object"}}]
     assert body["tool_choice"] == "required"
-    assert body["text"] == {"format": {"type": "json_schema", "name": "O", "schema": {"type": "object"}}}
+    assert body["text"] == {
+        "format": {"type": "json_schema", "name": "O", "schema": {"type": "object"}}
+    }
     assert body["reasoning"] == {"effort": "high", "summary": None}
     assert body["store"] is False
 
@@ -319,7 +512,11 @@ def test_render_made_up_ids_are_stable_for_one_response_id() -> None:
         ({"finish_reason": "length"}, "incomplete", {"reason": "max_output_tokens"}),
         ({"finish_reason": "content_filter"}, "incomplete", {"reason": "content_filter"}),
         ({"finish_reason": "stop"}, "completed", None),
-        ({"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}, "incomplete", {"reason": "max_output_tokens"}),
+        (
+            {"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}},
+            "incomplete",
+            {"reason": "max_output_tokens"},
+        ),
     ],
 )
 def test_render_status(meta: dict, status: str, details: dict | None) -> None:
@@ -356,13 +553,17 @@ def test_render_refuses_content_the_api_cannot_return() -> None:
     ],
     ids=lambda v: type(v).__name__ if isinstance(v, ProviderError) else None,
 )
-def test_render_error_shapes(error: ProviderError, status: int, kind: str, code: str | None) -> None:
+def test_render_error_shapes(
+    error: ProviderError, status: int, kind: str, code: str | None
+) -> None:
     got_status, headers, body = codec.render_error(error)
     assert got_status == status
     assert headers["content-type"] == "application/json"
     assert body == {"error": {"message": error.message, "type": kind, "param": None, "code": code}}
     decoded = codec.decode_error(got_status, body, headers)
-    assert type(decoded) is type(error) or (type(error) is ProviderError and isinstance(decoded, ServerError))
+    assert type(decoded) is type(error) or (
+        type(error) is ProviderError and isinstance(decoded, ServerError)
+    )
     assert decoded.message == error.message
 
 
@@ -376,6 +577,8 @@ def test_render_error_rate_limit_headers() -> None:
 
 
 def test_render_error_keeps_an_openai_body_and_status() -> None:
-    body = {"error": {"message": "m", "type": "invalid_request_error", "param": "input", "code": "x"}}
+    body = {
+        "error": {"message": "m", "type": "invalid_request_error", "param": "input", "code": "x"}
+    }
     error = BadRequestError("m", status_code=422, body=body)
     assert codec.render_error(error) == (422, {"content-type": "application/json"}, body)

@@ -274,5 +274,5 @@ def test_schema_model_tool_calls_are_valid_and_stream_like_invoke(
     invoked, streamed = invoked_and_streamed(make, chunking)
     same_essentials(invoked, streamed)
     assert [c["name"] for c in invoked.tool_calls] == [t["title"] for t in tools]
-    for call, schema in zip(invoked.tool_calls, schemas):
+    for call, schema in zip(invoked.tool_calls, schemas, strict=True):
         assert_valid(schema, call["args"])

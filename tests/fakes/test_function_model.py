@@ -152,7 +152,11 @@ def test_info_for_structured_output() -> None:
     for method in ("json_schema", "function_calling", "json_mode"):
         result = FunctionChatModel(answer).with_structured_output(Answer, method=method).invoke("q")
         assert result == Answer(value=42)
-    assert [i.structured["method"] for i in seen] == ["json_schema", "function_calling", "json_mode"]
+    assert [i.structured["method"] for i in seen] == [
+        "json_schema",
+        "function_calling",
+        "json_mode",
+    ]
     assert seen[0].structured["name"] == "Answer"
     assert seen[0].structured["schema"]["properties"]["value"]["type"] == "integer"
 
@@ -190,7 +194,9 @@ def test_returned_tool_calls_are_checked() -> None:
     model = FunctionChatModel(lambda m, i: tool_call("sub", a=1)).bind_tools([add])
     with pytest.raises(InvalidToolCallError) as exc:
         model.invoke("q")
-    assert str(exc.value).startswith("FunctionChatModel call #1 calls tool 'sub', which is not bound.")
+    assert str(exc.value).startswith(
+        "FunctionChatModel call #1 calls tool 'sub', which is not bound."
+    )
 
 
 def test_streamed_tool_calls_are_checked() -> None:
@@ -214,7 +220,9 @@ def test_generator_yielding_something_else_is_an_error() -> None:
 
 
 def test_fn_must_be_callable() -> None:
-    with pytest.raises(UserError, match=r"FunctionChatModel needs a function fn\(messages, info\), got str"):
+    with pytest.raises(
+        UserError, match=r"FunctionChatModel needs a function fn\(messages, info\), got str"
+    ):
         FunctionChatModel("not a function")  # type: ignore[arg-type]
 
 

@@ -113,7 +113,9 @@ def test_structured_output_with_a_json_schema_dict() -> None:
         "additionalProperties": False,
     }
     value = SchemaChatModel().with_structured_output(schema).invoke("q")
-    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(value)
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
+        value
+    )
 
 
 def test_same_seed_same_values_other_seed_other_values() -> None:

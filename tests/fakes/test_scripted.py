@@ -210,7 +210,7 @@ def test_bad_options() -> None:
         FakeChatModel(["x"], chunking="lines")
     with pytest.raises(UserError, match="chunk_delay=-1 must be a number of seconds >= 0"):
         FakeChatModel(["x"], chunk_delay=-1)
-    with pytest.raises(UserError, match="unknown parameter chunkng=. Did you mean 'chunking'"):
+    with pytest.raises(UserError, match=r"unknown parameter chunkng=\. Did you mean 'chunking'"):
         FakeChatModel(["x"], chunkng="chars")
 
 
@@ -640,9 +640,11 @@ def test_usage_estimate_is_documented_and_deterministic() -> None:
     reply = FakeChatModel(["12345678"]).invoke([("system", "abcd"), ("user", "abcde")])
     # input: (3 + ceil(4/4)) + (3 + ceil(5/4)); output: ceil(8/4)
     assert reply.usage_metadata == {"input_tokens": 9, "output_tokens": 2, "total_tokens": 11}
-    assert estimate_usage(
-        [HumanMessage("abcd")], AIMessage("12345678")
-    ) == {"input_tokens": 4, "output_tokens": 2, "total_tokens": 6}
+    assert estimate_usage([HumanMessage("abcd")], AIMessage("12345678")) == {
+        "input_tokens": 4,
+        "output_tokens": 2,
+        "total_tokens": 6,
+    }
 
 
 def test_usage_can_be_turned_off_or_overridden() -> None:

@@ -46,7 +46,12 @@ def valid(schema: dict[str, Any], value: Any) -> bool:
         {"type": ["string", "null"]},
         {"anyOf": [{"type": "integer"}, {"type": "null"}]},
         {"oneOf": [{"type": "boolean"}]},
-        {"allOf": [{"properties": {"a": {"type": "integer"}}, "required": ["a"]}, {"type": "object"}]},
+        {
+            "allOf": [
+                {"properties": {"a": {"type": "integer"}}, "required": ["a"]},
+                {"type": "object"},
+            ]
+        },
         {"type": "array", "items": {"type": "integer"}, "minItems": 3, "maxItems": 4},
         {"type": "array", "items": {"enum": [1, 2, 3]}, "minItems": 3, "uniqueItems": True},
         {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}], "items": False},
@@ -57,9 +62,17 @@ def valid(schema: dict[str, Any], value: Any) -> bool:
             "additionalProperties": False,
         },
         {
-            "$defs": {"Pet": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}},
+            "$defs": {
+                "Pet": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}},
+                    "required": ["name"],
+                }
+            },
             "type": "object",
-            "properties": {"pets": {"type": "array", "items": {"$ref": "#/$defs/Pet"}, "minItems": 1}},
+            "properties": {
+                "pets": {"type": "array", "items": {"$ref": "#/$defs/Pet"}, "minItems": 1}
+            },
             "required": ["pets"],
         },
         {"$ref": "#/$defs/X", "$defs": {"X": {"type": "integer", "minimum": 3}}},
@@ -110,7 +123,10 @@ def test_deep_recursion_terminates() -> None:
             {"type": "integer", "multipleOf": 10, "minimum": 1, "maximum": 9},
             "No multiple of 10 fits the bounds of",
         ),
-        ({"$ref": "https://example.com/s.json"}, "Only local $refs like '#/$defs/Name' are supported"),
+        (
+            {"$ref": "https://example.com/s.json"},
+            "Only local $refs like '#/$defs/Name' are supported",
+        ),
         ({"$ref": "#/$defs/Missing"}, "$ref '#/$defs/Missing' points at nothing in the schema."),
         ({"type": "tuple"}, "Unsupported JSON schema type 'tuple'."),
         (

@@ -95,7 +95,11 @@ def test_openai_tool_calls_are_parsed() -> None:
             "role": "assistant",
             "content": None,
             "tool_calls": [
-                {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}},
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "f", "arguments": '{"a": 1}'},
+                },
                 {"id": "c2", "type": "function", "function": {"name": "g", "arguments": "{bad"}},
                 {"id": "c3", "type": "function", "function": {"name": "h", "arguments": {"x": 1}}},
                 {"id": "c4", "type": "function", "function": {"name": "i", "arguments": ""}},

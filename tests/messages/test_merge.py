@@ -90,7 +90,13 @@ def test_tool_call_chunks_merge_by_index_and_parse() -> None:
         + C(tool_call_chunks=[tool_call_chunk(args='"b": 2}', index=0)])
     )
     assert merged.tool_call_chunks == [
-        {"name": "add", "args": '{"a": 1, "b": 2}', "id": "c1", "index": 0, "type": "tool_call_chunk"}
+        {
+            "name": "add",
+            "args": '{"a": 1, "b": 2}',
+            "id": "c1",
+            "index": 0,
+            "type": "tool_call_chunk",
+        }
     ]
     assert merged.tool_calls == [
         {"name": "add", "args": {"a": 1, "b": 2}, "id": "c1", "type": "tool_call"}
@@ -251,8 +257,10 @@ def test_sum_of_chunks() -> None:
 
 
 def test_chunk_plus_list_of_chunks() -> None:
-    assert (C("a") + [C("b"), C("c")]).content == "abc"
-    assert (C("a") + (C("b"),)).content == "ab"
+    chunks = [C("b"), C("c")]
+    assert (C("a") + chunks).content == "abc"
+    pair = (C("b"),)
+    assert (C("a") + pair).content == "ab"
 
 
 def test_chunk_plus_other_things_is_an_error() -> None:

@@ -17,8 +17,7 @@ from myna.exceptions import (
     UserError,
 )
 from myna.messages import AIMessage, AIMessageChunk, HumanMessage
-from myna.models import BaseRateLimiter, ChatModel, ChatRequest, InMemoryRateLimiter
-from myna.models import _base
+from myna.models import BaseRateLimiter, ChatModel, ChatRequest, InMemoryRateLimiter, _base
 
 
 class Echo(ChatModel):
@@ -90,8 +89,18 @@ def test_standard_parameters_are_accepted() -> None:
         api_key="k",
         base_url="http://x",
     )
-    assert (model.model, model.model_name, model.temperature, model.max_tokens) == ("m", "m", 0.2, 10)
-    assert (model.timeout, model.max_retries, model.api_key, model.base_url) == (5.0, 4, "k", "http://x")
+    assert (model.model, model.model_name, model.temperature, model.max_tokens) == (
+        "m",
+        "m",
+        0.2,
+        10,
+    )
+    assert (model.timeout, model.max_retries, model.api_key, model.base_url) == (
+        5.0,
+        4,
+        "k",
+        "http://x",
+    )
     assert model.stop == ["END"]
 
 
@@ -145,7 +154,9 @@ def test_generate_must_return_an_ai_message() -> None:
         def _generate(self, request: ChatRequest) -> Any:
             return "text"
 
-    with pytest.raises(TypeError, match="Wrong._generate returned str; it must return an AIMessage"):
+    with pytest.raises(
+        TypeError, match=r"Wrong\._generate returned str; it must return an AIMessage"
+    ):
         Wrong().invoke("hi")
 
 
@@ -173,7 +184,9 @@ def test_unknown_per_call_parameter_is_an_error() -> None:
     with pytest.raises(UserError) as exc:
         Echo().invoke("hi", max_token=3)
     text = str(exc.value)
-    assert text.startswith("Echo.invoke got an unknown parameter max_token=. Did you mean 'max_tokens'?")
+    assert text.startswith(
+        "Echo.invoke got an unknown parameter max_token=. Did you mean 'max_tokens'?"
+    )
     assert "Per-call parameters:" in text
 
 
@@ -200,7 +213,10 @@ def test_config_reaches_the_request() -> None:
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ("tags", "config must be a dict such as {'tags': ['eval'], 'callbacks': [handler]}, got str."),
+        (
+            "tags",
+            "config must be a dict such as {'tags': ['eval'], 'callbacks': [handler]}, got str.",
+        ),
         (
             {"tag": ["x"]},
             "Unknown config key(s) ['tag']. Did you mean 'tags'? Accepted: callbacks, "
@@ -224,7 +240,10 @@ def test_config_is_validated(config: Any, message: str) -> None:
 def test_input_is_coerced() -> None:
     model = Echo()
     model.invoke([("system", "s"), {"role": "user", "content": "hi"}])
-    assert [type(m).__name__ for m in model.requests[-1].messages] == ["SystemMessage", "HumanMessage"]
+    assert [type(m).__name__ for m in model.requests[-1].messages] == [
+        "SystemMessage",
+        "HumanMessage",
+    ]
     with pytest.raises(UserError, match="Cannot turn input of type int into a chat message"):
         model.invoke(42)
 

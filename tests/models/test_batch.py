@@ -36,7 +36,7 @@ class Blocking(ChatModel):
     """A blocking model: each call waits until `width` calls are in flight (or a timeout).
 
     The wait makes concurrency observable without timing: with a limit of N, calls pile up
-    to exactly N and no further.
+    to exactly N and no further (a limit below `width` would time the barrier out).
     """
 
     def __init__(self, width: int = 1, **kwargs: Any) -> None:
@@ -50,10 +50,9 @@ class Blocking(ChatModel):
         self.gauge.enter()
         try:
             if self.barrier is not None:
-                try:
-                    self.barrier.wait(timeout=0.05)
-                except threading.BrokenBarrierError:
-                    pass  # the last, smaller wave of calls cannot fill the barrier
+                # tests use input counts that are multiples of the width, so every wave
+                # fills the barrier and the timeout is only a safety net
+                self.barrier.wait(timeout=5)
             text = request.messages[-1].text
             self.configs.append(dict(request.config))
             if text == "boom":
@@ -77,8 +76,8 @@ class Blocking(ChatModel):
             self.gauge.leave()
 
 
-INPUTS = [f"q{i}" for i in range(8)]
-EXPECTED = [f"Q{i}" for i in range(8)]
+INPUTS = [f"q{i}" for i in range(12)]  # a multiple of every barrier width used below
+EXPECTED = [f"Q{i}" for i in range(12)]
 
 
 def texts(results: list[Any]) -> list[Any]:
@@ -222,44 +221,49 @@ def test_per_call_parameters_reach_every_input() -> None:
 
 
 class Ordered(ChatModel):
-    """Input "late" waits until "early" has finished, so completion order is known."""
+    """Input "late" blocks until the test releases it, so completion order is known."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.early_done = threading.Event()
-        self.async_early_done: asyncio.Event | None = None
+        self.release = threading.Event()
+        self.async_release: asyncio.Event | None = None
 
     def _generate(self, request: ChatRequest) -> AIMessage:
         text = request.messages[-1].text
         if text == "late":
-            assert self.early_done.wait(timeout=2), "early never finished"
+            assert self.release.wait(timeout=5), "the test never released 'late'"
         if text == "boom":
             raise ValueError("boom")
-        if text == "early":
-            self.early_done.set()
         return AIMessage(text)
 
     async def _agenerate(self, request: ChatRequest) -> AIMessage:
-        if self.async_early_done is None:
-            self.async_early_done = asyncio.Event()
+        if self.async_release is None:
+            self.async_release = asyncio.Event()
         text = request.messages[-1].text
         if text == "late":
-            await asyncio.wait_for(self.async_early_done.wait(), timeout=2)
+            await asyncio.wait_for(self.async_release.wait(), timeout=5)
         if text == "boom":
             raise ValueError("boom")
-        if text == "early":
-            self.async_early_done.set()
         return AIMessage(text)
 
 
 def test_batch_as_completed_yields_in_completion_order() -> None:
-    pairs = list(Ordered().batch_as_completed(["late", "early"]))
-    assert [(i, r.text) for i, r in pairs] == [(1, "early"), (0, "late")]
+    model = Ordered()
+    pairs = model.batch_as_completed(["late", "early"])
+    first = next(pairs)  # "late" cannot finish before this
+    model.release.set()
+    rest = list(pairs)
+    assert [(i, r.text) for i, r in [first, *rest]] == [(1, "early"), (0, "late")]
 
 
 async def test_abatch_as_completed_yields_in_completion_order() -> None:
-    pairs = [p async for p in Ordered().abatch_as_completed(["late", "early"])]
-    assert [(i, r.text) for i, r in pairs] == [(1, "early"), (0, "late")]
+    model = Ordered()
+    pairs = model.abatch_as_completed(["late", "early"])
+    first = await pairs.__anext__()
+    assert model.async_release is not None
+    model.async_release.set()
+    rest = [p async for p in pairs]
+    assert [(i, r.text) for i, r in [first, *rest]] == [(1, "early"), (0, "late")]
 
 
 def test_batch_as_completed_with_exceptions() -> None:
@@ -289,14 +293,14 @@ async def test_abatch_as_completed_raises_without_return_exceptions() -> None:
 def test_batch_as_completed_respects_max_concurrency() -> None:
     model = Blocking(width=2)
     pairs = list(model.batch_as_completed(INPUTS, max_concurrency=2))
-    assert sorted(i for i, _ in pairs) == list(range(8))
+    assert sorted(i for i, _ in pairs) == list(range(12))
     assert model.gauge.peak == 2
 
 
 async def test_abatch_as_completed_respects_max_concurrency() -> None:
     model = Blocking()
     pairs = [p async for p in model.abatch_as_completed(INPUTS, max_concurrency=3)]
-    assert sorted(i for i, _ in pairs) == list(range(8))
+    assert sorted(i for i, _ in pairs) == list(range(12))
     assert model.gauge.peak == 3
 
 
@@ -311,3 +315,19 @@ def test_fake_batch_keeps_input_order() -> None:
 async def test_fake_abatch_keeps_input_order() -> None:
     model = FakeChatModel([lambda r: r.messages[-1].text * 2], cycle=True)
     assert texts(await model.abatch(["a", "b", "c"])) == ["aa", "bb", "cc"]
+
+
+def test_fake_batch_return_exceptions() -> None:
+    from myna.exceptions import AuthenticationError
+
+    model = FakeChatModel(["a", AuthenticationError("no", status_code=401), "c"])
+    results = model.batch(["x", "y", "z"], return_exceptions=True)
+    assert texts(results[::2]) == ["a", "c"]
+    assert isinstance(results[1], AuthenticationError)
+
+
+async def test_fake_abatch_return_exceptions() -> None:
+    model = FakeChatModel(["a", ValueError("bad"), "c"])
+    results = await model.abatch(["x", "y", "z"], return_exceptions=True, max_concurrency=1)
+    assert texts(results[::2]) == ["a", "c"]
+    assert isinstance(results[1], ValueError)

@@ -87,7 +87,10 @@ def test_bind_tools_sends_specs_for_every_tool_form() -> None:
         ("required", "any"),
         (True, "any"),
         ("get_weather", "get_weather"),
-        ({"type": "function", "function": {"name": "x"}}, {"type": "function", "function": {"name": "x"}}),
+        (
+            {"type": "function", "function": {"name": "x"}},
+            {"type": "function", "function": {"name": "x"}},
+        ),
     ],
 )
 def test_tool_choice_is_normalised(given: Any, sent: Any) -> None:
@@ -162,7 +165,9 @@ def test_bind_tools_on_a_bound_model_replaces_the_tools_and_keeps_other_params()
 
 def test_bind_checks_parameters_at_call_time() -> None:
     bound = Recording().bind(temprature=1)
-    with pytest.raises(UserError, match="unknown parameter temprature=. Did you mean 'temperature'"):
+    with pytest.raises(
+        UserError, match=r"unknown parameter temprature=\. Did you mean 'temperature'"
+    ):
         bound.invoke("hi")
 
 
@@ -183,9 +188,7 @@ def test_bound_model_profile_and_repr() -> None:
 
 
 def fake_with_tools() -> tuple[FakeChatModel, BoundChatModel]:
-    model = FakeChatModel(
-        [tool_call("get_weather", city="Paris")], cycle=True, chunking="chars"
-    )
+    model = FakeChatModel([tool_call("get_weather", city="Paris")], cycle=True, chunking="chars")
     return model, model.bind_tools([get_weather], tool_choice="any")
 
 

@@ -15,13 +15,13 @@ from myna.models import (
     ChatModel,
     ChatRequest,
     ConfigurableChatModel,
+    _registry,
     infer_provider,
     init_chat_model,
     known_providers,
     parse_model_string,
     register_provider,
 )
-from myna.models import _registry
 from myna.tools import tool
 
 
@@ -94,7 +94,9 @@ def test_model_provider_keyword() -> None:
 
 
 def test_unknown_parameter_is_an_error() -> None:
-    with pytest.raises(UserError, match="unknown parameter temprature=. Did you mean 'temperature'"):
+    with pytest.raises(
+        UserError, match=r"unknown parameter temprature=\. Did you mean 'temperature'"
+    ):
         init_chat_model("fake:scripted", script=["x"], temprature=1)
 
 
@@ -175,7 +177,7 @@ def test_model_without_an_inferable_provider() -> None:
 
 
 def test_model_must_be_a_string() -> None:
-    with pytest.raises(UserError, match="model must be a string like 'openai:gpt-4.1', got int"):
+    with pytest.raises(UserError, match=r"model must be a string like 'openai:gpt-4\.1', got int"):
         parse_model_string(4)  # type: ignore[arg-type]
 
 
@@ -286,6 +288,26 @@ def test_any_field() -> None:
         "model": "fake:schema",
         "temperature": 0.5,
     }
+
+
+def test_any_field_takes_the_providers_own_parameters() -> None:
+    register_provider("acme", Acme)
+    model = init_chat_model("acme:a1", configurable_fields="any")
+    config = {"configurable": {"flavour": "mint", "thread_id": "t1", "temperature": 0.3}}
+    assert model.resolve_params(config) == {
+        "model": "acme:a1",
+        "temperature": 0.3,
+        "flavour": "mint",
+    }
+    assert model.invoke("x", config=config).text == "acme a1 mint t=0.3"
+
+
+def test_any_field_with_the_fake_providers_parameters() -> None:
+    model = init_chat_model("fake:scripted", configurable_fields="any")
+    config = {"configurable": {"model": "function", "fn": lambda messages, info: "from fn"}}
+    assert model.invoke("x", config=config).text == "from fn"
+    config = {"configurable": {"script": ["a b"], "chunking": "chars"}}
+    assert [c.text for c in model.stream("x", config=config)] == ["a", " ", "b", ""]
 
 
 def test_bare_runtime_model_keeps_the_default_provider() -> None:

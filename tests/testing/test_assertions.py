@@ -49,7 +49,9 @@ class TestAssertToolCall:
         with pytest.raises(AssertionError) as info:
             assert_tool_call(WEATHER, "get_weather", {"city": "Oslo"})
         text = str(info.value)
-        assert text.startswith("myna: expected a tool call to 'get_weather' with args {'city': 'Oslo'}")
+        assert text.startswith(
+            "myna: expected a tool call to 'get_weather' with args {'city': 'Oslo'}"
+        )
         assert "city: 'Paris' != 'Oslo'" in text
         assert "unit: 'celsius' != <missing>" in text
         assert "Pass partial=True" in text
@@ -91,18 +93,22 @@ class TestAssertToolCall:
 
 class TestAssertToolCalls:
     def test_exact_in_order(self) -> None:
-        calls = assert_tool_calls(TWO, ["get_weather", ("book_table", {"people": 2, "time": "19:30"})])
+        calls = assert_tool_calls(
+            TWO, ["get_weather", ("book_table", {"people": 2, "time": "19:30"})]
+        )
         assert [c["name"] for c in calls] == ["get_weather", "book_table"]
 
     def test_dict_entries_and_partial(self) -> None:
-        assert_tool_calls(TWO, [{"name": "get_weather"}, ("book_table", {"people": 2})], partial=True)
+        assert_tool_calls(
+            TWO, [{"name": "get_weather"}, ("book_table", {"people": 2})], partial=True
+        )
 
     def test_wrong_order_fails_with_hint(self) -> None:
         with pytest.raises(AssertionError) as info:
             assert_tool_calls(TWO, ["book_table", "get_weather"])
         text = str(info.value)
         assert "expected 2 tool calls in this order, got 2 tool calls:" in text
-        assert "[0] expected book_table, got get_weather(city=\"Paris\")" in text
+        assert '[0] expected book_table, got get_weather(city="Paris")' in text
         assert "Pass ordered=False" in text
 
     def test_any_order(self) -> None:
@@ -111,7 +117,7 @@ class TestAssertToolCalls:
     def test_missing_and_unexpected(self) -> None:
         with pytest.raises(AssertionError) as info:
             assert_tool_calls(TWO, ["get_weather"])
-        assert "[1] unexpected: book_table(people=2, time=\"19:30\")" in str(info.value)
+        assert '[1] unexpected: book_table(people=2, time="19:30")' in str(info.value)
         with pytest.raises(AssertionError) as info:
             assert_tool_calls(WEATHER, ["get_weather", "book_table"], ordered=False)
         assert "missing: book_table" in str(info.value)
@@ -152,7 +158,9 @@ ADVICE_SCHEMA = {
 
 
 class TestAssertStructuredOutput:
-    @pytest.mark.parametrize("schema", [Advice, AdviceDict, ADVICE_SCHEMA], ids=["pydantic", "typeddict", "json"])
+    @pytest.mark.parametrize(
+        "schema", [Advice, AdviceDict, ADVICE_SCHEMA], ids=["pydantic", "typeddict", "json"]
+    )
     def test_valid_values_of_every_kind(self, schema: object) -> None:
         for value in (
             {"city": "Paris", "temperature_c": 21},
@@ -170,7 +178,9 @@ class TestAssertStructuredOutput:
         with pytest.raises(AssertionError, match="temperature_c"):
             assert_structured_output(broken, Advice)
 
-    @pytest.mark.parametrize("schema", [Advice, AdviceDict, ADVICE_SCHEMA], ids=["pydantic", "typeddict", "json"])
+    @pytest.mark.parametrize(
+        "schema", [Advice, AdviceDict, ADVICE_SCHEMA], ids=["pydantic", "typeddict", "json"]
+    )
     def test_invalid_names_the_field(self, schema: object) -> None:
         with pytest.raises(AssertionError) as info:
             assert_structured_output({"city": "Paris", "temperature_c": "warm"}, schema)
@@ -186,7 +196,11 @@ class TestAssertStructuredOutput:
             assert_structured_output(Other(city="x"), Advice)
 
     def test_include_raw_dicts(self) -> None:
-        ok = {"raw": AIMessage("{}"), "parsed": {"city": "P", "temperature_c": 1}, "parsing_error": None}
+        ok = {
+            "raw": AIMessage("{}"),
+            "parsed": {"city": "P", "temperature_c": 1},
+            "parsing_error": None,
+        }
         assert assert_structured_output(ok, Advice).city == "P"
         bad = {"raw": AIMessage("x"), "parsed": None, "parsing_error": ValueError("not JSON")}
         with pytest.raises(AssertionError, match="for 'Advice' failed to parse: not JSON"):
@@ -222,7 +236,9 @@ class TestAssertUsage:
 
     def test_cache_read_expectations(self) -> None:
         with pytest.raises(AssertionError, match="no cache-read input tokens"):
-            assert_usage({"input_tokens": 1, "output_tokens": 1, "total_tokens": 2}, cache_read=True)
+            assert_usage(
+                {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2}, cache_read=True
+            )
         with pytest.raises(AssertionError, match="cache-read input tokens 60 != 10"):
             assert_usage(self.USAGE, cache_read=10)
 

@@ -60,7 +60,10 @@ def test_explain_comparison_only_for_messages() -> None:
         "  content: 'a' != 'b'",
     ]
     lines = explain_comparison("==", [AIMessage("a")], [AIMessage("b")])
-    assert lines[:2] == ["[1 messages] == [1 messages]", "myna: message lists differ in 1 field (left != right):"]
+    assert lines[:2] == [
+        "[1 messages] == [1 messages]",
+        "myna: message lists differ in 1 field (left != right):",
+    ]
 
 
 def test_many_differences_are_capped() -> None:

@@ -29,7 +29,7 @@ async def test_httpx_async_names_the_host() -> None:
 
 def test_provider_calls_fail_at_once_without_retries() -> None:
     model = init_chat_model("openai:gpt-4.1-mini", api_key="test-key", max_retries=5)
-    with block_network(), pytest.raises(NetworkBlockedError, match="api.openai.com:443"):
+    with block_network(), pytest.raises(NetworkBlockedError, match=r"api\.openai\.com:443"):
         model.invoke("hi")
 
 
@@ -46,7 +46,10 @@ def test_not_caught_by_except_exception() -> None:
 def test_connect_by_ip_is_blocked() -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        with block_network(where="test t", hint="Fix it."), pytest.raises(NetworkBlockedError) as info:
+        with (
+            block_network(where="test t", hint="Fix it."),
+            pytest.raises(NetworkBlockedError) as info,
+        ):
             sock.connect(("192.0.2.1", 9))
         assert str(info.value) == MESSAGE.format("192.0.2.1:9")
         with block_network(), pytest.raises(NetworkBlockedError):
@@ -87,6 +90,9 @@ def test_patches_are_removed_and_nest() -> None:
 
 
 def test_callable_where() -> None:
-    with block_network(where=lambda: "test now", hint=""), pytest.raises(NetworkBlockedError) as info:
+    with (
+        block_network(where=lambda: "test now", hint=""),
+        pytest.raises(NetworkBlockedError) as info,
+    ):
         socket.getaddrinfo("example.org", 80)
     assert "but test now tried to connect to example.org:80" in str(info.value)

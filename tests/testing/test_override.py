@@ -49,7 +49,10 @@ def test_mapping_with_default() -> None:
 
 
 def test_mapping_without_match_names_the_model() -> None:
-    with override_models({"openai:gpt-4.1-mini": FakeChatModel([])}), pytest.raises(UserError) as info:
+    with (
+        override_models({"openai:gpt-4.1-mini": FakeChatModel([])}),
+        pytest.raises(UserError) as info,
+    ):
         init_chat_model("openai:gpt-4.1-nano")
     assert str(info.value) == (
         "override_models has no model for 'openai:gpt-4.1-nano'. Did you mean 'openai:gpt-4.1-mini'? "
@@ -70,7 +73,10 @@ def test_function_receives_model_string_and_params() -> None:
 
 
 def test_typos_still_fail() -> None:
-    with override_models(FakeChatModel([])), pytest.raises(UnknownProviderError, match="Did you mean 'openai'"):
+    with (
+        override_models(FakeChatModel([])),
+        pytest.raises(UnknownProviderError, match="Did you mean 'openai'"),
+    ):
         init_chat_model("opnai:gpt-4.1")
 
 
@@ -80,7 +86,10 @@ def test_configurable_models_resolve_to_the_override_without_caching_it() -> Non
         config = {"configurable": {"model": "openai:gpt-4.1"}}
         assert switchable.invoke("q", config=config).text == "fake"
     config = {"configurable": {"model": "fake:scripted", "script": ["real"]}}
-    assert init_chat_model(configurable_fields=("model", "script")).invoke("q", config=config).text == "real"
+    assert (
+        init_chat_model(configurable_fields=("model", "script")).invoke("q", config=config).text
+        == "real"
+    )
     assert switchable._cache == {}
 
 

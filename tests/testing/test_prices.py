@@ -25,7 +25,11 @@ def test_lookup_exact_prefix_and_provider_scoped() -> None:
 
 def test_cost_counts_cache_reads_at_their_price() -> None:
     price = Price(input=2.0, output=8.0, cache_read=0.5)
-    usage = {"input_tokens": 1_000_000, "output_tokens": 500_000, "input_token_details": {"cache_read": 400_000}}
+    usage = {
+        "input_tokens": 1_000_000,
+        "output_tokens": 500_000,
+        "input_token_details": {"cache_read": 400_000},
+    }
     assert price.cost(usage) == pytest.approx(0.6 * 2.0 + 0.4 * 0.5 + 0.5 * 8.0)
     assert Price(1.0, 1.0).cost({"input_tokens": 10, "output_tokens": 0}) == pytest.approx(1e-5)
     assert PriceTable().cost("acme", "x", {"input_tokens": 1}) is None

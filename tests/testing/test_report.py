@@ -14,7 +14,9 @@ def _record(provider: str, model: str | None, tokens: tuple[int, int] | None) ->
     output = None
     if tokens is not None:
         i, o = tokens
-        output = AIMessage("x", usage_metadata={"input_tokens": i, "output_tokens": o, "total_tokens": i + o})
+        output = AIMessage(
+            "x", usage_metadata={"input_tokens": i, "output_tokens": o, "total_tokens": i + o}
+        )
     return SimpleNamespace(provider=provider, model=model, output=output)
 
 
@@ -26,7 +28,9 @@ def _filled() -> RunReport:
     report.add_call("t.py::b", _record("openai", "gpt-4.1", None))
     report.add_cassette(CassetteUse("t.py::a", "cassettes/t/a.yaml", "none", replayed=2))
     report.add_cassette(CassetteUse("t.py::b", "cassettes/t/b.yaml", "none", missing=True))
-    report.add_cassette(CassetteUse("t.py::c", "cassettes/t/c.yaml", "once", recorded=1, unplayed=1))
+    report.add_cassette(
+        CassetteUse("t.py::c", "cassettes/t/c.yaml", "once", recorded=1, unplayed=1)
+    )
     return report
 
 
@@ -54,11 +58,24 @@ def test_terminal_lines() -> None:
         "model calls: 4 in 2 tests (1 failed) | tokens in 1,015 / out 106 | estimated cost $0.002800"
     )
     assert lines[1] == "top 1 tests by estimated cost:"
-    assert lines[2].split() == ["$0.002800", "2", "calls", "in", "1,010", "/", "out", "101", "t.py::a"]
+    assert lines[2].split() == [
+        "$0.002800",
+        "2",
+        "calls",
+        "in",
+        "1,010",
+        "/",
+        "out",
+        "101",
+        "t.py::a",
+    ]
     assert lines[3] == "cassettes: 1 replayed, 1 recorded, 1 missing, 1 with unplayed interactions"
     assert "  missing: cassettes/t/b.yaml (t.py::b)" in lines
     assert "  1 unplayed interaction(s): cassettes/t/c.yaml (t.py::c)" in lines
-    assert lines[-1] == "no price for: acme:acme-1 (add them under [tool.myna.prices] in pyproject.toml)"
+    assert (
+        lines[-1]
+        == "no price for: acme:acme-1 (add them under [tool.myna.prices] in pyproject.toml)"
+    )
 
 
 def test_merge_of_split_runs_equals_one_run() -> None:
@@ -70,7 +87,9 @@ def test_merge_of_split_runs_equals_one_run() -> None:
     second.add_call("t.py::b", _record("acme", "acme-1", (5, 5)))
     second.add_call("t.py::b", _record("openai", "gpt-4.1", None))
     second.add_cassette(CassetteUse("t.py::b", "cassettes/t/b.yaml", "none", missing=True))
-    second.add_cassette(CassetteUse("t.py::c", "cassettes/t/c.yaml", "once", recorded=1, unplayed=1))
+    second.add_cassette(
+        CassetteUse("t.py::c", "cassettes/t/c.yaml", "once", recorded=1, unplayed=1)
+    )
     merged = RunReport()
     for part in (second, first):  # arrival order must not matter
         merged.merge(json.loads(json.dumps(part.to_json())))

@@ -47,11 +47,15 @@ def test_final_message_matches() -> None:
 
 
 def test_merged_differs_from_final() -> None:
-    final = AIMessage("Sunny in Oslo", usage_metadata=USAGE, response_metadata={"finish_reason": "stop"})
+    final = AIMessage(
+        "Sunny in Oslo", usage_metadata=USAGE, response_metadata={"finish_reason": "stop"}
+    )
     with pytest.raises(AssertionError) as info:
         assert_stream(_fake("Sunny in Paris").stream("x"), final=final)
     text = str(info.value)
-    assert text.startswith("myna: the merged stream differs from the final message (merged != final):")
+    assert text.startswith(
+        "myna: the merged stream differs from the final message (merged != final):"
+    )
     assert "text: 'Sunny in Paris' != 'Sunny in Oslo'" in text
     assert "usage_metadata.input_tokens: 4 != 5" in text
 
@@ -65,7 +69,10 @@ def _last(**fields: object) -> AIMessageChunk:
     [
         ([], "myna: the stream yielded no chunks."),
         ([AIMessageChunk("a")], "no chunk has chunk_position='last'"),
-        ([_last(usage_metadata=USAGE), AIMessageChunk("late")], "chunk #0 has chunk_position='last' but 1 more"),
+        (
+            [_last(usage_metadata=USAGE), AIMessageChunk("late")],
+            "chunk #0 has chunk_position='last' but 1 more",
+        ),
         ([AIMessage("x")], "stream item #0 is a AIMessage, not an AIMessageChunk"),
         ([AIMessageChunk("a"), _last()], "no chunk reports usage"),
         (
@@ -89,7 +96,9 @@ def _last(**fields: object) -> AIMessageChunk:
         ),
         (
             [
-                AIMessageChunk(tool_call_chunks=[tool_call_chunk(name="f", id="c1", args="{", index=0)]),
+                AIMessageChunk(
+                    tool_call_chunks=[tool_call_chunk(name="f", id="c1", args="{", index=0)]
+                ),
                 AIMessageChunk(tool_call_chunks=[tool_call_chunk(name="g", args="}", index=0)]),
                 _last(usage_metadata=USAGE),
             ],
@@ -97,13 +106,18 @@ def _last(**fields: object) -> AIMessageChunk:
         ),
         (
             [
-                AIMessageChunk(tool_call_chunks=[tool_call_chunk(name="f", id="c1", args='{"a": ', index=0)]),
+                AIMessageChunk(
+                    tool_call_chunks=[tool_call_chunk(name="f", id="c1", args='{"a": ', index=0)]
+                ),
                 _last(usage_metadata=USAGE),
             ],
             "tool call 'f' (id 'c1') has arguments that do not parse",
         ),
         (
-            [AIMessageChunk(tool_call_chunks=[tool_call_chunk(args="{}")]), _last(usage_metadata=USAGE)],
+            [
+                AIMessageChunk(tool_call_chunks=[tool_call_chunk(args="{}")]),
+                _last(usage_metadata=USAGE),
+            ],
             "chunk #0 has a tool-call fragment with neither index nor id",
         ),
     ],
@@ -131,7 +145,9 @@ def test_malformed_streams(chunks: list, message: str) -> None:
 def test_incremental_usage_is_counted_once_not_twice() -> None:
     # Anthropic-style: input on the first chunk, the output increment on the last
     chunks = [
-        AIMessageChunk("hi", usage_metadata={"input_tokens": 5, "output_tokens": 1, "total_tokens": 6}),
+        AIMessageChunk(
+            "hi", usage_metadata={"input_tokens": 5, "output_tokens": 1, "total_tokens": 6}
+        ),
         _last(usage_metadata={"input_tokens": 0, "output_tokens": 2, "total_tokens": 2}),
     ]
     summary = assert_stream(chunks)

@@ -90,10 +90,10 @@ def convert_cassette(
     cassette = new_cassette(interactions)
     _refuse(destination, cassette, scrubber)
     text = dump_cassette(cassette)
-    loads_cassette(text, str(destination))  # what we write must load back
+    written = loads_cassette(text, str(destination))  # what we write must load back
     with cassette_lock(destination):
         write_atomic(destination, text)
-    return cassette
+    return written
 
 
 def scrub_cassette(

@@ -257,7 +257,12 @@ def encode_body(
         try:
             return {"json": json.loads(text)}
         except ValueError:
-            pass
+            # NDJSON sent as application/json (Ollama does): still one object per line
+            lines = _parse_ndjson(data)
+            if lines is not None and len(lines) > 1:
+                if offsets is not None:
+                    offsets[-1:] = [end for _, end in lines]
+                return {"ndjson": [value for value, _ in lines]}
     return {"text": text}
 
 

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, unquote_plus, urlsplit, urlunsplit
 
 from ._match import SECRET_QUERY_PARAMS
 
@@ -233,14 +233,17 @@ class Scrubber:
         replaced, looking at percent-decoded values too."""
         parts = urlsplit(url)
         if parts.query:
-            pairs = parse_qsl(parts.query, keep_blank_values=True)
-            kept = [
-                (self.text(k), self.text(v))
-                for k, v in pairs
-                if k.lower() not in SECRET_QUERY_PARAMS
-            ]
-            if kept != pairs:
-                parts = parts._replace(query=urlencode(kept))
+            kept = []
+            for param in parts.query.split("&"):
+                key, sep, value = param.partition("=")
+                plain_key, plain_value = unquote_plus(key), unquote_plus(value)
+                if plain_key.lower() in SECRET_QUERY_PARAMS:
+                    continue
+                if self._rx.search(plain_key) or self._rx.search(plain_value):
+                    # only a parameter that changes is re-encoded; the rest stay as sent
+                    param = quote_plus(self.text(plain_key)) + sep + quote_plus(self.text(plain_value))
+                kept.append(param)
+            parts = parts._replace(query="&".join(kept))
         if parts.password:
             host = parts.netloc.rpartition("@")[2]
             parts = parts._replace(netloc=f"{parts.username or ''}:{REDACTED}@{host}")

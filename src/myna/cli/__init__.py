@@ -10,9 +10,20 @@ __all__ = ["main"]
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from ..emulators import serve
+    from ..emulators import PROVIDER_HOSTS, serve
     from ..fakes import load_script
 
+    known = sorted({*PROVIDER_HOSTS, "azure_openai"})
+    if args.provider not in known:
+        import difflib
+
+        from ..exceptions import UserError
+
+        close = difflib.get_close_matches(args.provider, known, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise UserError(
+            f"Unknown provider {args.provider!r} for 'myna serve'.{hint} Known: {', '.join(known)}."
+        )
     script = load_script(args.script) if args.script else []
     server = serve(
         args.provider,

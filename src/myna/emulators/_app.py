@@ -290,7 +290,10 @@ class EmulatorApp:
             self.requests.append(record)
         if protocol is None:
             record.status = 404
-            return self._json(404, {"error": {"message": f"myna emulator: no API at {path}"}})
+            message = f"myna emulator: no API at {path}"
+            # Ollama's errors are a bare string; the others nest an object
+            error = message if path.startswith("/api/") else {"message": message}
+            return self._json(404, {"error": error})
         codec = get_codec(protocol)
         response = self._answer(record, codec, parts.query)
         record.status = response.status
@@ -355,7 +358,8 @@ class EmulatorApp:
             if record.stream and codec.STREAM_FORMAT == "eventstream":
                 frame = bytearray(codec.encode_event("messageStart", {"role": "assistant"}))
                 frame[-1] ^= 0xFF  # a corrupt message CRC
-                return EmulatedResponse(200, {"content-type": codec.CONTENT_TYPE}, events=[bytes(frame)])
+                headers = {"content-type": codec.CONTENT_TYPE}
+                return EmulatedResponse(200, headers, events=[bytes(frame)])
             if record.stream and codec.STREAM_FORMAT == "ndjson":
                 garbled = [b'{"model": "broken", "mess\n']
                 return EmulatedResponse(200, {"content-type": "application/x-ndjson"}, events=garbled)

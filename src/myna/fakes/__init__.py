@@ -18,7 +18,7 @@ from typing import Any
 from ._base import estimate_tokens, estimate_usage
 from ._function import FunctionChatModel, FunctionInfo
 from ._schema_model import SchemaChatModel
-from ._script import Fault, FakeCall, ScriptedToolCall, fault, load_script, tool_call
+from ._script import FakeCall, Fault, ScriptedToolCall, fault, load_script, tool_call
 from ._scripted import FakeChatModel
 from ._values import example_value
 
@@ -55,6 +55,15 @@ def _fake_factory(*, model: str, **params: Any) -> Any:
     if model != "scripted":
         params["model"] = model
     return FakeChatModel(script, **params)
+
+
+_fake_factory.extra_params = (  # type: ignore[attr-defined]
+    FakeChatModel.extra_params
+    | FunctionChatModel.extra_params
+    | SchemaChatModel.extra_params
+    | {"script", "fn"}
+)
+"""What `init_chat_model("fake:...", configurable_fields="any")` lets config set."""
 
 
 def _register() -> None:

@@ -14,7 +14,7 @@ from ..exceptions import InvalidToolCallError, UserError
 from ..messages import AIMessage, AIMessageChunk, BaseMessage, merge_chunks, split_message
 from ..messages._split import Chunking, split_text
 from ..models import ChatModel, ChatRequest
-from ._script import Fault, FakeCall
+from ._script import FakeCall, Fault
 
 __all__ = ["estimate_tokens", "estimate_usage"]
 
@@ -178,7 +178,11 @@ class FakeBase(ChatModel):
         structured = self.structured_info(request)
         # with_structured_output validates its own tool's arguments and reports a mismatch as
         # OutputParserError (or parsing_error with include_raw), as for a real model's output
-        skip = structured["name"] if structured and structured["method"] == "function_calling" else None
+        skip = (
+            structured["name"]
+            if structured and structured["method"] == "function_calling"
+            else None
+        )
         for call in message.tool_calls:
             if call["name"] == skip and skip in specs:
                 continue

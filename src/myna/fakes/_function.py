@@ -12,7 +12,7 @@ from ..messages import AIMessage, AIMessageChunk, merge_chunks, tool_call_chunk
 from ..messages._messages import _fast_new
 from ..models import ChatRequest
 from ._base import FakeBase
-from ._script import Fault, FakeCall, ScriptedToolCall, reply_to_message
+from ._script import FakeCall, Fault, ScriptedToolCall, reply_to_message
 
 __all__ = ["FunctionChatModel", "FunctionInfo"]
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from ..messages import AIMessage, ToolMessage
 from ..models import ChatRequest
 from ._base import FakeBase
-from ._script import Fault, FakeCall, reply_to_message
+from ._script import FakeCall, Fault, reply_to_message
 from ._values import example_value
 
 __all__ = ["SchemaChatModel"]

@@ -92,7 +92,10 @@ _DEFAULT_MESSAGES = {
 
 
 class _FaultFactory:
-    """Build scripted faults: ``fault.rate_limit(retry_after=2)``, ``fault.disconnect(after_chunks=3)``."""
+    """Build scripted faults.
+
+    ``fault.rate_limit(retry_after=2)``, ``fault.disconnect(after_chunks=3)``, ...
+    """
 
     def rate_limit(self, retry_after: float | None = None, *, message: str = "") -> Fault:
         """A 429 `RateLimitError` (retried by the model, honouring `retry_after`)."""

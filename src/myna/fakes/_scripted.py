@@ -11,7 +11,7 @@ from ..exceptions import ScriptExhaustedError, UserError
 from ..messages import AIMessage
 from ..models import ChatRequest
 from ._base import FakeBase
-from ._script import Fault, FakeCall, ScriptedToolCall, copy_reply, load_script, reply_to_message
+from ._script import FakeCall, Fault, ScriptedToolCall, copy_reply, load_script, reply_to_message
 
 __all__ = ["FakeChatModel"]
 

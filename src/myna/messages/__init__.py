@@ -16,8 +16,8 @@ from ._coerce import __all__ as _coerce_all
 from ._merge import *
 from ._merge import __all__ as _merge_all
 from ._messages import *
-from ._messages import __all__ as _messages_all
 from ._messages import AUTO_ID_PREFIX, parse_tool_call_chunks
+from ._messages import __all__ as _messages_all
 from ._split import *
 from ._split import __all__ as _split_all
 from ._usage import *

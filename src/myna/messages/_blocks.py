@@ -192,7 +192,7 @@ KNOWN_BLOCK_TYPES = frozenset(
 
 
 def _parse_data_uri(uri: str) -> tuple[str | None, str] | None:
-    """``data:image/png;base64,AAAA`` -> (``image/png``, ``AAAA``); None if not a base64 data URI."""
+    """``data:image/png;base64,AAAA`` -> (``image/png``, ``AAAA``); None if not base64."""
     if not uri.startswith("data:"):
         return None
     head, sep, data = uri[5:].partition(",")

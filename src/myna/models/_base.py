@@ -252,7 +252,8 @@ class ChatModel(Runnable):
         if unknown:
             name = unknown[0]
             raise UserError(
-                f"{type(self).__name__} got an unknown parameter {name}=.{_did_you_mean(name, sorted(accepted))} "
+                f"{type(self).__name__} got an unknown parameter {name}=."
+                f"{_did_you_mean(name, sorted(accepted))} "
                 f"Accepted: {', '.join(sorted(accepted))}."
             )
         self.model: str | None = kwargs.pop("model", None)

@@ -77,7 +77,7 @@ class BoundChatModel(Runnable):
         return bound
 
     def with_structured_output(self, schema: Any, **kwargs: Any) -> Runnable:
-        """Structured output on top of the bound parameters (see `ChatModel.with_structured_output`)."""
+        """Structured output with the bound parameters (see `ChatModel.with_structured_output`)."""
         from ._structured import StructuredOutputRunnable
 
         return StructuredOutputRunnable(self, schema, **kwargs)
@@ -101,7 +101,8 @@ def normalize_tool_choice(choice: Any, names: list[str]) -> Any:
     if isinstance(choice, dict):
         return choice
     raise UserError(
-        f"tool_choice={choice!r} is not understood; use 'auto', 'any', 'none', True, or a tool name."
+        f"tool_choice={choice!r} is not understood; use 'auto', 'any', 'none', True, "
+        "or a tool name."
     )
 
 

@@ -225,7 +225,9 @@ def init_chat_model(
         model_provider: the provider, when `model` is a bare name.
         configurable_fields: make the model configurable at run time: ``"any"`` or a tuple
             of parameter names read from ``config["configurable"]``. With no `model`, the
-            default is ``("model", "model_provider")``.
+            default is ``("model", "model_provider")``. ``"any"`` takes the standard and
+            request parameters plus the chosen provider's own ones (`ChatModel.extra_params`)
+            and leaves other keys (``thread_id``, ...) alone.
         config_prefix: read ``f"{prefix}_{field}"`` keys instead of bare field names.
         **params: model parameters (`temperature`, `max_tokens`, ...); an unknown one is an error.
     """
@@ -247,6 +249,20 @@ def init_chat_model(
 
 
 _MODEL_PARAMS = STANDARD_PARAMS | HARNESS_PARAMS | REQUEST_PARAMS | {"model_provider"}
+
+
+def _provider_params(params: dict[str, Any]) -> frozenset[str]:
+    """The provider-specific parameters (``extra_params``) of the model `params` would build."""
+    model = params.get("model")
+    if not isinstance(model, str):
+        return frozenset()
+    try:
+        provider, _ = parse_model_string(model, params.get("model_provider"))
+        factory = _factory(provider)
+    except (UserError, ImportError, AttributeError):
+        return frozenset()
+    extras = getattr(factory, "extra_params", frozenset())
+    return frozenset(extras) if isinstance(extras, (set, frozenset)) else frozenset()
 
 
 class ConfigurableChatModel(Runnable):
@@ -286,7 +302,7 @@ class ConfigurableChatModel(Runnable):
         )
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ConfigurableChatModel:
-        """Queue `bind_tools` for whichever model a call resolves to (see `ChatModel.bind_tools`)."""
+        """Queue `bind_tools` for the model chosen at run time (see `ChatModel.bind_tools`)."""
         return self._queued("bind_tools", (tools,), kwargs)
 
     def with_structured_output(self, schema: Any, **kwargs: Any) -> ConfigurableChatModel:
@@ -329,6 +345,13 @@ class ConfigurableChatModel(Runnable):
                 if provider:
                     params["model_provider"] = provider
         params.update(chosen)
+        if self.fields == "any" and not self.prefix:
+            # provider-specific parameters of the model this call resolves to are configurable
+            # too; keys no model takes (thread_id and the like) are left for other consumers
+            extras = _provider_params(params)
+            for key, value in configurable.items():
+                if key in extras and key not in chosen:
+                    params[key] = value
         return params
 
     def _resolve(self, config: dict[str, Any] | None) -> Runnable:
@@ -365,6 +388,7 @@ class ConfigurableChatModel(Runnable):
         if "model" not in self.defaults:
             raise AttributeError(
                 f"{name!r}: this configurable model has no default model yet, so it has no "
-                "attributes to read; pass init_chat_model('provider:model', configurable_fields=...)."
+                "attributes to read; pass "
+                "init_chat_model('provider:model', configurable_fields=...)."
             )
         return getattr(self._resolve(None), name)

@@ -102,7 +102,9 @@ class BedrockChatModel(HTTPChatModel):
     """Models on AWS Bedrock through the Converse API.
 
     ```python
-    model = BedrockChatModel(model="anthropic.claude-3-5-haiku-20241022-v1:0", region_name="eu-west-1")
+    model = BedrockChatModel(
+        model="anthropic.claude-3-5-haiku-20241022-v1:0", region_name="eu-west-1"
+    )  # a Bedrock API key in AWS_BEARER_TOKEN_BEDROCK, or AWS credentials
     ```
 
     Auth: a Bedrock API key, sent as ``Authorization: Bearer``, from ``api_key=`` or

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import threading
 import weakref
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -76,6 +74,11 @@ def async_client(*, proxy: str | None = None, verify: Any = True) -> httpx.Async
     """Like `sync_client`, one per event loop (async connections belong to their loop)."""
     loop = asyncio.get_running_loop()
     key = _key(proxy, verify)
+    per_loop = _async_clients.get(loop)
+    if per_loop is not None:  # the common case, without taking the lock
+        client = per_loop.get(key)
+        if client is not None and not client.is_closed:
+            return client
     with _lock:
         per_loop = _async_clients.setdefault(loop, {})
         client = per_loop.get(key)
@@ -87,18 +90,40 @@ def async_client(*, proxy: str | None = None, verify: Any = True) -> httpx.Async
     return client
 
 
-@contextlib.contextmanager
-def map_transport_errors(provider: str, url: str) -> Iterator[None]:
-    """Re-raise httpx transport failures as the most specific myna error."""
-    try:
-        yield
-    except httpx.TimeoutException as exc:
-        raise TimeoutError(f"{provider}: request to {url} timed out ({type(exc).__name__}).") from exc
-    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-        raise ConnectionError(
-            f"{provider}: connection to {url} failed: {_describe(exc)}."
-        ) from exc
-    except httpx.TransportError as exc:
+class map_transport_errors:  # noqa: N801 - used like the function it replaced
+    """Re-raise httpx transport failures as the most specific myna error.
+
+    ```python
+    with map_transport_errors("openai", url):
+        response = client.post(url, ...)
+    ```
+    A plain class rather than `contextlib.contextmanager`: it wraps every request, and the
+    generator machinery costs several times more.
+    """
+
+    __slots__ = ("provider", "url")
+
+    def __init__(self, provider: str, url: str) -> None:
+        self.provider = provider
+        self.url = url
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        if exc is None or not isinstance(exc, httpx.TransportError):
+            return False
+        provider, url = self.provider, self.url
+        if isinstance(exc, httpx.TimeoutException):
+            raise TimeoutError(
+                f"{provider}: request to {url} timed out ({type(exc).__name__})."
+            ) from exc
+        if isinstance(
+            exc, (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+        ):
+            raise ConnectionError(
+                f"{provider}: connection to {url} failed: {_describe(exc)}."
+            ) from exc
         raise TransportError(
             f"{provider}: transport error talking to {url}: {_describe(exc)}."
         ) from exc

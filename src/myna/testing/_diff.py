@@ -113,21 +113,19 @@ def diff_messages(left: Any, right: Any) -> list[str]:
         lines.extend(format_differences(diff_values(list(left), list(right))))
         return lines
     if type(left) is not type(right):
-        return [
+        head = (
             f"  type: {type(left).__name__} ({getattr(left, 'type', '?')!r}) != "
             f"{type(right).__name__} ({getattr(right, 'type', '?')!r})"
-        ] + format_differences(diff_values(_message_fields(left), _message_fields(right)))
+        )
+        fields = diff_values(_message_fields(left), _message_fields(right))
+        return [head, *format_differences(fields)]
     return format_differences(diff_values(left, right))
 
 
 def _all_messages(value: Any) -> bool:
     if _is_message(value):
         return True
-    return (
-        isinstance(value, (list, tuple))
-        and bool(value)
-        and all(_is_message(v) for v in value)
-    )
+    return isinstance(value, (list, tuple)) and bool(value) and all(_is_message(v) for v in value)
 
 
 def explain_comparison(op: str, left: Any, right: Any) -> list[str] | None:

@@ -24,6 +24,7 @@ def _factory(target: Any) -> Callable[[str | None, str | None, dict[str, Any]], 
         return f"{found_provider}:{name}"
 
     if isinstance(target, Runnable):
+
         def build(model: str | None, provider: str | None, params: dict[str, Any]) -> Any:
             key_of(model, provider)
             return target

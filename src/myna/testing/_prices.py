@@ -72,6 +72,7 @@ DEFAULT_PRICES: dict[str, Price] = {
 """Built-in estimates (USD per million tokens; check your provider's price page)."""
 
 _FREE_PROVIDERS = frozenset({"fake", "ollama"})
+_FREE = Price(0.0, 0.0)
 
 
 class PriceTable:
@@ -112,7 +113,7 @@ class PriceTable:
     def lookup(self, provider: str | None, model: str | None) -> Price | None:
         """The price of a model, or None when the table has no entry for it."""
         if provider in _FREE_PROVIDERS:
-            return Price(0.0, 0.0)
+            return _FREE
         if not model:
             return None
         exact = self.prices.get(f"{provider}:{model}") or self.prices.get(model)

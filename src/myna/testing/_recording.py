@@ -178,8 +178,7 @@ def setup_chat_model(item: Any, state: Any) -> tuple[Any, Finish, str]:
             return llm, (lambda passed: None), "live"
         _, finish = _start_cassette(item, state)  # records the real traffic
         return llm, finish, "live"
-    has_model = bool(_marker(item, "myna_model") or settings.model)
-    if not (marked or path.exists() or (settings.record_mode_given and mode != "none" and has_model)):
+    if not (marked or path.exists()):
         fake, _ = _fake(item)
         return fake, (lambda passed: None), "fake"
     model, params = _model_spec(item, state)

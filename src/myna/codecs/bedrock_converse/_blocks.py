@@ -186,8 +186,14 @@ def _text_plain_to_wire(block: dict[str, Any], counter: list[int]) -> dict[str, 
 
 def _non_standard_to_wire(block: dict[str, Any], where: str) -> dict[str, Any]:
     value = block.get("value")
-    if _single_key(value):
+    if _single_key(value) not in (None, "type"):
         return value  # type: ignore[return-value]
+    kind = value.get("type") if isinstance(value, dict) else None
+    if isinstance(kind, str):
+        raise UserError(
+            f"{where}: Bedrock Converse cannot carry a {kind!r} block; wrap a raw Bedrock block "
+            "in a non_standard block to send it as is."
+        )
     raise UserError(
         f"{where}: a non_standard block must wrap one Bedrock content block such as "
         f"{{'cachePoint': {{'type': 'default'}}}}, got {excerpt(value)}."

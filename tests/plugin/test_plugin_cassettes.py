@@ -25,13 +25,17 @@ def test_cassette_records_then_replays(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_rec=PLAIN)
     first = pytester.runpytest("--myna-record-mode=once")
     first.assert_outcomes(passed=1)
-    first.stdout.fnmatch_lines(["cassettes: 0 replayed, 1 recorded, 0 missing, 0 with unplayed interactions"])
+    first.stdout.fnmatch_lines(
+        ["cassettes: 0 replayed, 1 recorded, 0 missing, 0 with unplayed interactions"]
+    )
     path = pytester.path / "cassettes" / "test_rec" / "test_plain.yaml"
     assert "api.anthropic.com/v1/messages" in path.read_text()
     assert "k\n" not in path.read_text()  # the key is never written
     second = pytester.runpytest("--myna-record-mode=none", "--myna-block-network")
     second.assert_outcomes(passed=1)
-    second.stdout.fnmatch_lines(["cassettes: 1 replayed, 0 recorded, 0 missing, 0 with unplayed interactions"])
+    second.stdout.fnmatch_lines(
+        ["cassettes: 1 replayed, 0 recorded, 0 missing, 0 with unplayed interactions"]
+    )
 
 
 def test_cassette_async(pytester: pytest.Pytester) -> None:
@@ -51,7 +55,7 @@ def test_cassette_async(pytester: pytest.Pytester) -> None:
 
 
 def test_missing_cassette_fails_and_is_reported(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_rec=PLAIN.replace('if not cassette.interactions:', 'if False:'))
+    pytester.makepyfile(test_rec=PLAIN.replace("if not cassette.interactions:", "if False:"))
     result = pytester.runpytest("--myna-record-mode=none")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -164,12 +168,16 @@ def test_chat_model_records_against_the_emulator_then_replays(pytester: pytest.P
     pytester.makepyfile(test_chat=CHAT)
     first = pytester.runpytest("--myna-record-mode=once", "-s")
     first.assert_outcomes(passed=1)
-    first.stdout.fnmatch_lines(["*KIND record OpenAIChatModel*", "cassettes: 0 replayed, 1 recorded*"])
+    first.stdout.fnmatch_lines(
+        ["*KIND record OpenAIChatModel*", "cassettes: 0 replayed, 1 recorded*"]
+    )
     text = (pytester.path / "cassettes" / "test_chat" / "test_same_body.yaml").read_text()
     assert "get_weather" in text and "myna-test-key" not in text
     second = pytester.runpytest("--myna-record-mode=none", "--myna-block-network", "-s")
     second.assert_outcomes(passed=1)
-    second.stdout.fnmatch_lines(["*KIND replay OpenAIChatModel*", "cassettes: 1 replayed, 0 recorded*"])
+    second.stdout.fnmatch_lines(
+        ["*KIND replay OpenAIChatModel*", "cassettes: 1 replayed, 0 recorded*"]
+    )
 
 
 def test_chat_model_fakes_without_a_cassette(pytester: pytest.Pytester) -> None:
@@ -193,7 +201,9 @@ def test_chat_model_schema_model_without_script(pytester: pytest.Pytester) -> No
 def test_chat_model_live(pytester: pytest.Pytester) -> None:
     # live: the real provider model, no cassette; an emulator stands in for the network here
     pytester.makepyfile(
-        test_chat=CHAT.replace("def test_same_body(chat_model,", "def test_same_body(serve, chat_model,")
+        test_chat=CHAT.replace(
+            "def test_same_body(chat_model,", "def test_same_body(serve, chat_model,"
+        )
         + """
 @pytest.fixture
 def serve(emulator, monkeypatch):

@@ -47,7 +47,9 @@ def test_markers_pass_strict_markers(pytester: pytest.Pytester) -> None:
     pytester.runpytest("--strict-markers").assert_outcomes(passed=1)
 
 
-def test_header_shows_mode_and_network(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_header_shows_mode_and_network(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CI", raising=False)
     pytester.makepyfile("def test_ok(): pass")
     result = pytester.runpytest("--myna-record-mode=once")
@@ -56,7 +58,9 @@ def test_header_shows_mode_and_network(pytester: pytest.Pytester, monkeypatch: p
     result.stdout.fnmatch_lines(["myna: record mode once, network live"])
 
 
-def test_record_mode_from_the_environment(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_record_mode_from_the_environment(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from myna.cassettes import default_record_mode
     from myna.testing._session import default_record_mode as plugin_default
 
@@ -93,14 +97,20 @@ def test_ini_options(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_bad_ini_values_are_usage_errors(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\nmyna_record_mode = sometimes\n")
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\nmyna_record_mode = sometimes\n"
+    )
     pytester.makepyfile("def test_ok(): pass")
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["*myna_record_mode = 'sometimes' is not a record mode; use one of none, once, new_episodes, all."]
+        [
+            "*myna_record_mode = 'sometimes' is not a record mode; use one of none, once, new_episodes, all."
+        ]
     )
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\nmyna_block_network = maybe\n")
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\nmyna_block_network = maybe\n"
+    )
     result = pytester.runpytest()
     result.stderr.fnmatch_lines(["*myna_block_network = 'maybe'; use on, off or auto*"])
 
@@ -137,7 +147,9 @@ def test_network_blocked_under_ci_names_test_and_host(
     )
 
 
-def test_network_block_flag_without_ci(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_network_block_flag_without_ci(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CI", "0")
     pytester.makepyfile(test_net=BLOCKED_TEST)
     result = pytester.runpytest("--myna-block-network")
@@ -145,10 +157,14 @@ def test_network_block_flag_without_ci(pytester: pytest.Pytester, monkeypatch: p
     result.stdout.fnmatch_lines(["*tried to connect to api.example.com:443*"])
 
 
-def test_network_block_off_or_live_under_ci(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_network_block_off_or_live_under_ci(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CI", "1")
     pytester.makepyfile("def test_ok(): pass")
-    pytester.runpytest("--myna-block-network=off").stdout.fnmatch_lines(["myna: record mode none, network open"])
+    pytester.runpytest("--myna-block-network=off").stdout.fnmatch_lines(
+        ["myna: record mode none, network open"]
+    )
     pytester.runpytest("--myna-live").stdout.fnmatch_lines(["myna: record mode none, network live"])
     pytester.runpytest().stdout.fnmatch_lines(["myna: record mode none, network blocked"])
 
@@ -190,7 +206,9 @@ def test_names_do_not_clash_with_pytest_recording(pytester: pytest.Pytester) -> 
         },
     }
     help_text = pytester.runpytest("--help").stdout.str()
-    myna_options = {w.split("=")[0].rstrip(",") for w in help_text.split() if w.startswith("--myna")}
+    myna_options = {
+        w.split("=")[0].rstrip(",") for w in help_text.split() if w.startswith("--myna")
+    }
     assert myna_options >= {"--myna-record-mode", "--myna-block-network", "--myna-live"}
     assert not myna_options & recording["options"]
     pytester.makepyfile("def test_ok(): pass")
@@ -198,10 +216,16 @@ def test_names_do_not_clash_with_pytest_recording(pytester: pytest.Pytester) -> 
     from myna import pytest_plugin
 
     ours = set(pytest_plugin.__all__)
-    assert ours <= {line.split()[0] for line in fixtures.splitlines() if line and not line.startswith(" ")}
+    assert ours <= {
+        line.split()[0] for line in fixtures.splitlines() if line and not line.startswith(" ")
+    }
     assert not ours & recording["fixtures"]
     markers = pytester.runpytest("--markers").stdout.str()
-    ours_markers = {line.split("(")[0][len("@pytest.mark."):] for line in markers.splitlines() if "myna" in line.split(":")[0]}
+    ours_markers = {
+        line.split("(")[0][len("@pytest.mark.") :]
+        for line in markers.splitlines()
+        if "myna" in line.split(":")[0]
+    }
     assert ours_markers == {"myna_cassette", "myna_script", "myna_model"}
     assert not ours_markers & recording["markers"]
 

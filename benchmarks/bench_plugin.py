@@ -1,0 +1,149 @@
+"""The pytest plugin's overhead: 500 tests calling a fake model through the plugin's fixtures,
+against the same 500 tests with a hand-made stub and the plugin switched off.
+
+Run:
+
+    python benchmarks/bench_plugin.py
+
+Both sessions run in fresh interpreters, alternately, several rounds each. Two numbers per
+session: the wall time of the whole ``pytest`` process, and the time of its test loop alone
+(collection done, start-up excluded; measured by a tiny timing plugin). The "plugin" session
+uses ``fake_model`` with a ``myna_script`` marker and ``model_calls`` (so the call observer,
+the report and the strict teardown check all run). The "stub" session builds the same
+`FakeChatModel` in a conftest fixture of its own, with ``-p no:myna``. Target: the plugin
+adds under 10% to the test loop.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TESTS = 500
+ROUNDS = 7
+TARGET = 0.10
+
+# Both test modules import myna at the top, as real test modules do, so imports happen at
+# collection in both sessions and the loop times compare the per-test work only.
+PLUGIN_TESTS = f"""
+import pytest
+from myna.fakes import FakeChatModel  # noqa: F401
+
+@pytest.mark.parametrize("n", range({TESTS}))
+@pytest.mark.myna_script(["Sunny in Paris."])
+def test_call(fake_model, model_calls, n):
+    assert fake_model.invoke("Weather in Paris?").text == "Sunny in Paris."
+    assert len(model_calls) == 1
+"""
+
+STUB_TESTS = f"""
+import pytest
+from myna.fakes import FakeChatModel  # noqa: F401
+
+@pytest.mark.parametrize("n", range({TESTS}))
+def test_call(fake_model, n):
+    assert fake_model.invoke("Weather in Paris?").text == "Sunny in Paris."
+    assert len(fake_model.calls) == 1
+"""
+
+STUB_CONFTEST = """
+import pytest
+from myna.fakes import FakeChatModel
+
+@pytest.fixture
+def fake_model():
+    return FakeChatModel(["Sunny in Paris."])
+"""
+
+TIMING_PLUGIN = """
+import json, os, time
+import pytest
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session):
+    start = time.perf_counter()
+    try:
+        return (yield)
+    finally:
+        with open(os.environ["BENCH_TIMING"], "w") as out:
+            json.dump({"loop": time.perf_counter() - start, "tests": session.testscollected}, out)
+"""
+
+COMMON = ["-q", "-p", "no:cacheprovider", "-p", "bench_timing", "-p", "no:randomly"]
+
+
+def _write(folder: Path, files: dict[str, str]) -> None:
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    (folder / "pytest.ini").write_text("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+
+
+def run(folder: Path, extra: list[str], timing: Path) -> tuple[float, float]:
+    env = {
+        **__import__("os").environ,
+        "BENCH_TIMING": str(timing),
+        "PYTHONPATH": str(folder.parent),
+    }
+    env.pop("CI", None)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *COMMON, *extra],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark session failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    data = json.loads(timing.read_text())
+    assert data["tests"] == TESTS, data
+    return wall, data["loop"]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "bench_timing.py").write_text(TIMING_PLUGIN)
+        plugin_dir, stub_dir = root / "with_plugin", root / "with_stub"
+        _write(plugin_dir, {"test_plugin.py": PLUGIN_TESTS})
+        _write(stub_dir, {"test_stub.py": STUB_TESTS, "conftest.py": STUB_CONFTEST})
+        timing = root / "timing.json"
+        results: dict[str, list[tuple[float, float]]] = {"plugin": [], "stub": []}
+        run(plugin_dir, [], timing)  # warm the file-system and bytecode caches
+        run(stub_dir, ["-p", "no:myna"], timing)
+        for _ in range(ROUNDS):
+            results["plugin"].append(run(plugin_dir, [], timing))
+            results["stub"].append(run(stub_dir, ["-p", "no:myna"], timing))
+
+    def best(kind: str, which: int) -> float:
+        return min(r[which] for r in results[kind])
+
+    def median(kind: str, which: int) -> float:
+        return statistics.median(r[which] for r in results[kind])
+
+    print(f"{TESTS} tests, best and median of {ROUNDS} sessions each\n")
+    print(f"{'':24}{'stub (no plugin)':>18}{'plugin fixtures':>18}{'overhead':>12}")
+    for label, which in (("test loop (s)", 1), ("whole session (s)", 0)):
+        for stat, fn in (("best", best), ("median", median)):
+            stub, plugin = fn("stub", which), fn("plugin", which)
+            print(
+                f"{label + ' ' + stat:24}{stub:18.3f}{plugin:18.3f}{(plugin - stub) / stub:12.1%}"
+            )
+    loop_overhead = (best("plugin", 1) - best("stub", 1)) / best("stub", 1)
+    per_test_us = (best("plugin", 1) - best("stub", 1)) / TESTS * 1e6
+    verdict = "meets" if loop_overhead < TARGET else "MISSES"
+    print(
+        f"\nplugin overhead on the test loop: {loop_overhead:.1%} ({per_test_us:.0f} us per "
+        f"test); {verdict} the target of {TARGET:.0%}"
+    )
+
+
+if __name__ == "__main__":
+    main()

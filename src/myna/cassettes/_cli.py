@@ -1,0 +1,312 @@
+"""``myna cassettes list | show | scan | scrub | prune | convert``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_commands", "scan_file"]
+
+_SUFFIXES = (".yaml", ".yml")
+_SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache"}
+
+
+def _iter_files(paths: Iterable[str], suffixes: tuple[str, ...] = _SUFFIXES) -> Iterator[Path]:
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                parts = child.relative_to(path).parts
+                if any(p in _SKIP_DIRS or (p.startswith(".") and p not in (".",)) for p in parts):
+                    continue
+                if child.is_file() and child.suffix in suffixes:
+                    yield child
+        elif path.exists():
+            yield path
+        else:
+            from ._errors import CassetteError
+
+            raise CassetteError(f"No such file or directory: {path}")
+
+
+def _is_myna(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(400).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return head.startswith("# myna cassette") or "recorded_with: myna" in head
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def _size(count: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if count < 1024:
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024  # type: ignore[assignment]
+    return f"{count:.1f} GB"
+
+
+def _console() -> Any:
+    try:
+        from rich.console import Console
+    except ImportError:
+        return None
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _print(console: Any, text: str) -> None:
+    if console is not None:
+        from rich.markup import escape
+
+        console.print(escape(text))
+    else:
+        print(text)
+
+
+# ---------------------------------------------------------------- list
+
+
+def _list(args: argparse.Namespace) -> int:
+    from ._errors import CassetteError
+    from ._format import load_parsed
+    from ._show import provider_of
+
+    rows = []
+    now = time.time()
+    for path in _iter_files(args.paths):
+        if not _is_myna(path):
+            continue
+        stat = path.stat()
+        try:
+            interactions = load_parsed(path).interactions
+            count = str(len(interactions))
+            providers = sorted({provider_of(i["request"]["url"]) for i in interactions})
+            provider = ", ".join(providers) or "-"
+        except CassetteError as exc:
+            count, provider = "broken", str(exc).split(": ", 1)[-1][:60]
+        rows.append((_age(now - stat.st_mtime), _size(stat.st_size), count, provider, str(path)))
+    console = _console()
+    if console is not None and console.is_terminal:
+        from rich.table import Table
+
+        table = Table("age", "size", "interactions", "provider")
+        table.add_column("cassette", overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:  # piped: one tab-separated line per cassette, easy to grep
+        print("age\tsize\tinteractions\tprovider\tcassette")
+        for row in rows:
+            print("\t".join(row))
+    _print(console, f"{len(rows)} cassette(s)")
+    return 0
+
+
+# ---------------------------------------------------------------- show
+
+
+def _show(args: argparse.Namespace) -> int:
+    from ._format import load_cassette
+    from ._show import render_cassette
+
+    path = Path(args.file)
+    cassette = load_cassette(path)
+    console = _console()
+    text = render_cassette(cassette, str(path), console=console)
+    if console is None:
+        print(text)
+    return 0
+
+
+# ---------------------------------------------------------------- scan / scrub
+
+
+def scan_file(path: Path, scrubber: Any) -> list[str]:
+    """Findings in one file as ``path:line: kind`` / ``path: interaction ...`` lines."""
+    from ._errors import CassetteError
+    from ._format import load_parsed
+    from ._scrub import find_secrets
+
+    found = []
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        return [f"{path}: cannot read ({exc.strerror or exc})"]
+    for number, line in enumerate(text.splitlines(), 1):
+        kind = scrubber.search(line)
+        if kind:
+            found.append(f"{path}:{number}: {kind}")
+    if _is_myna(path):
+        try:
+            findings = find_secrets(load_parsed(path).data, scrubber)
+        except CassetteError:
+            findings = []
+        # what a line scan cannot see: header names, query keys, encoded or base64 values
+        textual = {"secret-header", "secret-query-param", "url-password"}
+        for finding in findings:
+            if finding.kind in textual or finding.path.endswith(("(percent-encoded)", "base64")):
+                found.append(f"{path}: {finding}")
+    return found
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from ._scrub import Scrubber
+
+    scrubber = Scrubber()
+    files = list(_iter_files(args.paths, _SUFFIXES + (".json", ".jsonl", ".httprr")))
+    findings = []
+    for path in files:
+        findings.extend(scan_file(path, scrubber))
+    console = _console()
+    for line in findings:
+        _print(console, line)
+    if findings:
+        _print(
+            console,
+            f"myna: {len(findings)} secret-shaped value(s) found in {len(files)} file(s); "
+            "remove them (myna cassettes scrub PATH) before committing.",
+        )
+        return 1
+    if not args.quiet:
+        _print(console, f"no secrets found in {len(files)} file(s)")
+    return 0
+
+
+def _scrub(args: argparse.Namespace) -> int:
+    from ._convert import scrub_cassette
+    from ._errors import CassetteError
+
+    console = _console()
+    status = 0
+    explicit = {Path(p) for p in args.paths if not Path(p).is_dir()}
+    for path in _iter_files(args.paths):
+        if not _is_myna(path) and path not in explicit:
+            continue
+        try:
+            changed = scrub_cassette(path)
+        except CassetteError as exc:
+            _print(console, f"myna: {exc}")
+            status = 1
+            continue
+        _print(console, f"{path}: " + (f"scrubbed {changed} interaction(s)" if changed else "clean"))
+    return status
+
+
+# ---------------------------------------------------------------- prune
+
+
+_DEFAULT_LOG = Path(".myna") / "cassettes-used.log"
+
+
+def _prune(args: argparse.Namespace) -> int:
+    from ._errors import CassetteError
+    from ._store import read_usage, usage_log
+
+    log = Path(args.log) if args.log else (usage_log() or _DEFAULT_LOG)
+    used = read_usage(log)
+    if not used:
+        raise CassetteError(
+            f"The usage log {log} names no cassette; refusing to prune everything. Run the test "
+            "suite (with the myna pytest plugin or MYNA_CASSETTE_LOG set) first."
+        )
+    console = _console()
+    stale = [
+        path
+        for path in _iter_files([args.path])
+        if _is_myna(path) and str(path.resolve()) not in used
+    ]
+    for path in stale:
+        if not args.dry_run:
+            path.unlink()
+        _print(console, f"{'would remove' if args.dry_run else 'removed'} {path}")
+    _print(console, f"{len(stale)} unused cassette(s) {'found' if args.dry_run else 'removed'}")
+    return 0
+
+
+# ---------------------------------------------------------------- convert
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from ._convert import convert_cassette
+    from ._errors import CassetteError
+
+    if not args.in_place and not args.out_dir:
+        raise CassetteError("convert needs --out-dir DIR (or --in-place to replace the sources).")
+    console = _console()
+    status = 0
+    for source in _iter_files(args.sources, _SUFFIXES + (".httprr",)):
+        if args.in_place:
+            target = source if source.suffix in _SUFFIXES else source.with_suffix(".yaml")
+        else:
+            target = Path(args.out_dir) / f"{source.stem}.yaml"
+        try:
+            cassette = convert_cassette(source, target)
+        except CassetteError as exc:
+            _print(console, f"myna: {exc}")
+            status = 1
+            continue
+        _print(console, f"{source} -> {target} ({len(cassette['interactions'])} interaction(s))")
+    return status
+
+
+# ---------------------------------------------------------------- wiring
+
+
+def add_commands(subparsers: Any) -> None:
+    """Add ``myna cassettes ...`` to the ``myna`` command's subparsers."""
+    parser = subparsers.add_parser(
+        "cassettes",
+        help="list, show, scan, scrub, prune and convert recorded cassettes",
+        description="Tools for myna's record/replay cassettes.",
+    )
+    commands = parser.add_subparsers(dest="cassettes_command", required=True)
+
+    p = commands.add_parser("list", help="cassettes with age, size, interactions and provider")
+    p.add_argument("paths", nargs="*", default=["."], help="files or folders (default: .)")
+    p.set_defaults(run=_list)
+
+    p = commands.add_parser("show", help="render the recorded conversation")
+    p.add_argument("file")
+    p.set_defaults(run=_show)
+
+    p = commands.add_parser(
+        "scan",
+        help="find secret-shaped values; exits 1 on a find (use it as a pre-commit hook)",
+    )
+    p.add_argument("paths", nargs="+", help="files or folders")
+    p.add_argument("--quiet", action="store_true", help="print nothing when clean")
+    p.set_defaults(run=_scan)
+
+    p = commands.add_parser("scrub", help="remove secrets from cassettes, rewriting them in place")
+    p.add_argument("paths", nargs="+", help="files or folders")
+    p.set_defaults(run=_scrub)
+
+    p = commands.add_parser("prune", help="delete cassettes no test used in the last run")
+    p.add_argument("path", nargs="?", default=".", help="folder to prune (default: .)")
+    p.add_argument("--log", help=f"usage log (default: $MYNA_CASSETTE_LOG or {_DEFAULT_LOG})")
+    p.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    p.set_defaults(run=_prune)
+
+    p = commands.add_parser("convert", help="convert vcrpy / pydantic-ai / VCR / httprr cassettes")
+    p.add_argument("sources", nargs="+", help="files or folders")
+    p.add_argument("--out-dir", help="where to write the converted cassettes")
+    p.add_argument("--in-place", action="store_true", help="replace each source with ours")
+    p.set_defaults(run=_convert)
+
+
+def main(argv: list[str] | None = None) -> int:  # pragma: no cover - convenience
+    """Run ``myna cassettes`` directly."""
+    from ..cli import main as myna_main
+
+    return myna_main(["cassettes", *(argv if argv is not None else sys.argv[1:])])

@@ -1,0 +1,187 @@
+"""The official `google-genai` SDK (on httpx2) against the Gemini emulator: generate_content,
+generate_content_stream, function calls and errors, sync (``client.models``) and async
+(``client.aio.models``). The SDK reaches the emulator at its default host through `emulate`,
+or at any URL through ``http_options=HttpOptions(base_url=...)`` (the loopback server)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import httpx2
+import pytest
+from google import genai
+from google.genai import errors, types
+
+from myna.emulators import emulate, serve
+from myna.fakes import fault, tool_call
+
+MODEL = "gemini-2.5-flash"
+WEATHER = types.Tool(
+    function_declarations=[
+        types.FunctionDeclaration(
+            name="get_weather",
+            description="Current weather in a city.",
+            parameters_json_schema={
+                "type": "object",
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+            },
+        )
+    ]
+)
+
+
+@functools.cache
+def client() -> genai.Client:
+    """One client for the module (each builds SSL contexts); ``.aio`` is its async face."""
+    return genai.Client(api_key="g-test")
+
+
+def models(mode: str) -> Any:
+    return client().models if mode == "sync" else client().aio.models
+
+
+async def stream(mode: str, **kwargs: Any) -> list[Any]:
+    if mode == "sync":
+        return list(client().models.generate_content_stream(**kwargs))
+    return [chunk async for chunk in await client().aio.models.generate_content_stream(**kwargs)]
+
+
+async def test_generate_content(mode, call):
+    with emulate("google_genai", ["Hello from the emulator."]) as server:
+        response = await call(
+            models(mode).generate_content(
+                model=MODEL,
+                contents="Hi",
+                config=types.GenerateContentConfig(system_instruction="Be brief.", temperature=0.2),
+            )
+        )
+
+    assert response.text == "Hello from the emulator."
+    assert response.candidates[0].finish_reason == types.FinishReason.STOP
+    usage = response.usage_metadata
+    assert usage.total_token_count == usage.prompt_token_count + usage.candidates_token_count
+    (request,) = server.requests
+    assert request.headers["x-goog-api-key"] == "g-test"
+    assert request.path.endswith(f"/models/{MODEL}:generateContent")
+    assert [m.type for m in request.messages] == ["system", "human"]
+    assert request.params["temperature"] == 0.2
+
+
+async def test_generate_content_stream(mode):
+    with emulate("google_genai", ["one two three"]) as server:
+        chunks = await stream(mode, model=MODEL, contents="Count")
+
+    assert [c.text for c in chunks] == ["one ", "two ", "three"]
+    assert chunks[-1].usage_metadata.candidates_token_count > 0
+    assert server.requests[0].url.endswith(f"/models/{MODEL}:streamGenerateContent?alt=sse")
+    assert server.requests[0].stream is True
+
+
+async def test_function_calls_round_trip(mode, call):
+    with emulate("google_genai", [tool_call("get_weather", city="Paris"), "Sunny."]) as server:
+        config = types.GenerateContentConfig(tools=[WEATHER])
+        first = await call(models(mode).generate_content(model=MODEL, contents="Weather?", config=config))
+        (fn,) = first.function_calls
+        assert (fn.name, fn.args) == ("get_weather", {"city": "Paris"})
+        history = [
+            types.Content(role="user", parts=[types.Part.from_text(text="Weather?")]),
+            first.candidates[0].content,
+            types.Content(
+                role="user",
+                parts=[types.Part.from_function_response(name="get_weather", response={"result": "sunny"})],
+            ),
+        ]
+        final = await call(models(mode).generate_content(model=MODEL, contents=history, config=config))
+
+    assert final.text == "Sunny."
+    assert server.requests[0].params["tools"][0]["name"] == "get_weather"
+    echoed = server.requests[1].messages
+    assert echoed[1].tool_calls[0]["args"] == {"city": "Paris"}
+    assert echoed[2].type == "tool" and "sunny" in echoed[2].text
+
+
+async def test_streamed_function_call(mode):
+    with emulate("google_genai", [tool_call("get_weather", city="Oslo")]):
+        chunks = await stream(
+            mode, model=MODEL, contents="Weather?", config=types.GenerateContentConfig(tools=[WEATHER])
+        )
+    calls = [fc for c in chunks for fc in (c.function_calls or [])]
+    assert [(fc.name, fc.args) for fc in calls] == [("get_weather", {"city": "Oslo"})]
+
+
+async def test_structured_output(mode, call):
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+    with emulate("google_genai", [{"name": "Paris"}]) as server:
+        response = await call(
+            models(mode).generate_content(
+                model=MODEL,
+                contents="Capital of France?",
+                config=types.GenerateContentConfig(
+                    response_mime_type="application/json", response_json_schema=schema
+                ),
+            )
+        )
+    assert response.parsed == {"name": "Paris"}
+    assert response.text == '{"name": "Paris"}'
+    assert server.requests[0].params["response_format"]["type"] == "json_schema"
+
+
+@pytest.mark.parametrize(
+    ("scripted", "error_type", "code"),
+    [
+        (fault.rate_limit(retry_after=4), errors.ClientError, 429),
+        (fault.server_error(), errors.ServerError, 500),
+    ],
+    ids=["rate_limit", "server_error"],
+)
+async def test_status_errors(mode, call, scripted, error_type, code):
+    with emulate("google_genai", [scripted]):
+        with pytest.raises(error_type) as caught:
+            await call(models(mode).generate_content(model=MODEL, contents="Hi"))
+
+    assert caught.value.code == code
+    if code == 429:
+        assert caught.value.status == "RESOURCE_EXHAUSTED"
+        assert caught.value.details["error"]["details"][0]["retryDelay"] == "4s"
+
+
+@pytest.mark.parametrize(
+    ("scripted", "error_type"),
+    [(fault.timeout(), httpx2.ReadTimeout), (fault.disconnect(), httpx2.RemoteProtocolError)],
+    ids=["timeout", "disconnect"],
+)
+async def test_transport_errors(mode, call, scripted, error_type):
+    # this SDK does not wrap transport failures: the httpx2 error reaches the caller
+    with emulate("google_genai", [scripted]):
+        with pytest.raises(error_type, match="myna emulator: scripted"):
+            await call(models(mode).generate_content(model=MODEL, contents="Hi"))
+
+
+async def test_a_keyless_request_is_refused_like_the_api(mode, call):
+    with emulate("google_genai", []):
+        keyless = genai.Client(api_key="unused", http_options=types.HttpOptions(headers={"x-goog-api-key": ""}))
+        target = keyless.models if mode == "sync" else keyless.aio.models
+        with pytest.raises(errors.ClientError) as caught:
+            await call(target.generate_content(model=MODEL, contents="Hi"))
+    assert caught.value.code == 403
+    assert caught.value.status == "PERMISSION_DENIED"
+
+
+async def test_base_url_through_http_options_reaches_the_loopback_server(mode, call):
+    with serve("google_genai", ["via loopback", "a b"]) as server:
+        local = genai.Client(api_key="k", http_options=types.HttpOptions(base_url=server.base_url))
+        target = local.models if mode == "sync" else local.aio.models
+        response = await call(target.generate_content(model=MODEL, contents="Hi"))
+        if mode == "sync":
+            texts = [c.text for c in local.models.generate_content_stream(model=MODEL, contents="Hi")]
+        else:
+            texts = [
+                c.text
+                async for c in await local.aio.models.generate_content_stream(model=MODEL, contents="Hi")
+            ]
+
+    assert response.text == "via loopback"
+    assert texts == ["a ", "b"]
+    assert [r.url.startswith(server.base_url) for r in server.requests] == [True, True]
