@@ -21,6 +21,7 @@ faster than vcrpy.
 
 from __future__ import annotations
 
+import gc
 import json
 import tempfile
 import time
@@ -157,7 +158,7 @@ def replay_myna(path: Path, body: bytes, client: httpx.Client) -> float:
 
     headers = {"content-type": "application/json"}
     with cassette(path, mode="none", allow_playback_repeats=True, unplayed="ignore"):
-        return best_of(lambda: client.post(URL, content=body, headers=headers))
+        return best_of(lambda: client.post(URL, content=body, headers=headers), repeat=3)
 
 
 def replay_vcrpy(path: Path, body: bytes, client: httpx.Client) -> float:
@@ -178,7 +179,7 @@ def replay_respx(answer: dict[str, Any], body: bytes, client: httpx.Client) -> f
     headers = {"content-type": "application/json"}
     with respx.mock() as router:
         router.post(URL).respond(200, json=answer)
-        return best_of(lambda: client.post(URL, content=body, headers=headers))
+        return best_of(lambda: client.post(URL, content=body, headers=headers), repeat=3)
 
 
 # ---------------------------------------------------------------- (b) load
@@ -191,15 +192,23 @@ def load_vcrpy(path: Path) -> float:
 
 
 def load_myna(path: Path, *, cold: bool) -> float:
+    """Enter a cassette (read, parse, index); cold clears the parse cache first (untimed)."""
     from myna.cassettes import cassette, clear_cache
 
     def enter() -> None:
-        if cold:
-            clear_cache()
         with cassette(path, mode="none", unplayed="ignore"):
             pass
 
-    return best_of(enter, repeat=3 if cold else 7, number=1 if cold else 50)
+    if not cold:
+        return best_of(enter, repeat=7, number=50)
+    times = []
+    for _ in range(5):
+        clear_cache()
+        gc.collect()
+        start = time.perf_counter()
+        enter()
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 def table(header: list[str], rows: list[list[str]]) -> None:
@@ -213,25 +222,29 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="myna-bench-"))
     client = httpx.Client()
     print("(a) replay of one request matching the last interaction (per call)\n")
-    rows, mine = [], {}
+    paths = {}
     for n in SIZES:
-        ours_path, theirs_path = folder / f"myna_{n}.yaml", folder / f"vcr_{n}.yaml"
-        write_myna(ours_path, n)
-        write_vcrpy(theirs_path, n)
-        body = json.dumps(request_body(n - 1)).encode()
-        mine[n] = ours = replay_myna(ours_path, body, client)
-        theirs = replay_vcrpy(theirs_path, body, client)
+        paths[n] = folder / f"myna_{n}.yaml", folder / f"vcr_{n}.yaml"
+        write_myna(paths[n][0], n)
+        write_vcrpy(paths[n][1], n)
+    bodies = {n: json.dumps(request_body(n - 1)).encode() for n in SIZES}
+    # interleaved rounds, best of each: a busy machine slows whichever case runs at the time
+    mine = {n: float("inf") for n in SIZES}
+    raw = float("inf")
+    for _ in range(5):
+        for n in SIZES:
+            mine[n] = min(mine[n], replay_myna(paths[n][0], bodies[n], client))
+        raw = min(raw, replay_respx(reply(0), bodies[1], client))
+    rows = []
+    for n in SIZES:
+        theirs = replay_vcrpy(paths[n][1], bodies[n], client)
         rows.append(
-            [str(n), f"{ours * 1e3:.3f} ms", f"{theirs * 1e3:.3f} ms", f"{theirs / ours:.1f}x"]
+            [str(n), f"{mine[n] * 1e3:.3f} ms", f"{theirs * 1e3:.3f} ms", f"{theirs / mine[n]:.1f}x"]
         )
-    raw = replay_respx(reply(0), json.dumps(request_body(0)).encode(), client)
     table(["interactions", "myna", "vcrpy", "vcrpy/myna"], rows)
     flat = mine[1000] / mine[1]
-    vs_respx = min(mine.values()) / raw, max(mine.values()) / raw
-    print(
-        f"\nraw respx route: {raw * 1e3:.3f} ms;  myna/respx: {vs_respx[0]:.2f}x .. "
-        f"{vs_respx[1]:.2f}x (target <= 1.5x)"
-    )
+    vs_respx = max(mine.values()) / raw
+    print(f"\nraw respx route: {raw * 1e3:.3f} ms;  slowest myna / respx: {vs_respx:.2f}x (target <= 1.5x)")
     print(f"myna 1000 / myna 1: {flat:.2f}x (target <= 1.2x)")
 
     print("\n(b) loading a 1000-interaction cassette\n")

@@ -83,10 +83,17 @@ def test_serve_prints_its_base_url_and_answers_clients(served):
     assert first.tool_calls[0]["args"] == {"city": "Paris"}
 
     # a plain HTTP client (any language) sees the same API; a stream arrives chunked
-    body = {"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "And?"}], "stream": True}
+    body = {
+        "model": "gpt-4.1-mini",
+        "messages": [{"role": "user", "content": "And?"}],
+        "stream": True,
+    }
     with httpx.Client() as client:
         with client.stream(
-            "POST", served + "/v1/chat/completions", json=body, headers={"authorization": "Bearer k"}
+            "POST",
+            served + "/v1/chat/completions",
+            json=body,
+            headers={"authorization": "Bearer k"},
         ) as response:
             assert response.headers["transfer-encoding"] == "chunked"
             lines = [line for line in response.iter_lines() if line]

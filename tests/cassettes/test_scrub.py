@@ -18,7 +18,17 @@ TOKENS = {
     "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
     "github-token": "ghp_" + "a1B2c3D4e5" * 4,
     "huggingface-token": "hf_" + "AbCdEfGhIj" * 4,
+    "aws-access-key": "AKIAIOSFODNN7EXAMPLE",
+    "slack-token": "xoxb-1234567890-abcdefghij",
+    "perplexity-key": "pplx-" + "a1B2c3D4e5" * 3,
+    "replicate-token": "r8_" + "a1B2c3D4e5" * 3,
 }
+
+
+def test_every_pattern_has_an_example():
+    from myna.cassettes import PATTERNS
+
+    assert set(PATTERNS) - set(TOKENS) == {"bearer-token"}
 
 
 @pytest.mark.parametrize("kind", list(TOKENS))
@@ -35,6 +45,7 @@ def test_bearer_tokens_keep_the_scheme():
     assert scrubber.text("Authorization: Bearer abcdefghijklmnop1234") == "Authorization: Bearer REDACTED"
     assert scrubber.search("Bearer REDACTED") is None
     assert scrubber.text("the bearer of bad news") == "the bearer of bad news"
+    assert scrubber.text("BeArEr abcdefghijklmnop1234") == "BeArEr REDACTED"
 
 
 def test_ordinary_ids_are_left_alone():

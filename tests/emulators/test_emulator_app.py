@@ -50,7 +50,9 @@ def streaming(protocol: str) -> tuple[str, dict[str, Any]]:
     return url, body
 
 
-def post(app: EmulatorApp, url: str, body: Any, headers: dict[str, str] | None = None) -> EmulatedResponse:
+def post(
+    app: EmulatorApp, url: str, body: Any, headers: dict[str, str] | None = None
+) -> EmulatedResponse:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     return app.handle("POST", url, dict(AUTH if headers is None else headers), raw)
 
@@ -256,10 +258,14 @@ def test_disconnect_after_more_pieces_than_the_reply_has_keeps_the_whole_text(pr
 
 
 def test_disconnect_counts_tool_call_pieces():
-    app = EmulatorApp([fault.disconnect(after_chunks=1), [tool_call("f", x=1)]], validate_tool_calls=False)
+    app = EmulatorApp(
+        [fault.disconnect(after_chunks=1), [tool_call("f", x=1)]], validate_tool_calls=False
+    )
     response = post(app, *streaming("openai-chat"))
     sent = payloads("openai-chat", response.events[: response.cut_after])
-    assert any(p != "[DONE]" and p["choices"] and p["choices"][0]["delta"].get("tool_calls") for p in sent)
+    assert any(
+        p != "[DONE]" and p["choices"] and p["choices"][0]["delta"].get("tool_calls") for p in sent
+    )
 
 
 def test_disconnect_without_a_stream_drops_the_connection(protocol):
@@ -316,7 +322,8 @@ def test_ndjson_garbage_is_not_sse():
 
 def test_usage_and_tool_calls_render_for_the_client(protocol):
     reply = AIMessage(
-        "", tool_calls=[{"name": "f", "args": {"x": 1}, "id": "call_1"}],
+        "",
+        tool_calls=[{"name": "f", "args": {"x": 1}, "id": "call_1"}],
         usage_metadata={"input_tokens": 3, "output_tokens": 4, "total_tokens": 7},
     )
     app = EmulatorApp([reply], validate_tool_calls=False)

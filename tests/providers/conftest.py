@@ -146,4 +146,3 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     monkeypatch.setattr("myna.models._base._sleep", recorded.append)
     monkeypatch.setattr("myna.models._base._async_sleep", async_sleep)
     return recorded
-

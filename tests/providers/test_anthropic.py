@@ -47,7 +47,11 @@ async def test_max_tokens_and_thinking_budget(drive):
 async def test_signed_thinking_goes_back_on_the_next_turn(drive):
     thought = AIMessage(
         [
-            {"type": "reasoning", "reasoning": "Check the units.", "extras": {"signature": "sig-1"}},
+            {
+                "type": "reasoning",
+                "reasoning": "Check the units.",
+                "extras": {"signature": "sig-1"},
+            },
             {"type": "text", "text": "42 km."},
         ]
     )
@@ -94,7 +98,9 @@ async def test_a_request_the_api_rejects_gets_the_real_400_body(drive):
     with emulate("anthropic", []) as server:
         if drive.mode == "sync":
             with httpx.Client() as client:
-                response = client.post("https://api.anthropic.com/v1/messages", json=body, headers=headers)
+                response = client.post(
+                    "https://api.anthropic.com/v1/messages", json=body, headers=headers
+                )
         else:
             async with httpx.AsyncClient() as client:
                 response = await client.post(

@@ -104,7 +104,9 @@ def test_profile_follows_the_model_name(name, reasoning, max_input):
 
 def test_repr_names_model_and_endpoint():
     model = OpenAIChatModel(model="gpt-4.1-mini", api_key="k")
-    assert repr(model) == "OpenAIChatModel(model='gpt-4.1-mini', base_url='https://api.openai.com/v1')"
+    assert (
+        repr(model) == "OpenAIChatModel(model='gpt-4.1-mini', base_url='https://api.openai.com/v1')"
+    )
 
 
 # -- Azure ----------------------------------------------------------------------------------------

@@ -80,7 +80,9 @@ async def test_stream_helper(mode):
 async def test_raw_stream_events(mode, collect):
     with emulate("anthropic", ["a b"]):
         events = await collect(
-            client_for(mode).messages.create(model=MODEL, max_tokens=64, messages=user("Hi"), stream=True)
+            client_for(mode).messages.create(
+                model=MODEL, max_tokens=64, messages=user("Hi"), stream=True
+            )
         )
     types = [e.type for e in events]
     assert types[0] == "message_start" and types[-1] == "message_stop"
@@ -100,14 +102,19 @@ async def test_tool_use_round_trip(mode, call):
         assert (use.name, use.input) == ("get_weather", {"city": "Paris"})
         history = [
             *user("Weather?"),
-            {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
+            {
+                "role": "assistant",
+                "content": [b.model_dump(exclude_none=True) for b in first.content],
+            },
             {
                 "role": "user",
                 "content": [{"type": "tool_result", "tool_use_id": use.id, "content": "sunny"}],
             },
         ]
         final = await call(
-            client.messages.create(model=MODEL, max_tokens=256, messages=history, tools=[WEATHER_TOOL])
+            client.messages.create(
+                model=MODEL, max_tokens=256, messages=history, tools=[WEATHER_TOOL]
+            )
         )
 
     assert final.content[0].text == "Sunny."
@@ -119,7 +126,12 @@ async def test_tool_use_round_trip(mode, call):
 async def test_streamed_tool_input(mode):
     with emulate("anthropic", [tool_call("get_weather", city="Oslo")]):
         client = client_for(mode)
-        kwargs = {"model": MODEL, "max_tokens": 64, "messages": user("Weather?"), "tools": [WEATHER_TOOL]}
+        kwargs = {
+            "model": MODEL,
+            "max_tokens": 64,
+            "messages": user("Weather?"),
+            "tools": [WEATHER_TOOL],
+        }
         if mode == "sync":
             with client.messages.stream(**kwargs) as s:
                 final = s.get_final_message()
@@ -146,7 +158,11 @@ async def test_thinking_blocks(mode, call):
             )
         )
     thinking, text = message.content
-    assert (thinking.type, thinking.thinking, thinking.signature) == ("thinking", "Greet back.", "sig-9")
+    assert (thinking.type, thinking.thinking, thinking.signature) == (
+        "thinking",
+        "Greet back.",
+        "sig-9",
+    )
     assert text.text == "Hello!"
 
 
@@ -164,7 +180,9 @@ async def test_thinking_blocks(mode, call):
 async def test_errors(mode, call, scripted, error_type, status):
     with emulate("anthropic", [scripted]):
         with pytest.raises(error_type) as caught:
-            await call(client_for(mode).messages.create(model=MODEL, max_tokens=64, messages=user("Hi")))
+            await call(
+                client_for(mode).messages.create(model=MODEL, max_tokens=64, messages=user("Hi"))
+            )
 
     if status is not None:
         assert caught.value.status_code == status

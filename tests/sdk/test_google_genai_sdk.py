@@ -82,7 +82,9 @@ async def test_generate_content_stream(mode):
 async def test_function_calls_round_trip(mode, call):
     with emulate("google_genai", [tool_call("get_weather", city="Paris"), "Sunny."]) as server:
         config = types.GenerateContentConfig(tools=[WEATHER])
-        first = await call(models(mode).generate_content(model=MODEL, contents="Weather?", config=config))
+        first = await call(
+            models(mode).generate_content(model=MODEL, contents="Weather?", config=config)
+        )
         (fn,) = first.function_calls
         assert (fn.name, fn.args) == ("get_weather", {"city": "Paris"})
         history = [
@@ -90,10 +92,16 @@ async def test_function_calls_round_trip(mode, call):
             first.candidates[0].content,
             types.Content(
                 role="user",
-                parts=[types.Part.from_function_response(name="get_weather", response={"result": "sunny"})],
+                parts=[
+                    types.Part.from_function_response(
+                        name="get_weather", response={"result": "sunny"}
+                    )
+                ],
             ),
         ]
-        final = await call(models(mode).generate_content(model=MODEL, contents=history, config=config))
+        final = await call(
+            models(mode).generate_content(model=MODEL, contents=history, config=config)
+        )
 
     assert final.text == "Sunny."
     assert server.requests[0].params["tools"][0]["name"] == "get_weather"
@@ -105,7 +113,10 @@ async def test_function_calls_round_trip(mode, call):
 async def test_streamed_function_call(mode):
     with emulate("google_genai", [tool_call("get_weather", city="Oslo")]):
         chunks = await stream(
-            mode, model=MODEL, contents="Weather?", config=types.GenerateContentConfig(tools=[WEATHER])
+            mode,
+            model=MODEL,
+            contents="Weather?",
+            config=types.GenerateContentConfig(tools=[WEATHER]),
         )
     calls = [fc for c in chunks for fc in (c.function_calls or [])]
     assert [(fc.name, fc.args) for fc in calls] == [("get_weather", {"city": "Oslo"})]
@@ -161,7 +172,9 @@ async def test_transport_errors(mode, call, scripted, error_type):
 
 async def test_a_keyless_request_is_refused_like_the_api(mode, call):
     with emulate("google_genai", []):
-        keyless = genai.Client(api_key="unused", http_options=types.HttpOptions(headers={"x-goog-api-key": ""}))
+        keyless = genai.Client(
+            api_key="unused", http_options=types.HttpOptions(headers={"x-goog-api-key": ""})
+        )
         target = keyless.models if mode == "sync" else keyless.aio.models
         with pytest.raises(errors.ClientError) as caught:
             await call(target.generate_content(model=MODEL, contents="Hi"))
@@ -175,11 +188,15 @@ async def test_base_url_through_http_options_reaches_the_loopback_server(mode, c
         target = local.models if mode == "sync" else local.aio.models
         response = await call(target.generate_content(model=MODEL, contents="Hi"))
         if mode == "sync":
-            texts = [c.text for c in local.models.generate_content_stream(model=MODEL, contents="Hi")]
+            texts = [
+                c.text for c in local.models.generate_content_stream(model=MODEL, contents="Hi")
+            ]
         else:
             texts = [
                 c.text
-                async for c in await local.aio.models.generate_content_stream(model=MODEL, contents="Hi")
+                async for c in await local.aio.models.generate_content_stream(
+                    model=MODEL, contents="Hi"
+                )
             ]
 
     assert response.text == "via loopback"

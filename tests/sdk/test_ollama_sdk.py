@@ -25,7 +25,9 @@ def get_weather(city: str) -> str:
     return "sunny"
 
 
-def client_for(mode: str, host: str = "http://localhost:11434") -> ollama.Client | ollama.AsyncClient:
+def client_for(
+    mode: str, host: str = "http://localhost:11434"
+) -> ollama.Client | ollama.AsyncClient:
     return ollama.Client(host=host) if mode == "sync" else ollama.AsyncClient(host=host)
 
 
@@ -48,7 +50,9 @@ async def test_chat(mode, call):
 
 async def test_chat_streaming(mode, collect):
     with emulate("ollama", ["one two three"]) as server:
-        parts = await collect(client_for(mode).chat(model=MODEL, messages=user("Count"), stream=True))
+        parts = await collect(
+            client_for(mode).chat(model=MODEL, messages=user("Count"), stream=True)
+        )
 
     assert "".join(p.message.content for p in parts) == "one two three"
     assert [p.message.content for p in parts if p.message.content] == ["one ", "two ", "three"]

@@ -56,7 +56,10 @@ async def test_chat_plain(mode, call):
     choice = completion.choices[0]
     assert choice.message.content == "Hello from the emulator."
     assert choice.finish_reason == "stop"
-    assert completion.usage.total_tokens == completion.usage.prompt_tokens + completion.usage.completion_tokens
+    assert (
+        completion.usage.total_tokens
+        == completion.usage.prompt_tokens + completion.usage.completion_tokens
+    )
     (request,) = server.requests
     assert request.headers["authorization"] == "Bearer sk-test"
     assert request.last_message.text == "Hi"
@@ -73,7 +76,9 @@ async def test_chat_streaming(mode, call, collect):
         )
         chunks = await collect(stream)
 
-    deltas = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    deltas = [
+        c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content
+    ]
     assert deltas == ["one ", "two ", "three"]
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
     assert server.requests[0].stream is True
@@ -98,13 +103,19 @@ async def test_chat_tool_calls_round_trip(mode, call):
             {"role": "tool", "tool_call_id": calls[0].id, "content": "sunny"},
         ]
         final = await call(
-            client.chat.completions.create(model="gpt-4.1-mini", messages=history, tools=[WEATHER_TOOL])
+            client.chat.completions.create(
+                model="gpt-4.1-mini", messages=history, tools=[WEATHER_TOOL]
+            )
         )
 
     assert final.choices[0].message.content == "Sunny in Paris."
     assert server.requests[0].params["tools"][0]["name"] == "get_weather"
     tool_message = server.requests[1].messages[-1]
-    assert (tool_message.type, tool_message.text, tool_message.tool_call_id) == ("tool", "sunny", calls[0].id)
+    assert (tool_message.type, tool_message.text, tool_message.tool_call_id) == (
+        "tool",
+        "sunny",
+        calls[0].id,
+    )
 
 
 async def test_chat_streamed_tool_call_arguments(mode, collect):
@@ -149,7 +160,9 @@ async def test_chat_structured_output_with_parse(mode, call):
 async def test_chat_errors(mode, call, scripted, error_type, status):
     with emulate("openai", [scripted]):
         with pytest.raises(error_type) as caught:
-            await call(client_for(mode).chat.completions.create(model="gpt-4.1-mini", messages=user("Hi")))
+            await call(
+                client_for(mode).chat.completions.create(model="gpt-4.1-mini", messages=user("Hi"))
+            )
 
     if status is not None:
         assert caught.value.status_code == status
@@ -182,7 +195,9 @@ async def test_sdk_retries_are_answered_by_the_next_reply(mode, call, monkeypatc
         cls = openai.OpenAI if mode == "sync" else openai.AsyncOpenAI
         client = cls(api_key="k", max_retries=1)
         monkeypatch.setattr(client, "_calculate_retry_timeout", lambda *a, **k: 0.0)
-        completion = await call(client.chat.completions.create(model="gpt-4.1-mini", messages=user("Hi")))
+        completion = await call(
+            client.chat.completions.create(model="gpt-4.1-mini", messages=user("Hi"))
+        )
     assert completion.choices[0].message.content == "second time lucky"
     assert [r.status for r in server.requests] == [500, 200]
 

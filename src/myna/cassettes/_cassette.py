@@ -205,7 +205,7 @@ class Cassette:
             self._existed = self.path.exists()
             if self._existed and self._resolved != "all":
                 self._parsed = load_parsed(self.path)  # a broken file raises, never re-records
-                self.play_counts = [0] * len(self._parsed.interactions)
+                self.play_counts = [0] * len(self._parsed)
                 self._index = self._build_index(self._parsed)
             self._scrubber = Scrubber(self.redact)
             self._active = True
@@ -265,8 +265,7 @@ class Cassette:
         index = parsed.extras.get(key)
         if index is None:
             index = {}
-            for i, item in enumerate(parsed.interactions):
-                request = item["request"]
+            for i, request in enumerate(parsed.requests):
                 view = self.matcher.view(request["method"], request["url"], request.get("body"))
                 index.setdefault(self.matcher.key(view), []).append(i)
             parsed.extras[key] = index
@@ -279,7 +278,7 @@ class Cassette:
             table = self._parsed.extras.setdefault("prepared", {})
         prepared = table.get(i)
         if prepared is None:
-            prepared = table[i] = Prepared.from_response(self._parsed.interactions[i]["response"])
+            prepared = table[i] = Prepared.from_response(self._parsed.response(i))
         return prepared  # type: ignore[no-any-return]
 
     def _live_view(self, request: LiveRequest) -> RequestView:
@@ -381,14 +380,13 @@ class Cassette:
 
     def _closest(self, view: RequestView) -> list[str]:
         parsed = self._parsed
-        if parsed is None or not parsed.interactions:
+        if parsed is None or not len(parsed):
             return ["  the cassette has no recorded interactions."]
         views_key = ("views", self.matcher.config)
         views = parsed.extras.get(views_key)
         if views is None:
             views = [
-                self.matcher.view(i["request"]["method"], i["request"]["url"], i["request"].get("body"))
-                for i in parsed.interactions
+                self.matcher.view(r["method"], r["url"], r.get("body")) for r in parsed.requests
             ]
             parsed.extras[views_key] = views
         best = min(range(len(views)), key=lambda i: distance(views[i], view))
@@ -409,7 +407,7 @@ class Cassette:
             return
         shown = []
         for i in unplayed[:5]:
-            request = self._parsed.interactions[i]["request"]
+            request = self._parsed.requests[i]
             shown.append(f"  interaction {i}: {request['method']} {request['url']}")
         if len(unplayed) > 5:
             shown.append(f"  ... and {len(unplayed) - 5} more")

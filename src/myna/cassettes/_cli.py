@@ -89,9 +89,9 @@ def _list(args: argparse.Namespace) -> int:
             continue
         stat = path.stat()
         try:
-            interactions = load_parsed(path).interactions
-            count = str(len(interactions))
-            providers = sorted({provider_of(i["request"]["url"]) for i in interactions})
+            requests = load_parsed(path).requests
+            count = str(len(requests))
+            providers = sorted({provider_of(r["url"]) for r in requests})
             provider = ", ".join(providers) or "-"
         except CassetteError as exc:
             count, provider = "broken", str(exc).split(": ", 1)[-1][:60]

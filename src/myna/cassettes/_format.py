@@ -44,12 +44,11 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ._errors import CassetteError
-from ._yaml import Flow, emit, fast_load
+from ._yaml import Flow, Lazy, emit, fast_load
 
 __all__ = [
     "BODY_KINDS",
@@ -61,6 +60,7 @@ __all__ = [
     "load_cassette",
     "loads_cassette",
     "new_cassette",
+    "parse_cassette",
     "parse_sse",
     "sse_bytes",
 ]
@@ -446,6 +446,28 @@ def _check_interaction(item: Any, path: tuple[Any, ...]) -> None:
             raise _Shape(path + ("request", key), f"request needs a non-empty string {key!r}")
     _check_headers(request.get("headers"), path + ("request", "headers"))
     _check_body(request.get("body"), path + ("request", "body"))
+    if isinstance(response, Lazy):  # the rest is checked when the response is read
+        _check_lazy_response(response, path + ("response",))
+    else:
+        _check_response(response, path + ("response",))
+
+
+def _check_lazy_response(response: Lazy, path: tuple[Any, ...]) -> None:
+    try:
+        top = response.top()
+    except ValueError:
+        return  # outside the fast subset: checked in full when read
+    for key in top:
+        if key not in _RESPONSE_KEYS:
+            raise _Shape(path + (key,), f"unknown key {key!r}; expected {', '.join(_RESPONSE_KEYS)}")
+    status = top.get("status", "")
+    if not status.isdigit() or not 100 <= int(status) <= 599:
+        shown = repr(int(status)) if status.isdigit() else (status or "nothing")
+        raise _Shape(path + ("status",), f"status must be an HTTP code, got {shown}")
+
+
+def _check_response(response: Any, path: tuple[Any, ...]) -> None:
+    path = path[:-1]
     _check_keys(response, _RESPONSE_KEYS, path + ("response",))
     status = response.get("status")
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
@@ -490,59 +512,90 @@ def _check(data: Any) -> None:
         _check_interaction(item, ("interactions", index))
 
 
-_NOT_FAST = object()
+def _broken_yaml(source: str, exc: Any) -> CassetteError:
+    mark = getattr(exc, "problem_mark", None)
+    line = f", line {mark.line + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    return CassetteError(
+        f"{source}{line}: broken YAML ({problem}). Fix the file by hand or restore it "
+        "from version control; myna never re-records a broken cassette silently."
+    )
 
 
-def loads_cassette(text: str | bytes, source: str = "<cassette>") -> dict[str, Any]:
-    """Parse and validate cassette YAML text.
+def _wrong_shape(source: str, text: str, data: Any, exc: _Shape) -> CassetteError:
+    line = _line_of(text, exc.path)
+    at = f", line {line}" if line else ""
+    where = f" at {_where(exc.path)}" if exc.path else ""
+    if (
+        isinstance(data, dict)
+        and "interactions" in data
+        and exc.path[:1] == ("interactions",)
+        and _looks_foreign(data)
+    ):
+        hint = " It looks like a vcrpy cassette: convert it with `myna cassettes convert`."
+    else:
+        hint = " Fix it by hand or restore it from version control."
+    return CassetteError(f"{source}{at}: not a valid myna cassette{where}: {exc.problem}.{hint}")
 
-    Raises:
-        CassetteError: broken YAML or a wrong shape; names `source` and the line.
-    """
-    import yaml
 
-    if isinstance(text, bytes):
+def _decode_text(raw: str | bytes, source: str) -> str:
+    if isinstance(raw, bytes):
         try:
-            text = text.decode("utf-8")
+            raw = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise CassetteError(f"{source}: not UTF-8 text ({exc}).") from None
-    if not text.strip():
+    if not raw or raw.isspace():
         raise CassetteError(
             f"{source} is empty. Delete it to record it again (mode 'once'), or restore it "
             "from version control."
         )
+    return raw
+
+
+def _pyyaml(text: str, source: str) -> Any:
+    import yaml
+
     try:
-        data = fast_load(text)
-    except ValueError:
-        data = _NOT_FAST
-    try:
-        if data is _NOT_FAST:
-            data = yaml.load(text, Loader=_loader())  # a safe loader
+        return yaml.load(text, Loader=_loader())  # a safe loader
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise CassetteError(
-            f"{source}{line}: broken YAML ({problem}). Fix the file by hand or restore it "
-            "from version control; myna never re-records a broken cassette silently."
-        ) from None
+        raise _broken_yaml(source, exc) from None
+
+
+def parse_cassette(
+    raw: str | bytes, source: str = "<cassette>", *, digest: str | None = None
+) -> ParsedCassette:
+    """Parse and validate cassette text; responses are read lazily (see `ParsedCassette`).
+
+    Raises:
+        CassetteError: broken YAML or a wrong shape; names `source` and the line.
+    """
+    text = _decode_text(raw, source)
     try:
-        _check(data)
-    except _Shape as exc:
-        line = _line_of(text, exc.path)
-        at = f", line {line}" if line else ""
-        where = f" at {_where(exc.path)}" if exc.path else ""
-        if (
-            isinstance(data, dict)
-            and "interactions" in data
-            and exc.path[:1] == ("interactions",)
-            and _looks_foreign(data)
-        ):
-            hint = " It looks like a vcrpy cassette: convert it with `myna cassettes convert`."
-        else:
-            hint = " Fix it by hand or restore it from version control."
-        raise CassetteError(f"{source}{at}: not a valid myna cassette{where}: {exc.problem}.{hint}")
-    return data  # type: ignore[no-any-return]
+        data = fast_load(text, lazy=("response", 2))
+    except ValueError:
+        data = None
+    if data is not None:
+        try:
+            _check(data)
+        except _Shape:
+            data = None  # read it all with PyYAML: the most precise error for a broken file
+    if data is None:
+        data = _pyyaml(text, source)
+        try:
+            _check(data)
+        except _Shape as exc:
+            raise _wrong_shape(source, text, data, exc) from None
+    digest = digest or digest_of(text.encode("utf-8"))
+    return ParsedCassette(digest, data, source=source, text=text)
+
+
+def loads_cassette(text: str | bytes, source: str = "<cassette>") -> dict[str, Any]:
+    """Parse and validate cassette YAML text (everything read, nothing lazy).
+
+    Raises:
+        CassetteError: broken YAML or a wrong shape; names `source` and the line.
+    """
+    return parse_cassette(text, source).data
 
 
 def _looks_foreign(data: dict[str, Any]) -> bool:
@@ -555,20 +608,68 @@ def _looks_foreign(data: dict[str, Any]) -> bool:
 # ---------------------------------------------------------------- loading, with a cache
 
 
-@dataclass
 class ParsedCassette:
-    """A parsed, validated cassette shared by every user of the same file content.
+    """A parsed, validated cassette, shared by every user of the same file content.
 
-    Treat `data` as read-only: it is shared through the cache. `extras` holds derived,
-    equally shared structures (request indexes, prepared replays) keyed by their builders.
+    Requests are read at load time (matching needs them); each response is read when it is
+    first replayed, so loading a big cassette costs little more than its requests. A response
+    that turns out broken raises `CassetteError` with the file and line when it is read.
+    Treat everything here as read-only: it is shared through the cache. `extras` holds
+    derived, equally shared structures (indexes, prepared replays) keyed by their builders.
     """
 
-    digest: str
-    data: dict[str, Any]
-    extras: dict[Any, Any] = field(default_factory=dict)
+    def __init__(self, digest: str, data: dict[str, Any], *, source: str, text: str) -> None:
+        self.digest = digest
+        self.source = source
+        self._data = data
+        self._text = text
+        self._lazy = any(isinstance(i["response"], Lazy) for i in data["interactions"])
+        self._lock = threading.Lock()
+        self.extras: dict[Any, Any] = {}
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """Every recorded request, in order."""
+        return [item["request"] for item in self._data["interactions"]]
+
+    def __len__(self) -> int:
+        return len(self._data["interactions"])
+
+    def response(self, index: int) -> dict[str, Any]:
+        """The recorded response of interaction `index` (read now if it was not yet)."""
+        item = self._data["interactions"][index]
+        response = item["response"]
+        if isinstance(response, Lazy):
+            with self._lock:
+                response = item["response"]
+                if isinstance(response, Lazy):
+                    response = item["response"] = self._read_response(index, response)
+        return response  # type: ignore[no-any-return]
+
+    def _read_response(self, index: int, lazy: Lazy) -> dict[str, Any]:
+        path: tuple[Any, ...] = ("interactions", index, "response")
+        try:
+            response = lazy.value()
+        except ValueError:  # outside the fast subset: read the whole file the slow way
+            response = _pyyaml(self._text, self.source)["interactions"][index]["response"]
+        try:
+            _check_response(response, path)
+        except _Shape as exc:
+            raise _wrong_shape(self.source, self._text, None, exc) from None
+        return response  # type: ignore[no-any-return]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The whole cassette mapping, every response read."""
+        if self._lazy:
+            for index in range(len(self)):
+                self.response(index)
+            self._lazy = False
+        return self._data
 
     @property
     def interactions(self) -> list[dict[str, Any]]:
+        """Every interaction, every response read."""
         return self.data["interactions"]  # type: ignore[no-any-return]
 
 
@@ -597,7 +698,7 @@ def parse_cached(raw: bytes, source: str) -> ParsedCassette:
         if hit is not None:
             _cache.move_to_end(digest)
             return hit
-    parsed = ParsedCassette(digest, loads_cassette(raw, source))
+    parsed = parse_cassette(raw, source, digest=digest)
     with _cache_lock:
         _cache[digest] = parsed
         while len(_cache) > _CACHE_SIZE:

@@ -104,7 +104,10 @@ def _compile(patterns: Iterable[str]) -> list[tuple[str, ...]]:
     return out
 
 
-def _advance(states: list[tuple[str, ...]], key: str) -> tuple[list[tuple[str, ...]], bool]:
+States = tuple[tuple[str, ...], ...]
+
+
+def _advance(states: States, key: str) -> tuple[States, bool]:
     """States after stepping into `key`; True when a pattern ends there (drop the field)."""
     nxt: list[tuple[str, ...]] = []
     drop = False
@@ -125,27 +128,43 @@ def _advance(states: list[tuple[str, ...]], key: str) -> tuple[list[tuple[str, .
                 drop = True
             else:
                 nxt.append(state[1:])
-    return nxt, drop
+    return tuple(dict.fromkeys(nxt)), drop
 
 
-def _strip(value: Any, states: list[tuple[str, ...]]) -> Any:
-    if not states:
+class _Stripper:
+    """Removes ignored fields; steps are memoised (the same keys recur in every request)."""
+
+    def __init__(self, patterns: list[tuple[str, ...]]) -> None:
+        self.start: States = tuple(dict.fromkeys(patterns))
+        self._memo: dict[tuple[States, str], tuple[States, bool]] = {}
+
+    def _step(self, states: States, key: str) -> tuple[States, bool]:
+        found = self._memo.get((states, key))
+        if found is None:
+            if len(self._memo) > 20_000:
+                self._memo.clear()
+            found = self._memo[(states, key)] = _advance(states, key)
+        return found
+
+    def strip(self, value: Any, states: States | None = None) -> Any:
+        states = self.start if states is None else states
+        if not states:
+            return value
+        if isinstance(value, dict):
+            out = {}
+            for key, item in value.items():
+                nxt, drop = self._step(states, key)
+                if not drop:
+                    out[key] = self.strip(item, nxt) if nxt else item
+            return out
+        if isinstance(value, list):
+            out_list = []
+            for index, item in enumerate(value):
+                nxt, drop = self._step(states, str(index))
+                if not drop:
+                    out_list.append(self.strip(item, nxt) if nxt else item)
+            return out_list
         return value
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            nxt, drop = _advance(states, key)
-            if not drop:
-                out[key] = _strip(item, nxt)
-        return out
-    if isinstance(value, list):
-        out_list = []
-        for index, item in enumerate(value):
-            nxt, drop = _advance(states, str(index))
-            if not drop:
-                out_list.append(_strip(item, nxt))
-        return out_list
-    return value
 
 
 # ---------------------------------------------------------------- request views
@@ -199,7 +218,7 @@ class Matcher:
         self.ignore = tuple(ignore)
         self.ignore_defaults = ignore_defaults
         patterns = (DEFAULT_IGNORE if ignore_defaults else ()) + self.ignore
-        self._states = _compile(patterns)
+        self._stripper = _Stripper(_compile(patterns))
         self.config = (self.match_on, tuple(patterns))
         """Hashable identity of this configuration (indexes are cached per config)."""
 
@@ -210,7 +229,7 @@ class Matcher:
         if body:
             kind, value = next(iter(body.items()))
             if kind == "json":
-                value = _strip(value, self._states)
+                value = self._stripper.strip(value)
         return RequestView(method.upper(), origin, path, query, kind, value)
 
     def key(self, view: RequestView) -> tuple[Any, ...]:

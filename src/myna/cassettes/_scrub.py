@@ -114,6 +114,15 @@ PATTERNS: dict[str, str] = {
 }
 """Token shapes replaced wherever they appear, by kind."""
 
+_PREFIXES = (
+    "sk-", "AIza", "gsk_", "xai-", "hf_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
+    "AKIA", "ASIA", "xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-", "pplx-", "r8_", "eyJ",
+)  # fmt: skip
+"""A literal every `PATTERNS` match contains (besides bearer tokens): text holding none of
+them, no "bearer" and no secret value cannot match, and the regex is skipped (it costs
+~40 µs per KB; `in` checks cost almost nothing)."""
+
+_BEARER = re.compile("bearer", re.IGNORECASE)
 _ENV_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD", "_SECRET_KEY", "_ACCESS_KEY")
 _KNOWN_ENV = (
     "OPENAI_API_KEY",
@@ -192,6 +201,19 @@ class Scrubber:
         if literals:
             parts.insert(0, "(?P<literal>" + "|".join(re.escape(v) for v in literals) + ")")
         self._rx = re.compile("|".join(parts))
+        self._literals = tuple(literals)
+        self._always = any(isinstance(r, re.Pattern) for r in redact)
+
+    def _maybe(self, text: str) -> bool:
+        """False when `text` certainly holds no secret (cheap substring checks)."""
+        if self._always:
+            return True
+        for prefix in _PREFIXES:
+            if prefix in text:
+                return True
+        if _BEARER.search(text):
+            return True
+        return any(literal in text for literal in self._literals)
 
     # -- text -----------------------------------------------------------------------------
 
@@ -203,12 +225,12 @@ class Scrubber:
 
     def text(self, value: str) -> str:
         """`value` with every secret replaced."""
-        return self._rx.sub(self._replace, value)
+        return self._rx.sub(self._replace, value) if self._maybe(value) else value
 
     def data(self, value: Any) -> Any:
         """JSON-like data with every secret in strings (and keys) replaced."""
         if isinstance(value, str):
-            return self._rx.sub(self._replace, value)
+            return self._rx.sub(self._replace, value) if self._maybe(value) else value
         if isinstance(value, dict):
             return {
                 (self.text(k) if isinstance(k, str) else k): self.data(v) for k, v in value.items()
@@ -219,6 +241,8 @@ class Scrubber:
 
     def search(self, value: str) -> str | None:
         """The kind of the first secret in `value`, or None."""
+        if not self._maybe(value):
+            return None
         match = self._rx.search(value)
         if match is None:
             return None
@@ -239,7 +263,7 @@ class Scrubber:
                 plain_key, plain_value = unquote_plus(key), unquote_plus(value)
                 if plain_key.lower() in SECRET_QUERY_PARAMS:
                     continue
-                if self._rx.search(plain_key) or self._rx.search(plain_value):
+                if self.search(plain_key) or self.search(plain_value):
                     # only a parameter that changes is re-encoded; the rest stay as sent
                     param = quote_plus(self.text(plain_key)) + sep + quote_plus(self.text(plain_value))
                 kept.append(param)
@@ -248,7 +272,7 @@ class Scrubber:
             host = parts.netloc.rpartition("@")[2]
             parts = parts._replace(netloc=f"{parts.username or ''}:{REDACTED}@{host}")
         path = unquote(parts.path)
-        if self._rx.search(path):
+        if self.search(path):
             parts = parts._replace(path=quote(self.text(path), safe="/:@!$&'()*+,;=-._~"))
         return self.text(urlunsplit(parts))
 

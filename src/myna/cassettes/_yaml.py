@@ -20,7 +20,7 @@ import re
 from json.decoder import scanstring
 from typing import Any
 
-__all__ = ["Flow", "emit", "fast_load"]
+__all__ = ["Flow", "Lazy", "emit", "fast_load"]
 
 
 class Flow:
@@ -337,6 +337,25 @@ class _Reader:
         self.lines = lines
         self.count = len(lines)
         self.pos = 0
+        self.lazy_key: str | None = None
+        self.lazy_indent = -1
+
+    @classmethod
+    def _of_lines(cls, lines: list[tuple[int, str, int]]) -> _Reader:
+        reader = cls.__new__(cls)
+        reader.lines, reader.count, reader.pos = lines, len(lines), 0
+        reader.lazy_key, reader.lazy_indent = None, -1
+        return reader
+
+    def _skip(self, indent: int) -> Lazy | None:
+        """Step over the block under a key, leaving it to be read when needed."""
+        start = self.pos
+        lines = self.lines
+        while self.pos < self.count and lines[self.pos][0] > indent:
+            self.pos += 1
+        if self.pos == start:
+            return None
+        return Lazy(lines[start : self.pos])
 
     def block(self, indent: int) -> Any:
         if self.pos >= self.count or self.lines[self.pos][0] != indent:
@@ -398,6 +417,11 @@ class _Reader:
                 raise _GiveUp  # duplicate keys: let PyYAML decide
             self.pos += 1
             if not rest:
+                if key == self.lazy_key and indent == self.lazy_indent:
+                    lazy = self._skip(indent)
+                    if lazy is not None:
+                        out[key] = lazy
+                        continue
                 out[key] = self._nested(indent, in_sequence=False)
             elif rest == "|" or rest == "|-":
                 out[key] = self._literal(indent, keep_newline=rest == "|")
@@ -438,15 +462,38 @@ class _Reader:
         return out
 
 
-def fast_load(text: str) -> Any:
-    """Read YAML written by `emit`; raises ValueError when the text is outside that subset."""
+class Lazy:
+    """A block `fast_load` stepped over; `value()` reads it (ValueError outside the subset)."""
+
+    __slots__ = ("lines",)
+
+    def __init__(self, lines: list[tuple[int, str, int]]) -> None:
+        self.lines = lines
+
+    def value(self) -> Any:
+        return _read(_Reader._of_lines(list(self.lines)))
+
+    def top(self) -> dict[str, str]:
+        """The block's first-level ``key: rest`` pairs (rest unparsed), read cheaply."""
+        base = self.lines[0][0]
+        out: dict[str, str] = {}
+        try:
+            for level, content, _ in self.lines:
+                if level == base:
+                    key, rest = _split_key(content)
+                    out[key] = rest
+        except (_GiveUp, IndexError):
+            raise ValueError("not in the subset myna writes") from None
+        return out
+
+
+def _read(reader: _Reader) -> Any:
     enabled = gc.isenabled()
     gc.disable()  # many small objects, all kept: collections would only cost time
     try:
-        reader = _Reader(text)
         if not reader.count:
             return None
-        value = reader.block(0)
+        value = reader.block(reader.lines[0][0])
         if reader.pos != reader.count:
             raise _GiveUp
         return value
@@ -455,3 +502,16 @@ def fast_load(text: str) -> Any:
     finally:
         if enabled:
             gc.enable()
+
+
+def fast_load(text: str, *, lazy: tuple[str, int] | None = None) -> Any:
+    """Read YAML written by `emit`; raises ValueError when the text is outside that subset.
+
+    Args:
+        lazy: ``(key, indent)``: blocks under that key at that indentation are not read
+            but returned as `Lazy` values (a cassette's responses, read when replayed).
+    """
+    reader = _Reader(text)
+    if lazy is not None:
+        reader.lazy_key, reader.lazy_indent = lazy
+    return _read(reader)

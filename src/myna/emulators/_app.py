@@ -21,12 +21,11 @@ from ..exceptions import (
     ConnectionError,
     DecodeError,
     MynaError,
-    NotFoundError,
     ProviderError,
     TimeoutError,
 )
 from ..fakes import FakeChatModel
-from ..fakes._script import Fault, FakeCall
+from ..fakes._script import FakeCall, Fault
 from ..messages import AIMessage, BaseMessage
 from ..models import ChatRequest
 
@@ -224,7 +223,9 @@ class EmulatorApp:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> EmulatedResponse:
+    def _json(
+        self, status: int, body: Any, headers: dict[str, str] | None = None
+    ) -> EmulatedResponse:
         out = {"content-type": "application/json"}
         out.update(headers or {})
         return EmulatedResponse(status, out, json.dumps(body).encode())
@@ -318,7 +319,9 @@ class EmulatorApp:
                     AuthenticationError(_missing_key_message(record), status_code=status),
                 )
         if not isinstance(record.body, dict):
-            return self._error(codec, BadRequestError("The request body is not a JSON object.", status_code=400))
+            return self._error(
+                codec, BadRequestError("The request body is not a JSON object.", status_code=400)
+            )
         try:
             if record.protocol == "gemini":
                 model = record.path.rsplit("/", 1)[-1].split(":", 1)[0]
@@ -362,11 +365,15 @@ class EmulatorApp:
                 return EmulatedResponse(200, headers, events=[bytes(frame)])
             if record.stream and codec.STREAM_FORMAT == "ndjson":
                 garbled = [b'{"model": "broken", "mess\n']
-                return EmulatedResponse(200, {"content-type": "application/x-ndjson"}, events=garbled)
+                return EmulatedResponse(
+                    200, {"content-type": "application/x-ndjson"}, events=garbled
+                )
             if record.stream:
                 garbled = [b'data: {"id": "broken", "choi\n\n']
                 return EmulatedResponse(200, {"content-type": "text/event-stream"}, events=garbled)
-            return EmulatedResponse(200, {"content-type": "application/json"}, b'{"id": "broken", "choi')
+            return EmulatedResponse(
+                200, {"content-type": "application/json"}, b'{"id": "broken", "choi'
+            )
         except BaseException as error:
             self.errors.append(error)
             raise
@@ -375,12 +382,16 @@ class EmulatorApp:
         if record.stream:
             payloads = list(codec.render_stream(message, params, chunking=self.chunking))
             events = [_encode_event(p, codec) for p in payloads]
-            content_type = "application/x-ndjson" if codec.STREAM_FORMAT == "ndjson" else "text/event-stream"
+            content_type = (
+                "application/x-ndjson" if codec.STREAM_FORMAT == "ndjson" else "text/event-stream"
+            )
             content_type = getattr(codec, "CONTENT_TYPE", content_type)
             return EmulatedResponse(
                 200,
                 {"content-type": content_type},
                 events=events,
-                cut_after=_cut_index(codec, payloads, cut.after_chunks) if cut is not None else None,
+                cut_after=_cut_index(codec, payloads, cut.after_chunks)
+                if cut is not None
+                else None,
             )
         return self._json(200, codec.render_response(message, params))

@@ -45,7 +45,9 @@ class HTTPCore2Mocker(AbstractRequestMocker):
     @classmethod
     def to_httpx_request(cls, **kwargs: Any) -> httpx.Request:
         request = kwargs["request"]
-        method = request.method.decode("ascii") if isinstance(request.method, bytes) else request.method
+        method = (
+            request.method.decode("ascii") if isinstance(request.method, bytes) else request.method
+        )
         raw_url = (request.url.scheme, request.url.host, request.url.port, request.url.target)
         return httpx.Request(
             method,
@@ -56,7 +58,9 @@ class HTTPCore2Mocker(AbstractRequestMocker):
         )
 
     @classmethod
-    def from_sync_httpx_response(cls, httpx_response: httpx.Response, target: Any, **kwargs: Any) -> Any:
+    def from_sync_httpx_response(
+        cls, httpx_response: httpx.Response, target: Any, **kwargs: Any
+    ) -> Any:
         return httpcore2.Response(
             status=httpx_response.status_code,
             headers=httpx_response.headers.raw,

@@ -228,9 +228,7 @@ class Emulator:
             if response.events is None and response.cut_after == 0:
                 raise errors.RemoteProtocolError("myna emulator: scripted disconnect")
             if response.events is not None:
-                stream = _EventStream(
-                    response.events, response.cut_after, errors, self.event_delay
-                )
+                stream = _EventStream(response.events, response.cut_after, errors, self.event_delay)
                 return httpx.Response(response.status, headers=response.headers, stream=stream)  # type: ignore[arg-type]
             return httpx.Response(response.status, headers=response.headers, content=response.body)
 
@@ -244,9 +242,7 @@ class Emulator:
             using = _mocker_name(flavour)
             if using is None:
                 continue  # httpx2 not installed: nothing to intercept there
-            router = respx.MockRouter(
-                assert_all_called=False, assert_all_mocked=True, using=using
-            )
+            router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True, using=using)
             handler = self._handler(flavour)
             if self.base_urls:
                 for url in self.base_urls:

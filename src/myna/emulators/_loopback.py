@@ -154,7 +154,9 @@ class LoopbackServer:
         self.stop()
 
 
-def serve(provider: str | None = None, script: Sequence[Any] = (), **options: Any) -> LoopbackServer:
+def serve(
+    provider: str | None = None, script: Sequence[Any] = (), **options: Any
+) -> LoopbackServer:
     """A `LoopbackServer` answering from `script` (any protocol, routed by path).
 
     `provider` is accepted for symmetry with `emulate` and for logs; the server answers

@@ -15,7 +15,7 @@ class GoogleGenAIChatModel(HTTPChatModel):
     """Gemini via ``generateContent`` / ``streamGenerateContent?alt=sse``.
 
     ```python
-    model = GoogleGenAIChatModel(model="gemini-2.5-flash")   # reads GOOGLE_API_KEY or GEMINI_API_KEY
+    model = GoogleGenAIChatModel(model="gemini-2.5-flash")  # GOOGLE_API_KEY or GEMINI_API_KEY
     ```
     """
 

@@ -68,7 +68,9 @@ class HTTPChatModel(ChatModel):
         self.verify: Any = kwargs.pop("verify", True)
         super().__init__(**kwargs)
         if self.model is None:
-            raise UserError(f"{type(self).__name__} needs model=, e.g. model='{self._example_model()}'.")
+            raise UserError(
+                f"{type(self).__name__} needs model=, e.g. model='{self._example_model()}'."
+            )
         if self.base_url is None and self.base_url_env:
             self.base_url = os.environ.get(self.base_url_env) or None
         if self.base_url is None:
@@ -133,7 +135,9 @@ class HTTPChatModel(ChatModel):
 
     # -- responses --------------------------------------------------------------------------
 
-    def _error(self, response: httpx.Response, body_bytes: bytes, request: ChatRequest) -> MynaError:
+    def _error(
+        self, response: httpx.Response, body_bytes: bytes, request: ChatRequest
+    ) -> MynaError:
         try:
             body: Any = json.loads(body_bytes) if body_bytes else None
         except ValueError:
@@ -186,7 +190,9 @@ class HTTPChatModel(ChatModel):
             if event.data:
                 yield _sse_payload(event.data)
 
-    def _interrupted(self, exc: BaseException, chunks: list[AIMessageChunk]) -> StreamInterruptedError:
+    def _interrupted(
+        self, exc: BaseException, chunks: list[AIMessageChunk]
+    ) -> StreamInterruptedError:
         partial = merge_chunks(chunks) if chunks else None
         return StreamInterruptedError(
             f"{self.provider}: the stream was cut off after {len(chunks)} chunk(s): "
@@ -278,7 +284,9 @@ class HTTPChatModel(ChatModel):
             await context.__aexit__(None, None, None)
 
 
-async def _adecode(codec: ModuleType, payloads: AsyncIterator[Any]) -> AsyncIterator[AIMessageChunk]:
+async def _adecode(
+    codec: ModuleType, payloads: AsyncIterator[Any]
+) -> AsyncIterator[AIMessageChunk]:
     """Decode async payloads chunk by chunk with the codec's decoder.
 
     A codec with a native `adecode_stream` decodes on the event loop. Otherwise its pull-based

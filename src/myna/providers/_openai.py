@@ -9,7 +9,12 @@ from ..exceptions import UserError
 from ..models import ChatRequest
 from ._http import HTTPChatModel
 
-__all__ = ["COMPATIBLE_PRESETS", "AzureOpenAIChatModel", "OpenAIChatModel", "OpenAICompatibleChatModel"]
+__all__ = [
+    "COMPATIBLE_PRESETS",
+    "AzureOpenAIChatModel",
+    "OpenAIChatModel",
+    "OpenAICompatibleChatModel",
+]
 
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 

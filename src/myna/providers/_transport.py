@@ -90,7 +90,7 @@ def async_client(*, proxy: str | None = None, verify: Any = True) -> httpx.Async
     return client
 
 
-class map_transport_errors:  # noqa: N801 - used like the function it replaced
+class map_transport_errors:
     """Re-raise httpx transport failures as the most specific myna error.
 
     ```python
