@@ -14,7 +14,7 @@ from myna.exceptions import MynaError
 from myna.messages import AIMessage, merge_chunks, standard_blocks
 from myna.strategies import ai_messages, chunkings, conversations
 
-SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ZERO_USAGE = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
 
 replies = st.one_of(
@@ -242,7 +242,7 @@ def mutated_streams(draw: st.DrawFn) -> list[Any]:
     return events
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_streams())
 def test_decode_stream_raises_only_myna_errors(events):
     try:

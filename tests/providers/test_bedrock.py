@@ -375,3 +375,20 @@ def test_a_bearer_key_wins_over_aws_credentials(monkeypatch):
         model(api_key="ABSKkey").invoke("x")
     assert server.requests[0].headers["authorization"] == "Bearer ABSKkey"
     assert "x-amz-date" not in server.requests[0].headers
+
+
+# ----------------------------------------------------------------------------- loopback
+
+
+def test_loopback_server_streams_real_binary_frames_over_http():
+    from myna.emulators import serve
+
+    with serve("bedrock", script=["over real http", "streamed over http"]) as server:
+        bedrock = BedrockChatModel(
+            model=MODEL, base_url=server.base_url, api_key="k", max_retries=0
+        )
+        assert bedrock.invoke("hi").text == "over real http"
+        chunks = list(bedrock.stream("hi"))
+    assert "".join(c.text for c in chunks) == "streamed over http"
+    assert chunks[-1].chunk_position == "last"
+    assert [r.path.rsplit("/", 1)[-1] for r in server.requests] == ["converse", "converse-stream"]

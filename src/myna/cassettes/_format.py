@@ -706,10 +706,31 @@ def parse_cached(raw: bytes, source: str) -> ParsedCassette:
     return parsed
 
 
+_seen: dict[str, tuple[tuple[int, int, int], str]] = {}
+"""path -> (stat signature, digest): an unchanged file is not read or hashed again."""
+
+
 def load_parsed(path: str | Path) -> ParsedCassette:
     """Read and parse a cassette file through the cache (shared, read-only result)."""
     path = Path(path)
-    return parse_cached(read_bytes(path), str(path))
+    key = str(path)
+    try:
+        stat = path.stat()
+        signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        signature = None
+    if signature is not None:
+        seen = _seen.get(key)
+        if seen is not None and seen[0] == signature:
+            with _cache_lock:
+                hit = _cache.get(seen[1])
+            if hit is not None:
+                return hit
+    raw = read_bytes(path)
+    parsed = parse_cached(raw, str(path))
+    if signature is not None:
+        _seen[key] = (signature, parsed.digest)
+    return parsed
 
 
 def _copy(value: Any) -> Any:
@@ -737,3 +758,4 @@ def clear_cache() -> None:
     """Forget every parsed cassette (benchmarks use it to time cold loads)."""
     with _cache_lock:
         _cache.clear()
+        _seen.clear()

@@ -319,26 +319,60 @@ def _is_key(text: str) -> bool:
     return ": " in text or text[-1] == ":"
 
 
-class _Reader:
-    """Line-based reader. Each line is (indent, content, blank lines before it)."""
-
-    def __init__(self, text: str) -> None:
-        lines: list[tuple[int, str, int]] = []
+def _split(raw_lines: list[str], skip_header: bool) -> list[tuple[int, str, int]]:
+    """(indent, content, blank lines before it) for each non-blank line."""
+    lines: list[tuple[int, str, int]] = []
+    blanks = 0
+    for raw in raw_lines:
+        content = raw.lstrip(" ")
+        if not content:
+            blanks += 1
+            continue
+        if skip_header and raw[0] == "#" and not lines:
+            continue  # the header comment; comments anywhere else go to PyYAML
+        lines.append((len(raw) - len(content), content, blanks))
         blanks = 0
-        for raw in text.split("\n"):
-            content = raw.lstrip(" ")
-            if not content:
-                blanks += 1
-                continue
-            if raw[0] == "#" and not lines:
-                continue  # the header comment; comments anywhere else go to PyYAML
-            lines.append((len(raw) - len(content), content, blanks))
-            blanks = 0
+    return lines
+
+
+class _Deferred:
+    """Raw lines of a block not split yet (a lazy key's value)."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: list[str]) -> None:
+        self.raw = raw
+
+
+class _Reader:
+    """Line-based reader. Each line is (indent, content, blank lines before it); with a lazy
+    key, the block under it is kept as one `_Deferred` entry of raw lines, not even split."""
+
+    def __init__(self, text: str, lazy: tuple[str, int] | None = None) -> None:
+        self.lazy_key, self.lazy_indent = lazy if lazy is not None else (None, -1)
+        raw_lines = text.split("\n")
+        if lazy is None:
+            lines = _split(raw_lines, skip_header=True)
+        else:
+            marker = " " * self.lazy_indent + f"{self.lazy_key}:"
+            deeper = " " * (self.lazy_indent + 1)
+            lines, start, index, total = [], 0, 0, len(raw_lines)
+            while index < total:
+                if raw_lines[index] != marker:
+                    index += 1
+                    continue
+                lines.extend(_split(raw_lines[start : index + 1], skip_header=not lines))
+                end = index + 1
+                while end < total and (raw_lines[end].startswith(deeper) or not raw_lines[end]):
+                    end += 1
+                if end > index + 1:
+                    deferred = _Deferred(raw_lines[index + 1 : end])
+                    lines.append((self.lazy_indent + 1, deferred, 0))  # type: ignore[arg-type]
+                start = index = end
+            lines.extend(_split(raw_lines[start:], skip_header=not lines))
         self.lines = lines
         self.count = len(lines)
         self.pos = 0
-        self.lazy_key: str | None = None
-        self.lazy_indent = -1
 
     @classmethod
     def _of_lines(cls, lines: list[tuple[int, str, int]]) -> _Reader:
@@ -348,14 +382,13 @@ class _Reader:
         return reader
 
     def _skip(self, indent: int) -> Lazy | None:
-        """Step over the block under a key, leaving it to be read when needed."""
-        start = self.pos
-        lines = self.lines
-        while self.pos < self.count and lines[self.pos][0] > indent:
-            self.pos += 1
-        if self.pos == start:
-            return None
-        return Lazy(lines[start : self.pos])
+        """The deferred block under a lazy key, left to be read when needed."""
+        if self.pos < self.count:
+            entry = self.lines[self.pos][1]
+            if isinstance(entry, _Deferred):
+                self.pos += 1
+                return Lazy(entry.raw)
+        return None
 
     def block(self, indent: int) -> Any:
         if self.pos >= self.count or self.lines[self.pos][0] != indent:
@@ -465,22 +498,31 @@ class _Reader:
 class Lazy:
     """A block `fast_load` stepped over; `value()` reads it (ValueError outside the subset)."""
 
-    __slots__ = ("lines",)
+    __slots__ = ("_lines", "raw")
 
-    def __init__(self, lines: list[tuple[int, str, int]]) -> None:
-        self.lines = lines
+    def __init__(self, raw: list[str]) -> None:
+        self.raw = raw
+        self._lines: list[tuple[int, str, int]] | None = None
+
+    @property
+    def lines(self) -> list[tuple[int, str, int]]:
+        if self._lines is None:
+            self._lines = _split(self.raw, skip_header=False)
+        return self._lines
 
     def value(self) -> Any:
         return _read(_Reader._of_lines(list(self.lines)))
 
     def top(self) -> dict[str, str]:
         """The block's first-level ``key: rest`` pairs (rest unparsed), read cheaply."""
-        base = self.lines[0][0]
+        first = next(raw for raw in self.raw if raw.strip())
+        base = len(first) - len(first.lstrip(" "))
+        prefix, deeper = " " * base, " " * (base + 1)
         out: dict[str, str] = {}
         try:
-            for level, content, _ in self.lines:
-                if level == base:
-                    key, rest = _split_key(content)
+            for raw in self.raw:
+                if raw.startswith(prefix) and not raw.startswith(deeper) and raw.strip():
+                    key, rest = _split_key(raw[base:])
                     out[key] = rest
         except (_GiveUp, IndexError):
             raise ValueError("not in the subset myna writes") from None
@@ -497,7 +539,8 @@ def _read(reader: _Reader) -> Any:
         if reader.pos != reader.count:
             raise _GiveUp
         return value
-    except (_GiveUp, RecursionError, IndexError):
+    except (_GiveUp, RecursionError, IndexError, TypeError, AttributeError):
+        # TypeError/AttributeError: a deferred block where the layout was not ours
         raise ValueError("not in the subset myna writes") from None
     finally:
         if enabled:
@@ -511,7 +554,8 @@ def fast_load(text: str, *, lazy: tuple[str, int] | None = None) -> Any:
         lazy: ``(key, indent)``: blocks under that key at that indentation are not read
             but returned as `Lazy` values (a cassette's responses, read when replayed).
     """
-    reader = _Reader(text)
-    if lazy is not None:
-        reader.lazy_key, reader.lazy_indent = lazy
+    try:
+        reader = _Reader(text, lazy)
+    except IndexError:
+        raise ValueError("not in the subset myna writes") from None
     return _read(reader)

@@ -10,16 +10,16 @@ from typing import Any
 
 import httpcore2
 import httpx
-from respx.mocks import AbstractRequestMocker
+from respx.mocks import AbstractRequestMocker, Mocker
 from respx.patterns import parse_url
 
 __all__ = ["HTTPCore2Mocker"]
 
 
-class HTTPCore2Mocker(AbstractRequestMocker):
+class _HTTPCore2Mocker(AbstractRequestMocker):
     """Patch httpcore2's connection classes so respx routes answer httpx2 requests."""
 
-    name = "httpcore2"
+    name = "httpcore2" if "httpcore2" not in Mocker.registry else ""
     targets = [
         "httpcore2._sync.connection.HTTPConnection",
         "httpcore2._sync.connection_pool.ConnectionPool",
@@ -73,3 +73,8 @@ class HTTPCore2Mocker(AbstractRequestMocker):
         cls, httpx_response: httpx.Response, target: Any, **kwargs: Any
     ) -> Any:
         return cls.from_sync_httpx_response(httpx_response, target, **kwargs)
+
+
+# respx registers mockers by name, once per process; if this module is imported a second
+# time (pytester's in-process runs restore sys.modules), reuse the class already registered
+HTTPCore2Mocker = Mocker.registry["httpcore2"]

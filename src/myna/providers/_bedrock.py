@@ -16,6 +16,7 @@ from ._transport import async_client, sync_client
 __all__ = ["BedrockChatModel"]
 
 _SIGNING_NAME = "bedrock"  # the SigV4 service name of bedrock-runtime
+_UNSET = object()
 
 
 def _find_credentials() -> Any:
@@ -45,10 +46,11 @@ class _SigV4(httpx.Auth):
     def __init__(self, region: str, finder: Callable[[], Any] = _find_credentials) -> None:
         self.region = region
         self.finder = finder
-        self._credentials: Any = None
+        self._credentials: Any = _UNSET
 
     def credentials(self) -> Any:
-        if self._credentials is None:
+        """The credentials, or None when there are none (looked up once per model)."""
+        if self._credentials is _UNSET:
             self._credentials = self.finder()
         return self._credentials
 
