@@ -36,7 +36,6 @@ __all__ = [
 ]
 
 _STATE = pytest.StashKey[Any]()
-_REPORTS = pytest.StashKey[dict]()
 _WORKER_KEY = "myna_report"
 
 _MARKERS = (
@@ -122,6 +121,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     state = PluginState(settings, prices)
     config.stash[_STATE] = state
+    config.pluginmanager.register(_PerTest(state), "myna-per-test")
     if settings.block_network:
         state.block()
 
@@ -148,36 +148,32 @@ def _state(config: pytest.Config) -> Any:
 # -- per test -----------------------------------------------------------------------------
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: Any) -> Iterator[None]:
-    state = item.config.stash.get(_STATE, None)
-    if state is None:
-        return (yield)
-    state.start_test(item.nodeid)
-    try:
-        return (yield)
-    finally:
-        state.end_test()
+class _PerTest:
+    """The per-test hooks, registered with the run's state (plain hooks: cheaper than wrappers)."""
 
+    def __init__(self, state: Any) -> None:
+        self.state = state
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    state = item.config.stash.get(_STATE, None)
-    if state is not None:
-        state.observe()  # fixtures may have just loaded myna.models
-    return (yield)
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.state.start_test(item.nodeid)
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        self.state.observe()  # fixtures may have just loaded myna.models
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[Any]:
-    report = yield
-    item.stash.setdefault(_REPORTS, {})[report.when] = report
-    return report
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" and report.nodeid == self.state.nodeid:
+            self.state.call_passed = report.passed
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: Any) -> None:
+        self.state.end_test()  # after the fixtures' teardown, which may still count calls
 
 
 def _test_passed(request: pytest.FixtureRequest) -> bool:
-    report = request.node.stash.get(_REPORTS, {}).get("call")
-    return report is not None and report.passed
+    state = _state(request.config)
+    return state.call_passed and state.nodeid == request.node.nodeid
 
 
 def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: Any) -> Any:
@@ -233,8 +229,6 @@ def _marker_kwargs(request: pytest.FixtureRequest, name: str) -> tuple[tuple, di
 
 
 def _fake_from_marker(request: pytest.FixtureRequest) -> Any:
-    from pathlib import Path
-
     from myna.testing._fixtures import FixtureFakeChatModel, script_from_marker
 
     found = _marker_kwargs(request, "myna_script")
@@ -242,11 +236,13 @@ def _fake_from_marker(request: pytest.FixtureRequest) -> Any:
         return FixtureFakeChatModel()
     args, kwargs = found
     strict = kwargs.pop("assert_all_replies_used", True)
-    script = script_from_marker(args, Path(str(request.node.path)).parent)
+    script = script_from_marker(args, request.node.path)
     return FixtureFakeChatModel(script, strict=strict, **kwargs)
 
 
 def _check_unused(request: pytest.FixtureRequest, model: Any) -> None:
+    if not any(strict and made.remaining for made, strict in model.made):
+        return
     from myna.testing._fixtures import unused_replies
 
     if _test_passed(request):

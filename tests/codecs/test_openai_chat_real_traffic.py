@@ -336,8 +336,9 @@ def test_azure_foundry_rate_limit():
     [error] = results(name)
     assert isinstance(error, RateLimitError)
     assert error.message.startswith("Your requests to grok-4-1-fast-non-reasoning")
-    # Azure sends retry-after: 1 and retry-after-ms: 0; the millisecond header wins
-    assert error.retry_after == 0.0
+    # Azure sends retry-after: 1 and retry-after-ms: 0; a zero millisecond header means "not
+    # said", so the one-second header counts
+    assert error.retry_after == 1.0
     assert error.body["error"]["code"] == "RateLimitReached"
 
 

@@ -254,6 +254,7 @@ def test_ini_model_and_report_file(pytester: pytest.Pytester) -> None:
         [pytest]
         asyncio_mode = auto
         asyncio_default_fixture_loop_scope = function
+        addopts = -p no:benchmark
         myna_model = anthropic:claude-haiku-4-5
         myna_report = out/report.json
         """

@@ -84,6 +84,7 @@ def test_ini_options(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch)
         """
         [pytest]
         asyncio_default_fixture_loop_scope = function
+        addopts = -p no:benchmark
         myna_record_mode = new_episodes
         myna_block_network = on
         """
@@ -242,3 +243,40 @@ def test_plugin_import_is_lazy(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:respx")
     result.assert_outcomes(passed=1)
+
+
+def test_more_ini_options(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        """
+        [pytest]
+        asyncio_mode = auto
+        asyncio_default_fixture_loop_scope = function
+        addopts = -p no:benchmark
+        myna_cassette_dir = recorded
+        myna_live = true
+        myna_report_top = 1
+        """
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_dir(cassette):
+            assert cassette.path.parts[-3:] == ("recorded", "test_more_ini_options", "test_dir.yaml")
+
+        @pytest.mark.parametrize("n", [1, 2])
+        def test_calls(fake_model, n):
+            for _ in range(n):
+                fake_model(["x"]).invoke("y")
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "myna: record mode once, network live",
+            "top 1 tests by estimated cost:",
+            "*test_calls[[]2]",
+        ]
+    )
+    assert "test_calls[1]" not in result.stdout.str()

@@ -67,6 +67,7 @@ def test_json_report_and_pyproject_prices(pytester: pytest.Pytester) -> None:
         [tool.pytest.ini_options]
         asyncio_mode = "auto"
         asyncio_default_fixture_loop_scope = "function"
+        addopts = "-p no:benchmark"
 
         [tool.myna.prices]
         "openai:acme-secret-model" = { input = 1000000, output = 0 }

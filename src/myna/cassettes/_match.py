@@ -22,10 +22,10 @@ with every SDK release).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from ..exceptions import UserError
@@ -67,6 +67,7 @@ _MATCH_PARTS = frozenset(DEFAULT_MATCH_ON)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@functools.lru_cache(maxsize=4096)
 def split_url(url: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
     """``(scheme://host[:port], path, sorted query without credentials)``."""
     parts = urlsplit(url)
@@ -170,8 +171,7 @@ class _Stripper:
 # ---------------------------------------------------------------- request views
 
 
-@dataclass(frozen=True)
-class RequestView:
+class RequestView(NamedTuple):
     """A request reduced to what matching looks at."""
 
     method: str
@@ -181,6 +181,8 @@ class RequestView:
     body_kind: str | None
     body: Any
     """The body with ignored fields removed (JSON), or its text / bytes."""
+    canonical: Any = None
+    """The body as compared: canonical JSON text, or (kind, value)."""
 
     @property
     def url(self) -> str:
@@ -218,19 +220,30 @@ class Matcher:
         self.ignore = tuple(ignore)
         self.ignore_defaults = ignore_defaults
         patterns = (DEFAULT_IGNORE if ignore_defaults else ()) + self.ignore
-        self._stripper = _Stripper(_compile(patterns))
+        compiled = _compile(patterns)
+        self._stripper = _Stripper(compiled)
+        last = {pattern[-1] for pattern in compiled}
+        self._walk_always = bool(last & {"*", "**"}) or any(k.isdigit() for k in last)
+        # a key named N is written '"N":' in canonical JSON
+        self._needles = tuple(json.dumps(name, ensure_ascii=False) + ":" for name in last)
         self.config = (self.match_on, tuple(patterns))
         """Hashable identity of this configuration (indexes are cached per config)."""
 
     def view(self, method: str, url: str, body: dict[str, Any] | None) -> RequestView:
         """The matchable view of a request whose body is stored as in a cassette."""
         origin, path, query = split_url(url)
-        kind = value = None
+        kind = value = canonical = None
         if body:
             kind, value = next(iter(body.items()))
             if kind == "json":
-                value = self._stripper.strip(value)
-        return RequestView(method.upper(), origin, path, query, kind, value)
+                canonical = _dumps(value)
+                # walk the body only when an ignored key may be in it: most requests hold none
+                if self._walk_always or any(name in canonical for name in self._needles):
+                    value = self._stripper.strip(value)
+                    canonical = _dumps(value)
+            else:
+                canonical = _canonical(kind, value)
+        return RequestView(method.upper(), origin, path, query, kind, value, canonical)
 
     def key(self, view: RequestView) -> tuple[Any, ...]:
         """The index key of a view: equal keys mean the same request."""
@@ -245,15 +258,19 @@ class Matcher:
             elif part == "query":
                 parts.append(view.query)
             else:
-                parts.append(_canonical(view.body_kind, view.body))
+                parts.append(view.canonical)
         return tuple(parts)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _canonical(kind: str | None, value: Any) -> Any:
     if kind is None:
         return None
     if kind in ("json", "sse", "ndjson"):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return _dumps(value)
     return (kind, value)
 
 

@@ -517,13 +517,13 @@ class Lazy:
         """The block's first-level ``key: rest`` pairs (rest unparsed), read cheaply."""
         first = next(raw for raw in self.raw if raw.strip())
         base = len(first) - len(first.lstrip(" "))
-        prefix, deeper = " " * base, " " * (base + 1)
+        block = "\n".join(self.raw)
         out: dict[str, str] = {}
         try:
-            for raw in self.raw:
-                if raw.startswith(prefix) and not raw.startswith(deeper) and raw.strip():
-                    key, rest = _split_key(raw[base:])
-                    out[key] = rest
+            # every line is indented at least `base`: a non-space there starts a key
+            for content in re.findall(f"^ {{{base}}}([^ \n][^\n]*)", block, re.MULTILINE):
+                key, rest = _split_key(content)
+                out[key] = rest
         except (_GiveUp, IndexError):
             raise ValueError("not in the subset myna writes") from None
         return out

@@ -119,8 +119,9 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def script_from_marker(args: tuple[Any, ...], base: Path) -> Any:
-    """The script a ``myna_script`` marker gives: a list of replies or a YAML path."""
+def script_from_marker(args: tuple[Any, ...], test_file: Any) -> Any:
+    """The script a ``myna_script`` marker gives: a list of replies or a YAML path (relative
+    to the working directory or to the test file's folder)."""
     from ..exceptions import UserError
 
     if len(args) != 1:
@@ -131,6 +132,7 @@ def script_from_marker(args: tuple[Any, ...], base: Path) -> Any:
     script = args[0]
     if isinstance(script, (str, Path)):
         path = Path(script)
+        base = Path(str(test_file)).parent
         if not path.is_absolute() and not path.exists() and (base / path).exists():
             path = base / path
         if not str(path).endswith((".yaml", ".yml")):

@@ -141,7 +141,7 @@ def _fake(item: Any) -> tuple[Any, bool]:
         return FixtureSchemaChatModel(seed=0), False
     args, kwargs = found
     strict = kwargs.pop("assert_all_replies_used", True)
-    script = script_from_marker(args, Path(str(item.path)).parent)
+    script = script_from_marker(args, item.path)
     return FixtureFakeChatModel(script, strict=strict, **kwargs), True
 
 
@@ -159,7 +159,7 @@ def _emulator_for(item: Any, model: str) -> Any:
         )
     args, kwargs = found
     strict = kwargs.pop("assert_all_replies_used", True)
-    script = script_from_marker(args, Path(str(item.path)).parent)
+    script = script_from_marker(args, item.path)
     provider = parse_model_string(model)[0]
     # the options a fake and an emulator share carry over (validate_tool_calls=False, ...)
     shared = {k: v for k, v in kwargs.items() if k in ("chunking", "cycle", "validate_tool_calls")}

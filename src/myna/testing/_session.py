@@ -164,6 +164,8 @@ class PluginState:
         self.settings = settings
         self.report = RunReport(prices)
         self.nodeid: str | None = None
+        self.call_passed = False
+        """Whether the running test's call phase passed (strict teardown checks need it)."""
         self.calls = ModelCalls()
         self.observing = False
         self.blocker: Any = None
@@ -198,6 +200,7 @@ class PluginState:
 
     def start_test(self, nodeid: str) -> None:
         self.nodeid = nodeid
+        self.call_passed = False
         self.calls = ModelCalls()
         self.observe()
 

@@ -227,8 +227,11 @@ def encode_usage(usage: UsageMetadata | None, by_ttl: Any = None) -> dict[str, A
     if read is not None:
         raw["cache_read_input_tokens"] = read
     from_details = {key: details[key] for key in _TTL_KEYS if key in details}
-    if from_details or isinstance(by_ttl, dict):
-        raw["cache_creation"] = from_details or dict(by_ttl)
+    if isinstance(by_ttl, dict):
+        # the metadata copy is the whole breakdown (zeros included); details keep non-zeros
+        raw["cache_creation"] = {**from_details, **by_ttl}
+    elif from_details:
+        raw["cache_creation"] = from_details
     raw["output_tokens"] = usage.get("output_tokens", 0)
     reasoning = (usage.get("output_token_details") or {}).get("reasoning")
     if reasoning is not None:
