@@ -223,6 +223,10 @@ def usage_metadata(details: bool = True) -> SearchStrategy[UsageMetadata]:
     return build()
 
 
+def _call_id(call: ToolCall) -> Any:
+    return call["id"]
+
+
 def ai_messages(
     *,
     text: bool = True,
@@ -264,7 +268,16 @@ def ai_messages(
             "messages; enable at least one of them."
         )
     as_blocks = blocks or reasoning
+    # built once, not per draw: a fresh strategy object pays its set-up on every example
     tool_calls_strategy = _tool_calls()
+    calls_strategies = {
+        n: st.lists(tool_calls_strategy, min_size=n, max_size=max_tool_calls, unique_by=_call_id)
+        for n in (0, 1)
+    }
+    reasoning_list = st.lists(reasoning_blocks(), min_size=1, max_size=2)
+    text_lists = {n: st.lists(text_blocks(), min_size=n, max_size=2) for n in (0, 1)}
+    plain_texts = {n: _text(min_size=n, max_size=80) for n in (0, 1)}
+    usage_strategy = st.none() | usage_metadata()
 
     @st.composite
     def build(draw: st.DrawFn) -> AIMessage:
@@ -272,26 +285,19 @@ def ai_messages(
         min_calls = 0 if (text or other_content) else 1
         calls: list[ToolCall] = []
         if tool_calls:
-            calls = draw(
-                st.lists(
-                    tool_calls_strategy,
-                    min_size=min_calls,
-                    max_size=max_tool_calls,
-                    unique_by=lambda c: c["id"],
-                )
-            )
+            calls = draw(calls_strategies[min_calls])
         # Text is needed only when nothing else would be in the message.
-        need_text = text and not calls and not other_content
+        need_text = int(bool(text and not calls and not other_content))
         content: Any
         if as_blocks:
             content = []
             if reasoning:
-                content += draw(st.lists(reasoning_blocks(), min_size=1, max_size=2))
+                content += draw(reasoning_list)
             if text:
-                content += draw(st.lists(text_blocks(), min_size=1 if need_text else 0, max_size=2))
+                content += draw(text_lists[need_text])
         else:
-            content = draw(_text(min_size=1 if need_text else 0, max_size=80)) if text else ""
-        usage_value = draw(st.none() | usage_metadata()) if usage else None
+            content = draw(plain_texts[need_text]) if text else ""
+        usage_value = draw(usage_strategy) if usage else None
         return AIMessage(content, tool_calls=calls, usage_metadata=usage_value)
 
     return build()

@@ -757,6 +757,8 @@ def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
         if isinstance(inner.get("code"), int) and isinstance(inner.get("message"), str):
             return error.status_code or inner["code"], headers, body
     status = error.status_code
+    if isinstance(error, OverloadedError):
+        status = 503  # Gemini has no 529: overload is 503 UNAVAILABLE
     if status is None:
         status = next((code for cls, code in _DEFAULT_STATUS if isinstance(error, cls)), 500)
     reason = "API_KEY_INVALID" if isinstance(error, AuthenticationError) and status == 400 else None
