@@ -170,7 +170,9 @@ def replay_vcrpy(path: Path, body: bytes, client: httpx.Client) -> float:
     headers = {"content-type": "application/json"}
     with recorder.use_cassette(str(path), allow_playback_repeats=True):
         number = 200 if path.stat().st_size < 1_000_000 else 5
-        return best_of(lambda: client.post(URL, content=body, headers=headers), number=number, repeat=3)
+        return best_of(
+            lambda: client.post(URL, content=body, headers=headers), number=number, repeat=3
+        )
 
 
 def replay_respx(answer: dict[str, Any], body: bytes, client: httpx.Client) -> float:
@@ -218,7 +220,7 @@ def load_myna(path: Path, *, cold: bool) -> tuple[float, float]:
 def table(header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, *rows]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
 
 
 def main() -> None:
@@ -243,12 +245,20 @@ def main() -> None:
     for n in SIZES:
         theirs = replay_vcrpy(paths[n][1], bodies[n], client)
         rows.append(
-            [str(n), f"{mine[n] * 1e3:.3f} ms", f"{theirs * 1e3:.3f} ms", f"{theirs / mine[n]:.1f}x"]
+            [
+                str(n),
+                f"{mine[n] * 1e3:.3f} ms",
+                f"{theirs * 1e3:.3f} ms",
+                f"{theirs / mine[n]:.1f}x",
+            ]
         )
     table(["interactions", "myna", "vcrpy", "vcrpy/myna"], rows)
     flat = mine[1000] / mine[1]
     vs_respx = max(mine.values()) / raw
-    print(f"\nraw respx route: {raw * 1e3:.3f} ms;  slowest myna / respx: {vs_respx:.2f}x (target <= 1.5x)")
+    print(
+        f"\nraw respx route: {raw * 1e3:.3f} ms;  slowest myna / respx: {vs_respx:.2f}x "
+        "(target <= 1.5x)"
+    )
     print(f"myna 1000 / myna 1: {flat:.2f}x (target <= 1.2x)")
 
     print("\n(b) loading a 1000-interaction cassette\n")

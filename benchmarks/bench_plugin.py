@@ -8,11 +8,13 @@ Run:
 Both sessions run in fresh interpreters, taking turns, several rounds each. Two numbers per
 session: the CPU time of its test loop alone (collection done, start-up excluded; measured
 with `time.process_time` by a tiny timing plugin, so load on the machine does not skew it),
-and the wall time of the whole ``pytest`` process. The "plugin" session
-uses ``fake_model`` with a ``myna_script`` marker and ``model_calls`` (so the call observer,
-the report and the strict teardown check all run). The "stub" session builds the same
-`FakeChatModel` in a conftest fixture of its own, with ``-p no:myna``. Target: the plugin
-adds under 10% to the test loop.
+and the wall time of the whole ``pytest`` process.
+
+Both sessions run the same test module: ``fake_model`` answering from a ``myna_script``
+marker, and ``model_calls``. In the "plugin" session these are the plugin's fixtures (so the
+call observer, the report and the strict teardown check all run); in the "stub" session they
+are two hand-made conftest fixtures (a `FakeChatModel` from the marker, and its ``calls``)
+and the plugin is off (``-p no:myna``). Target: the plugin adds under 10% to the test loop.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ TESTS = 500
 ROUNDS = 7
 TARGET = 0.10
 
-# Both test modules import myna at the top, as real test modules do, so imports happen at
-# collection in both sessions and the loop times compare the per-test work only.
-PLUGIN_TESTS = f"""
+# One test module for both sessions: the same body, the same fixture names. It imports myna at
+# the top, as real test modules do, so imports happen at collection and the loop times compare
+# the per-test work only.
+TESTS_MODULE = f"""
 import pytest
 from myna.fakes import FakeChatModel  # noqa: F401
 
@@ -42,23 +45,21 @@ def test_call(fake_model, model_calls, n):
     assert len(model_calls) == 1
 """
 
-STUB_TESTS = f"""
-import pytest
-from myna.fakes import FakeChatModel  # noqa: F401
-
-@pytest.mark.parametrize("n", range({TESTS}))
-def test_call(fake_model, n):
-    assert fake_model.invoke("Weather in Paris?").text == "Sunny in Paris."
-    assert len(fake_model.calls) == 1
-"""
-
+# The hand-made stub: what a project would write without the plugin.
 STUB_CONFTEST = """
 import pytest
 from myna.fakes import FakeChatModel
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "myna_script(replies): replies of the fake model")
+
 @pytest.fixture
-def fake_model():
-    return FakeChatModel(["Sunny in Paris."])
+def fake_model(request):
+    return FakeChatModel(request.node.get_closest_marker("myna_script").args[0])
+
+@pytest.fixture
+def model_calls(fake_model):
+    return fake_model.calls
 """
 
 TIMING_PLUGIN = """
@@ -113,8 +114,8 @@ def main() -> None:
         root = Path(tmp)
         (root / "bench_timing.py").write_text(TIMING_PLUGIN)
         plugin_dir, stub_dir = root / "with_plugin", root / "with_stub"
-        _write(plugin_dir, {"test_plugin.py": PLUGIN_TESTS})
-        _write(stub_dir, {"test_stub.py": STUB_TESTS, "conftest.py": STUB_CONFTEST})
+        _write(plugin_dir, {"test_calls.py": TESTS_MODULE})
+        _write(stub_dir, {"test_calls.py": TESTS_MODULE, "conftest.py": STUB_CONFTEST})
         timing = root / "timing.json"
         results: dict[str, list[tuple[float, float]]] = {"plugin": [], "stub": []}
         run(plugin_dir, [], timing)  # warm the file-system and bytecode caches

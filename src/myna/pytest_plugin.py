@@ -252,13 +252,16 @@ def _check_unused(request: pytest.FixtureRequest, model: Any) -> None:
 
 
 @pytest.fixture
-def fake_model(request: pytest.FixtureRequest) -> Iterator[Any]:
+def fake_model(request: pytest.FixtureRequest) -> Any:
     """A `FakeChatModel` answering from ``@pytest.mark.myna_script([...])``, and a factory:
     ``fake_model(["Hi!"])`` builds another. Unused scripted replies fail a passing test."""
     model = _fake_from_marker(request)
     _state(request.config).observe()
-    yield model
-    _check_unused(request, model)
+    # the teardown check is registered only once a strict script exists (cheaper per test)
+    model._arm = lambda: request.addfinalizer(lambda: _check_unused(request, model))
+    if model.script and model.made[0][1]:
+        model.arm()
+    return model
 
 
 @pytest.fixture
@@ -305,10 +308,11 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
 def model_calls(request: pytest.FixtureRequest) -> Any:
     """Every call any myna model made during this test, in order (`myna.models.CallRecord`:
     messages, tools, schema, params, output, usage), with ``.last``, ``.count``, ``.usage``."""
-    import myna.models  # noqa: F401  (observing needs it loaded)
-
     state = _state(request.config)
-    state.observe()
+    if not state.observing:
+        import myna.models  # noqa: F401  (observing needs it loaded)
+
+        state.observe()
     return state.calls
 
 

@@ -39,7 +39,9 @@ def api():
 
     def answer(request: httpx.Request) -> httpx.Response:
         calls.append(request)
-        return httpx.Response(200, json={"n": len(calls), "echo": json.loads(request.content or b"{}")})
+        return httpx.Response(
+            200, json={"n": len(calls), "echo": json.loads(request.content or b"{}")}
+        )
 
     with respx.mock(assert_all_called=False) as router:
         router.post(url__startswith="https://api.example.test").mock(side_effect=answer)
@@ -63,7 +65,10 @@ def test_once_records_a_new_cassette_then_replays_it(tmp_path, api):
         assert post("Hi")["n"] == 1
         assert post("Bye")["n"] == 2
     assert len(first.recorded) == 2 and len(api) == 2
-    assert [i["request"]["body"]["json"]["messages"][0]["content"] for i in load_cassette(path)["interactions"]] == ["Hi", "Bye"]
+    assert [
+        i["request"]["body"]["json"]["messages"][0]["content"]
+        for i in load_cassette(path)["interactions"]
+    ] == ["Hi", "Bye"]
 
     with cassette(path, mode="once") as second:
         assert post("Hi")["n"] == 1
@@ -80,7 +85,10 @@ def test_once_with_an_existing_cassette_refuses_new_requests(tmp_path, api):
         post("Hello")
     message = str(info.value)
     assert f"cassette: {path} (mode 'once')" in message
-    assert "closest recorded request: interaction 0, POST https://api.example.test/v1/chat/completions" in message
+    assert (
+        "closest recorded request: interaction 0, POST https://api.example.test/v1/chat/completions"
+        in message
+    )
     assert "body.messages[0].content: 'Hi' -> 'Hello'" in message
     assert 'mode="new_episodes"' in message and "--myna-record-mode=new_episodes" in message
     assert len(api) == 1
@@ -111,7 +119,10 @@ def test_none_miss_shows_a_field_level_diff_of_the_closest_request(tmp_path, api
     message = str(info.value)
     assert "closest recorded request: interaction 0" in message
     assert "differences (recorded -> actual):" in message
-    assert "body.messages[0].content: 'What is the weather in Paris?' -> 'What is the weather in Rome?'" in message
+    assert (
+        "body.messages[0].content: 'What is the weather in Paris?' -> 'What is the weather in Rome?'"
+        in message
+    )
     assert "body.temperature: 0.2 -> 0.5" in message
     assert "body.top_p: (missing) -> 1" in message
     assert "to record it: run pytest with --myna-record-mode=new_episodes" in message
@@ -125,7 +136,10 @@ def test_new_episodes_replays_matches_and_appends_the_rest(tmp_path, api):
         assert post("Hi")["n"] == 1  # replayed
         assert post("New")["n"] == 2  # recorded
     assert session.play_count == 1 and len(session.recorded) == 1
-    contents = [i["request"]["body"]["json"]["messages"][0]["content"] for i in load_cassette(path)["interactions"]]
+    contents = [
+        i["request"]["body"]["json"]["messages"][0]["content"]
+        for i in load_cassette(path)["interactions"]
+    ]
     assert contents == ["Hi", "New"]
 
 
@@ -168,7 +182,9 @@ def test_default_mode_follows_ci(monkeypatch, tmp_path):
 
 
 def test_bad_arguments_are_named(tmp_path):
-    with pytest.raises(UserError, match="mode='replay' is not a record mode; use one of none, once"):
+    with pytest.raises(
+        UserError, match="mode='replay' is not a record mode; use one of none, once"
+    ):
         cassette(tmp_path / "x.yaml", mode="replay")
     with pytest.raises(UserError, match="unplayed='maybe' must be one of fail, warn, ignore"):
         cassette(tmp_path / "x.yaml", unplayed="maybe")
@@ -184,11 +200,21 @@ def test_bad_arguments_are_named(tmp_path):
 def test_volatile_fields_and_headers_are_not_matched(tmp_path, api):
     path = tmp_path / "c.yaml"
     with cassette(path, mode="once"):
-        post("Hi", user="alice", stream_options={"include_usage": True}, metadata={"user_id": "u1"},
-             headers={"user-agent": "sdk/1.0", "x-stainless-retry-count": "0"})
+        post(
+            "Hi",
+            user="alice",
+            stream_options={"include_usage": True},
+            metadata={"user_id": "u1"},
+            headers={"user-agent": "sdk/1.0", "x-stainless-retry-count": "0"},
+        )
     with cassette(path, mode="none"):
-        reply = post("Hi", user="bob", stream_options={"include_usage": False}, metadata={"user_id": "u2"},
-                     headers={"user-agent": "sdk/2.0", "x-stainless-retry-count": "3"})
+        reply = post(
+            "Hi",
+            user="bob",
+            stream_options={"include_usage": False},
+            metadata={"user_id": "u2"},
+            headers={"user-agent": "sdk/2.0", "x-stainless-retry-count": "3"},
+        )
     assert reply["n"] == 1
 
 
@@ -210,7 +236,16 @@ def test_tool_call_ids_sent_back_are_ignored(tmp_path, api):
     def convo(call_id):
         return [
             {"role": "user", "content": "Weather?"},
-            {"role": "assistant", "tool_calls": [{"id": call_id, "type": "function", "function": {"name": "w", "arguments": "{}"}}]},
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {
+                        "id": call_id,
+                        "type": "function",
+                        "function": {"name": "w", "arguments": "{}"},
+                    }
+                ],
+            },
             {"role": "tool", "tool_call_id": call_id, "content": "sunny"},
         ]
 
@@ -252,7 +287,9 @@ def test_unplayed_interactions_fail_in_none_mode(tmp_path, api):
     with pytest.raises(UnplayedInteractions) as info, cassette(path, mode="none"):
         post("Hi")
     message = str(info.value)
-    assert message.startswith(f"myna: 1 of 2 recorded interaction(s) in {path} were never requested (mode 'none'):")
+    assert message.startswith(
+        f"myna: 1 of 2 recorded interaction(s) in {path} were never requested (mode 'none'):"
+    )
     assert "interaction 1: POST https://api.example.test/v1/chat/completions" in message
     assert "unplayed='warn'" in message
     assert isinstance(info.value, AssertionError)
@@ -323,7 +360,10 @@ def test_inner_cassette_wins_and_outer_resumes(tmp_path, api):
 
 def test_a_session_is_not_reentrant(tmp_path):
     session = Cassette(tmp_path / "c.yaml", mode="once")
-    with session, pytest.raises(CassetteError, match="already active; a Cassette session is not reentrant"):
+    with (
+        session,
+        pytest.raises(CassetteError, match="already active; a Cassette session is not reentrant"),
+    ):
         session.start()
 
 
@@ -337,7 +377,10 @@ def test_transports_are_restored_after_exit(tmp_path):
 def test_a_failed_request_is_not_recorded(tmp_path):
     with respx.mock() as router:
         router.post(URL).mock(side_effect=httpx.ConnectError("refused"))
-        with cassette(tmp_path / "c.yaml", mode="once") as session, pytest.raises(httpx.ConnectError):
+        with (
+            cassette(tmp_path / "c.yaml", mode="once") as session,
+            pytest.raises(httpx.ConnectError),
+        ):
             post("Hi")
     assert session.recorded == [] and not (tmp_path / "c.yaml").exists()
 
@@ -361,7 +404,8 @@ def test_gzip_responses_are_stored_decoded_and_replayed_with_the_right_length(tm
     with respx.mock() as router:
         router.post(URL).mock(
             return_value=httpx.Response(
-                200, content=gzip.compress(payload),
+                200,
+                content=gzip.compress(payload),
                 headers={"content-encoding": "gzip", "content-type": "application/json"},
             )
         )
@@ -379,8 +423,16 @@ def test_gzip_responses_are_stored_decoded_and_replayed_with_the_right_length(tm
 def test_binary_and_text_bodies_round_trip(tmp_path):
     blob = bytes(range(256))
     with respx.mock() as router:
-        router.post(URL).mock(return_value=httpx.Response(200, content=blob, headers={"content-type": "application/octet-stream"}))
-        router.get(URL).mock(return_value=httpx.Response(404, text="no such thing\nat all", headers={"content-type": "text/plain"}))
+        router.post(URL).mock(
+            return_value=httpx.Response(
+                200, content=blob, headers={"content-type": "application/octet-stream"}
+            )
+        )
+        router.get(URL).mock(
+            return_value=httpx.Response(
+                404, text="no such thing\nat all", headers={"content-type": "text/plain"}
+            )
+        )
         with cassette(tmp_path / "c.yaml", mode="once"):
             httpx.post(URL, content=b"\x00\x01raw")
             httpx.get(URL)
@@ -407,7 +459,9 @@ def test_hooks_edit_or_drop_interactions(tmp_path, api):
         return response
 
     path = tmp_path / "c.yaml"
-    with cassette(path, mode="once", before_record_request=request_hook, before_record_response=response_hook):
+    with cassette(
+        path, mode="once", before_record_request=request_hook, before_record_response=response_hook
+    ):
         assert post("Keep me", headers={"x-tenant": "acme"})["n"] == 1
         assert post("Drop me")["n"] == 2  # the live response is untouched
     interactions = load_cassette(path)["interactions"]
@@ -429,7 +483,10 @@ def test_secrets_are_scrubbed_before_writing(tmp_path, api, monkeypatch):
     with cassette(path, mode="once"):
         post(
             "My key is sk-proj-abcdefghijklmnopqrstuvwxyz0123456789 and tok-live-998877665544",
-            headers={"authorization": "Bearer sk-proj-abcdefghijklmnopqrstuvwxyz0123456789", "cookie": "session=1"},
+            headers={
+                "authorization": "Bearer sk-proj-abcdefghijklmnopqrstuvwxyz0123456789",
+                "cookie": "session=1",
+            },
         )
     text = path.read_text()
     assert "sk-proj" not in text and "tok-live" not in text and "session=1" not in text
@@ -437,7 +494,12 @@ def test_secrets_are_scrubbed_before_writing(tmp_path, api, monkeypatch):
     assert "My key is REDACTED and REDACTED" in text
     # the live request is scrubbed the same way before matching, so it still replays
     with cassette(path, mode="none"):
-        assert post("My key is sk-proj-abcdefghijklmnopqrstuvwxyz0123456789 and tok-live-998877665544")["n"] == 1
+        assert (
+            post(
+                "My key is sk-proj-abcdefghijklmnopqrstuvwxyz0123456789 and tok-live-998877665544"
+            )["n"]
+            == 1
+        )
 
 
 def test_a_secret_that_survives_refuses_the_write(tmp_path, api):
@@ -451,7 +513,9 @@ def test_a_secret_that_survives_refuses_the_write(tmp_path, api):
         with cassette(path, mode="once", before_record_response=sneaky):
             post("Hi")
     message = str(info.value)
-    assert message.startswith(f"myna: refusing to write {path}: it still holds secret-shaped values:")
+    assert message.startswith(
+        f"myna: refusing to write {path}: it still holds secret-shaped values:"
+    )
     assert "interaction 0 response.headers.x-api-key (secret-header)" in message
     assert "interaction 0 response.body.json.leak (google-api-key)" in message
     assert "AIzaBBB" not in message
@@ -493,3 +557,25 @@ def test_a_wrong_shape_names_the_line_and_field(tmp_path):
         f"{path}, line 7: not a valid myna cassette at interactions[0].response.status: "
         "status must be an HTTP code, got 999."
     )
+
+
+def test_a_response_broken_by_hand_fails_when_replayed(tmp_path):
+    sse = b'data: {"delta": "a"}\n\ndata: {"delta": "b"}\n\n'
+    path = tmp_path / "c.yaml"
+    with respx.mock() as router:
+        router.post(URL).mock(
+            return_value=httpx.Response(
+                200, content=sse, headers={"content-type": "text/event-stream"}
+            )
+        )
+        with cassette(path, mode="once"):
+            CLIENT.post(URL, json=_body())
+    broken = path.read_text().replace('- data: {"delta": "b"}', '- dat: {"delta": "b"}')
+    path.write_text(broken)
+    with pytest.raises(
+        CassetteError,
+        match=r"line \d+: not a valid myna cassette at interactions\[0\]\.response\.body\.sse\[1\]\.dat",
+    ):
+        with cassette(path, mode="once", unplayed="ignore"):
+            CLIENT.post(URL, json=_body())
+    assert path.read_text() == broken

@@ -18,7 +18,10 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture
 def folder(tmp_path):
     convert_cassette(REAL / "anthropic" / "test_prompt.yaml", tmp_path / "prompt.yaml")
-    convert_cassette(REAL / "openai-responses" / "test_responses_tool_use_streaming.yaml", tmp_path / "sub" / "tools.yaml")
+    convert_cassette(
+        REAL / "openai-responses" / "test_responses_tool_use_streaming.yaml",
+        tmp_path / "sub" / "tools.yaml",
+    )
     (tmp_path / "notes.yaml").write_text("not: a cassette\n")
     old = time.time() - 3 * 86400
     os.utime(tmp_path / "prompt.yaml", (old, old))
@@ -70,7 +73,9 @@ def test_scan_exits_non_zero_on_a_find_and_names_the_line(folder, capsys):
 
 def test_scrub_rewrites_in_place(folder, capsys):
     path = folder / "prompt.yaml"
-    text = path.read_text().replace("text: Two names", "text: key sk-proj-abcdefghijklmnopqrstuvwxyz123456 Two names", 1)
+    text = path.read_text().replace(
+        "text: Two names", "text: key sk-proj-abcdefghijklmnopqrstuvwxyz123456 Two names", 1
+    )
     path.write_text(text)
     assert main(["cassettes", "scrub", str(folder)]) == 0
     out = capsys.readouterr().out
@@ -104,8 +109,21 @@ def test_prune_refuses_without_a_usage_record(folder, capsys):
 def test_convert_writes_ours(tmp_path, capsys):
     assert main(["cassettes", "convert", str(REAL / "ollama" / "TestToolCall.httprr")]) == 2
     assert "convert needs --out-dir DIR" in capsys.readouterr().err
-    assert main(["cassettes", "convert", str(REAL / "ollama" / "TestToolCall.httprr"), "--out-dir", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "cassettes",
+                "convert",
+                str(REAL / "ollama" / "TestToolCall.httprr"),
+                "--out-dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert "(1 interaction(s))" in capsys.readouterr().out
-    assert load_cassette(tmp_path / "TestToolCall.yaml")["interactions"][0]["request"]["url"].endswith("/api/chat")
+    assert load_cassette(tmp_path / "TestToolCall.yaml")["interactions"][0]["request"][
+        "url"
+    ].endswith("/api/chat")
     assert main(["cassettes", "convert", str(tmp_path / "TestToolCall.yaml"), "--in-place"]) == 1
     assert "already a myna cassette" in capsys.readouterr().out

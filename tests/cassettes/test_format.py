@@ -22,7 +22,7 @@ from myna.cassettes._format import body_chunks, load_parsed, parse_sse
 
 SSE = (
     b'data: {"id":"c1","choices":[{"delta":{"content":"Hi"}}]}\n\n'
-    b"event: message_delta\r\ndata: {\"type\": \"message_delta\"}\r\n\r\n"
+    b'event: message_delta\r\ndata: {"type": "message_delta"}\r\n\r\n'
     b": keep-alive\n\n"
     b"id: 7\nretry: 100\ndata: plain text\ndata: second line\n\n"
     b'data: "quoted string"\n\n'
@@ -68,7 +68,9 @@ def test_ndjson_json_text_and_binary_bodies():
     assert encode_body("application/x-ndjson", nd) == {"ndjson": [{"a": 1}, {"b": [2]}]}
     assert body_chunks({"ndjson": [{"a": 1}, {"b": [2]}]}) == [b'{"a": 1}\n', b'{"b": [2]}\n']
     assert encode_body("application/x-ndjson", b'{"a": 1}\n{"cut') == {"text": '{"a": 1}\n{"cut'}
-    assert encode_body("application/json", b'{"x": [1, 2.5, null]}') == {"json": {"x": [1, 2.5, None]}}
+    assert encode_body("application/json", b'{"x": [1, 2.5, null]}') == {
+        "json": {"x": [1, 2.5, None]}
+    }
     assert encode_body("application/problem+json", b'{"x": 1}') == {"json": {"x": 1}}
     assert encode_body("application/json", b"{not json") == {"text": "{not json"}
     assert encode_body(None, "héllo".encode()) == {"text": "héllo"}
@@ -91,10 +93,14 @@ def _interaction(**response):
 
 
 def test_dump_then_load_round_trips_and_reads_like_the_conversation():
-    cassette = new_cassette([_interaction(body=encode_body("text/event-stream", SSE), timing=[0.0] * 6)])
+    cassette = new_cassette(
+        [_interaction(body=encode_body("text/event-stream", SSE), timing=[0.0] * 6)]
+    )
     text = dump_cassette(cassette)
     assert text.startswith("# myna cassette: recorded provider traffic, secrets scrubbed.")
-    assert "        - role: user\n          content: |-\n            Hi\n            there\n" in text
+    assert (
+        "        - role: user\n          content: |-\n            Hi\n            there\n" in text
+    )
     assert '      - data: {"id": "c1", "choices": [{"delta": {"content": "Hi"}}]}\n' in text
     loaded = loads_cassette(text)
     assert loaded["interactions"] == cassette["interactions"]
@@ -103,7 +109,9 @@ def test_dump_then_load_round_trips_and_reads_like_the_conversation():
 
 def test_hand_edits_outside_the_fast_subset_still_load(tmp_path):
     text = dump_cassette(new_cassette([_interaction(body={"json": {"ok": True}})]))
-    edited = text.replace("      json:\n        ok: true", "      json: {ok: yes}  # edited by hand")
+    edited = text.replace(
+        "      json:\n        ok: true", "      json: {ok: yes}  # edited by hand"
+    )
     assert loads_cassette(edited)["interactions"][0]["response"]["body"] == {"json": {"ok": True}}
 
 
@@ -112,8 +120,14 @@ def test_hand_edits_outside_the_fast_subset_still_load(tmp_path):
     [
         ("interactions: [\n", "c.yaml, line 2: broken YAML"),
         ("", "c.yaml is empty. Delete it to record it again"),
-        ("- a\n- b\n", "c.yaml, line 1: not a valid myna cassette: a cassette must be a mapping, got list"),
-        ("version: 2\ninteractions: []\n", "c.yaml, line 1: not a valid myna cassette at version: format version 2 is not 1"),
+        (
+            "- a\n- b\n",
+            "c.yaml, line 1: not a valid myna cassette: a cassette must be a mapping, got list",
+        ),
+        (
+            "version: 2\ninteractions: []\n",
+            "c.yaml, line 1: not a valid myna cassette at version: format version 2 is not 1",
+        ),
         ("version: 1\n", "c.yaml, line 1: not a valid myna cassette: missing 'interactions'"),
         (
             "interactions:\n- request:\n    method: GET\n    url: https://x\n  response:\n    status: 200\n    bdy: {}\n",
@@ -137,7 +151,18 @@ def test_hand_edits_outside_the_fast_subset_still_load(tmp_path):
             "It looks like a vcrpy cassette: convert it with `myna cassettes convert`.",
         ),
     ],
-    ids=["broken-yaml", "empty", "not-a-mapping", "version", "no-interactions", "typo", "body-kind", "timing", "base64", "vcrpy"],
+    ids=[
+        "broken-yaml",
+        "empty",
+        "not-a-mapping",
+        "version",
+        "no-interactions",
+        "typo",
+        "body-kind",
+        "timing",
+        "base64",
+        "vcrpy",
+    ],
 )
 def test_broken_files_name_file_line_and_fix(tmp_path, text, message):
     path = tmp_path / "c.yaml"
@@ -170,3 +195,40 @@ def test_json_numbers_and_unicode_survive(tmp_path):
     text = dump_cassette(new_cassette([_interaction(body={"json": value})]))
     assert loads_cassette(text)["interactions"][0]["response"]["body"]["json"] == value
     assert json.loads(decode_body({"json": value})) == value
+
+
+def test_responses_are_read_when_first_needed_and_checked_then(tmp_path):
+    from myna.cassettes._format import parse_cassette
+
+    text = dump_cassette(
+        new_cassette([_interaction(body=encode_body("text/event-stream", SSE))] * 2)
+    )
+    lines = text.splitlines()
+    event = next(
+        i for i, line in enumerate(lines) if line.strip().startswith("- data: {") and i > 30
+    )
+    lines[event] = lines[event].replace("- data: {", "- dta: {")
+    parsed = parse_cassette("\n".join(lines) + "\n", "c.yaml")  # requests are fine: it loads
+    assert len(parsed) == 2 and parsed.requests[1]["method"] == "POST"
+    assert parsed.response(0)["status"] == 200
+    with pytest.raises(CassetteError) as info:
+        parsed.response(1)
+    assert str(info.value).startswith(
+        f"c.yaml, line {event + 1}: not a valid myna cassette at interactions[1].response.body.sse[0].dta: unknown key 'dta'"
+    )
+    lines[event] = lines[event].split("{")[0] + '{"broken": '
+    with pytest.raises(CassetteError, match=r"c.yaml, line \d+: broken YAML"):
+        parse_cassette("\n".join(lines) + "\n", "c.yaml").response(1)
+
+
+def test_a_bad_status_is_caught_at_load_even_in_a_lazy_response():
+    from myna.cassettes._format import parse_cassette
+
+    text = dump_cassette(new_cassette([_interaction(body={"json": {}})])).replace(
+        "status: 200", "status: 2000"
+    )
+    with pytest.raises(
+        CassetteError,
+        match=r"line 18: .* at interactions\[0\].response.status: status must be an HTTP code, got 2000",
+    ):
+        parse_cassette(text, "c.yaml")

@@ -15,9 +15,15 @@ def _key(matcher, body, url="https://api.test/v1/chat", method="post"):
 @pytest.mark.parametrize(
     "url, expected",
     [
-        ("https://API.test:443/v1/x?b=2&a=1", ("https://api.test", "/v1/x", (("a", "1"), ("b", "2")))),
+        (
+            "https://API.test:443/v1/x?b=2&a=1",
+            ("https://api.test", "/v1/x", (("a", "1"), ("b", "2"))),
+        ),
         ("http://127.0.0.1:8080/api/chat", ("http://127.0.0.1:8080", "/api/chat", ())),
-        ("https://g.test/v1beta/m:streamGenerateContent?alt=sse&key=AIzaXYZ", ("https://g.test", "/v1beta/m:streamGenerateContent", (("alt", "sse"),))),
+        (
+            "https://g.test/v1beta/m:streamGenerateContent?alt=sse&key=AIzaXYZ",
+            ("https://g.test", "/v1beta/m:streamGenerateContent", (("alt", "sse"),)),
+        ),
         ("https://x.test", ("https://x.test", "/", ())),
     ],
 )
@@ -27,7 +33,9 @@ def test_split_url_normalises(url, expected):
 
 def test_equal_requests_have_equal_keys_whatever_the_key_order():
     matcher = Matcher()
-    assert _key(matcher, {"a": 1, "b": [1, {"x": 1, "y": 2}]}) == _key(matcher, {"b": [1, {"y": 2, "x": 1}], "a": 1})
+    assert _key(matcher, {"a": 1, "b": [1, {"x": 1, "y": 2}]}) == _key(
+        matcher, {"b": [1, {"y": 2, "x": 1}], "a": 1}
+    )
     assert _key(matcher, {"a": 1}) != _key(matcher, {"a": 2})
     assert _key(matcher, {"a": 1}) != _key(matcher, {"a": 1}, method="GET")
 
@@ -36,8 +44,16 @@ def test_equal_requests_have_equal_keys_whatever_the_key_order():
     "pattern, body, kept",
     [
         ("metadata.*", {"metadata": {"a": 1, "b": 2}, "x": 1}, {"metadata": {}, "x": 1}),
-        ("messages.*.name", {"messages": [{"name": "a", "c": 1}, {"name": "b"}]}, {"messages": [{"c": 1}, {}]}),
-        ("**.seed", {"seed": 1, "deep": {"seed": 2, "list": [{"seed": 3, "k": 0}]}}, {"deep": {"list": [{"k": 0}]}}),
+        (
+            "messages.*.name",
+            {"messages": [{"name": "a", "c": 1}, {"name": "b"}]},
+            {"messages": [{"c": 1}, {}]},
+        ),
+        (
+            "**.seed",
+            {"seed": 1, "deep": {"seed": 2, "list": [{"seed": 3, "k": 0}]}},
+            {"deep": {"list": [{"k": 0}]}},
+        ),
         ("messages.0", {"messages": ["first", "second"]}, {"messages": ["second"]}),
         ("absent.path", {"x": 1}, {"x": 1}),
     ],
@@ -57,7 +73,10 @@ def test_default_ignores_cover_volatile_fields_only():
         "messages": [
             {"role": "assistant", "tool_calls": [{"id": "call_1", "function": {"name": "f"}}]},
             {"role": "tool", "tool_call_id": "call_1", "content": "ok"},
-            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "id": "x"}]},
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "id": "x"}],
+            },
         ],
     }
     assert matcher.view("POST", "https://x.test/", {"json": body}).body == {
@@ -75,15 +94,23 @@ def test_default_ignores_cover_volatile_fields_only():
 def test_non_json_bodies_match_exactly():
     matcher = Matcher()
     view = matcher.view("POST", "https://x.test/", {"text": "a=1"})
-    assert matcher.key(view) == matcher.key(matcher.view("POST", "https://x.test/", {"text": "a=1"}))
-    assert matcher.key(view) != matcher.key(matcher.view("POST", "https://x.test/", {"text": "a=2"}))
+    assert matcher.key(view) == matcher.key(
+        matcher.view("POST", "https://x.test/", {"text": "a=1"})
+    )
+    assert matcher.key(view) != matcher.key(
+        matcher.view("POST", "https://x.test/", {"text": "a=2"})
+    )
     assert matcher.key(matcher.view("GET", "https://x.test/", None))[-1] is None
 
 
 def test_diff_lists_fields_that_differ():
     matcher = Matcher()
-    old = matcher.view("POST", "https://x.test/v1?a=1", {"json": {"m": [1, 2], "t": 0.1, "gone": True}})
-    new = matcher.view("POST", "https://y.test/v1?a=2", {"json": {"m": [1, 3, 4], "t": 0.1, "new": "x"}})
+    old = matcher.view(
+        "POST", "https://x.test/v1?a=1", {"json": {"m": [1, 2], "t": 0.1, "gone": True}}
+    )
+    new = matcher.view(
+        "POST", "https://y.test/v1?a=2", {"json": {"m": [1, 3, 4], "t": 0.1, "new": "x"}}
+    )
     assert format_diff(diff_views(old, new)) == [
         "  host: 'https://x.test' -> 'https://y.test'",
         "  query.a: '1' -> '2'",

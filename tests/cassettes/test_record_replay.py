@@ -163,7 +163,11 @@ async def test_a_committed_cassette_replays_async(offline):
 def test_replayed_stream_arrives_as_one_chunk_per_event(tmp_path, loopback, request):
     server = loopback(["one two three four five"])
     path = tmp_path / "s.yaml"
-    body = {"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    body = {
+        "model": "gpt-4.1-mini",
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+    }
     url = server.base_url + "/v1/chat/completions"
     headers = {"authorization": "Bearer test"}
     with cassette(path, mode="once"), httpx.Client() as client:
@@ -226,7 +230,10 @@ def test_timing_paces_the_replay_only_when_asked(tmp_path):
     path.write_text(
         (Path(__file__).parent / "data" / "anthropic_stream.yaml")
         .read_text()
-        .replace("    body:\n      sse:", "    timing: [0.0, 0.03, 0.06, 0.09, 0.12, 0.15, 0.18, 0.21]\n    body:\n      sse:")
+        .replace(
+            "    body:\n      sse:",
+            "    timing: [0.0, 0.03, 0.06, 0.09, 0.12, 0.15, 0.18, 0.21]\n    body:\n      sse:",
+        )
     )
     model = init_chat_model(
         "anthropic:claude-haiku-4-5", base_url="http://127.0.0.1:9/v1", api_key="k", max_retries=0
@@ -261,7 +268,9 @@ def _openai_calls(client: Any) -> list[Any]:
         }
     ]
     out.append(
-        client.chat.completions.create(model="gpt-4.1-mini", messages=msgs, tools=tools).model_dump()
+        client.chat.completions.create(
+            model="gpt-4.1-mini", messages=msgs, tools=tools
+        ).model_dump()
     )
     try:
         client.chat.completions.create(model="gpt-4.1-mini", messages=msgs)
@@ -273,7 +282,9 @@ def _openai_calls(client: Any) -> list[Any]:
 async def _aopenai_calls(client: Any) -> list[Any]:
     out: list[Any] = []
     msgs = [{"role": "user", "content": "Hi"}]
-    out.append((await client.chat.completions.create(model="gpt-4.1-mini", messages=msgs)).model_dump())
+    out.append(
+        (await client.chat.completions.create(model="gpt-4.1-mini", messages=msgs)).model_dump()
+    )
     stream = await client.chat.completions.create(model="gpt-4.1-mini", messages=msgs, stream=True)
     out.append([chunk.model_dump() async for chunk in stream])
     try:
@@ -285,14 +296,23 @@ async def _aopenai_calls(client: Any) -> list[Any]:
 
 def test_openai_sdk_sync(tmp_path, loopback, request):
     openai = pytest.importorskip("openai")
-    server = loopback(["Hello SDK", "Streamed SDK reply", tool_call("get_weather", city="Oslo"), fault.rate_limit()])
+    server = loopback(
+        [
+            "Hello SDK",
+            "Streamed SDK reply",
+            tool_call("get_weather", city="Oslo"),
+            fault.rate_limit(),
+        ]
+    )
     client = openai.OpenAI(base_url=server.base_url + "/v1", api_key="test", max_retries=0)
     path = tmp_path / "openai_sdk.yaml"
     with cassette(path, mode="once"):
         recorded = _openai_calls(client)
     assert recorded[0]["choices"][0]["message"]["content"] == "Hello SDK"
     assert len(recorded[1]) > 3
-    assert recorded[2]["choices"][0]["message"]["tool_calls"][0]["function"]["name"] == "get_weather"
+    assert (
+        recorded[2]["choices"][0]["message"]["tool_calls"][0]["function"]["name"] == "get_weather"
+    )
     assert recorded[3][:2] == ("RateLimitError", 429)
     request.getfixturevalue("offline")
     with cassette(path, mode="none"):

@@ -42,7 +42,10 @@ def test_token_shapes_are_replaced_and_reported(kind):
 
 def test_bearer_tokens_keep_the_scheme():
     scrubber = Scrubber(environ={})
-    assert scrubber.text("Authorization: Bearer abcdefghijklmnop1234") == "Authorization: Bearer REDACTED"
+    assert (
+        scrubber.text("Authorization: Bearer abcdefghijklmnop1234")
+        == "Authorization: Bearer REDACTED"
+    )
     assert scrubber.search("Bearer REDACTED") is None
     assert scrubber.text("the bearer of bad news") == "the bearer of bad news"
     assert scrubber.text("BeArEr abcdefghijklmnop1234") == "BeArEr REDACTED"
@@ -50,14 +53,28 @@ def test_bearer_tokens_keep_the_scheme():
 
 def test_ordinary_ids_are_left_alone():
     scrubber = Scrubber(environ={})
-    for text in ["chatcmpl-9xYzAbCdEfGhIjKlMnOpQr", "msg_01XFDUDYJgAACzvnptvVoYEL", "task-list", "desk-abcdefghijklmnopqrstuvwx", "toolu_01A09q90qw90lq917835lq9"]:
+    for text in [
+        "chatcmpl-9xYzAbCdEfGhIjKlMnOpQr",
+        "msg_01XFDUDYJgAACzvnptvVoYEL",
+        "task-list",
+        "desk-abcdefghijklmnopqrstuvwx",
+        "toolu_01A09q90qw90lq917835lq9",
+    ]:
         assert scrubber.text(text) == text
 
 
 def test_secret_env_values_are_replaced_by_name():
-    env = {"OPENAI_API_KEY": "plain-value-1234", "MY_TOKEN": "tok12345", "SHORT_TOKEN": "abc", "HOME": "/root/home-dir"}
+    env = {
+        "OPENAI_API_KEY": "plain-value-1234",
+        "MY_TOKEN": "tok12345",
+        "SHORT_TOKEN": "abc",
+        "HOME": "/root/home-dir",
+    }
     scrubber = Scrubber(environ=env)
-    assert scrubber.text("x plain-value-1234 tok12345 abc /root/home-dir") == "x REDACTED REDACTED abc /root/home-dir"
+    assert (
+        scrubber.text("x plain-value-1234 tok12345 abc /root/home-dir")
+        == "x REDACTED REDACTED abc /root/home-dir"
+    )
     assert scrubber.search("tok12345") == "env:MY_TOKEN"
 
 
@@ -88,7 +105,12 @@ def test_interaction_scrubbing_covers_every_place():
         },
         "response": {
             "status": 200,
-            "headers": {"set-cookie": "a=b", "content-type": "text/event-stream", "date": "today", "x-ratelimit-remaining-tokens": "99"},
+            "headers": {
+                "set-cookie": "a=b",
+                "content-type": "text/event-stream",
+                "date": "today",
+                "x-ratelimit-remaining-tokens": "99",
+            },
             "body": {"sse": [{"event": "e", "data": {"text": "gemini-secret-value"}}]},
             "error": {"type": "ReadError", "message": f"failed with {token}"},
         },
@@ -97,19 +119,29 @@ def test_interaction_scrubbing_covers_every_place():
     request, response = clean["request"], clean["response"]
     assert request["url"] == "https://g.test/v1/x?alt=sse&note=REDACTED"
     assert request["headers"] == {"anthropic-version": "2023-06-01", "x-note": "see REDACTED"}
-    assert request["body"] == {"json": {"messages": [{"content": "key REDACTED"}], "REDACTED": "as a key"}}
-    assert response["headers"] == {"content-type": "text/event-stream", "x-ratelimit-remaining-tokens": "99"}
+    assert request["body"] == {
+        "json": {"messages": [{"content": "key REDACTED"}], "REDACTED": "as a key"}
+    }
+    assert response["headers"] == {
+        "content-type": "text/event-stream",
+        "x-ratelimit-remaining-tokens": "99",
+    }
     assert response["body"] == {"sse": [{"event": "e", "data": {"text": "REDACTED"}}]}
     assert response["error"]["message"] == "failed with REDACTED"
     assert find_secrets(new_cassette([clean]), scrubber) == []
-    assert interaction["request"]["headers"]["Authorization"].startswith("Bearer sk-")  # input untouched
+    assert interaction["request"]["headers"]["Authorization"].startswith(
+        "Bearer sk-"
+    )  # input untouched
 
 
 def test_base64_bodies_are_looked_into():
     scrubber = Scrubber(environ={})
     raw = b"\x89PNG..." + TOKENS["groq-key"].encode() + b"\x00\xff"
     body = {"base64": base64.b64encode(raw).decode()}
-    item = {"request": {"method": "POST", "url": "https://x/", "body": body}, "response": {"status": 200}}
+    item = {
+        "request": {"method": "POST", "url": "https://x/", "body": body},
+        "response": {"status": 200},
+    }
     findings = find_secrets(new_cassette([item]), scrubber)
     assert [str(f) for f in findings] == ["interaction 0 request.body.base64 (groq-key)"]
     clean = scrubber.body(body)
@@ -120,10 +152,16 @@ def test_find_secrets_names_interaction_and_path_never_the_value():
     token = TOKENS["anthropic-key"]
     cassette = new_cassette(
         [
-            {"request": {"method": "GET", "url": "https://x/?api_key=1"}, "response": {"status": 200}},
+            {
+                "request": {"method": "GET", "url": "https://x/?api_key=1"},
+                "response": {"status": 200},
+            },
             {
                 "request": {"method": "POST", "url": "https://x/", "headers": {"x-api-key": "v"}},
-                "response": {"status": 200, "body": {"sse": [{"data": {"choices": [{"delta": {"content": token}}]}}]}},
+                "response": {
+                    "status": 200,
+                    "body": {"sse": [{"data": {"choices": [{"delta": {"content": token}}]}}]},
+                },
             },
         ]
     )

@@ -30,7 +30,9 @@ secrets = st.one_of(
     st.text(alphabet=ALNUM + "_-", min_size=35, max_size=35).map(lambda s: "AIza" + s),
     _run(24).map(lambda s: "gsk_" + s),
     _run(24).map(lambda s: "xai-" + s),
-    st.tuples(_run(10), _run(10), _run(10)).map(lambda p: "eyJ" + p[0] + ".eyJ" + p[1] + "." + p[2]),
+    st.tuples(_run(10), _run(10), _run(10)).map(
+        lambda p: "eyJ" + p[0] + ".eyJ" + p[1] + "." + p[2]
+    ),
     _run(20).map(lambda s: "Bearer " + s),
 )
 words = st.lists(st.text(alphabet=ALNUM + ".,!?", min_size=1, max_size=8), max_size=4).map(" ".join)
@@ -77,7 +79,9 @@ def test_no_planted_secret_survives_in_the_written_file(planted, env_value, stre
         if place == "request-header":
             request_headers[f"x-note-{index}"] = text
         elif place == "auth-header":
-            request_headers[["authorization", "x-api-key", "x-goog-api-key", "api-key"][index % 4]] = value
+            request_headers[
+                ["authorization", "x-api-key", "x-goog-api-key", "api-key"][index % 4]
+            ] = value
         elif place == "query-key":
             query.append(("key", value))
         elif place == "query-other":
@@ -96,7 +100,8 @@ def test_no_planted_secret_survives_in_the_written_file(planted, env_value, stre
             events.append((value if " " not in value else env_value, {"type": "named"}))
     if stream:
         content = "".join(
-            (f"event: {name}\n" if name else "") + f"data: {json.dumps(data)}\n\n" for name, data in events
+            (f"event: {name}\n" if name else "") + f"data: {json.dumps(data)}\n\n"
+            for name, data in events
         ).encode()
     else:
         content = json.dumps(response_body).encode()

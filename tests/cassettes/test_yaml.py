@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from myna.cassettes._yaml import Flow, emit, fast_load
+from myna.cassettes._yaml import Flow, Lazy, emit, fast_load
 
 
 def _pyyaml(text: str):
@@ -33,20 +33,59 @@ json_scalars = (
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=30)
     | st.sampled_from(
-        ["yes", "no", "null", "~", "1e5", "0x1F", "2024-01-01", "- item", "a: b", "a #b", "#c",
-         "line\nbreak", "trailing\n", "two\n\n", " lead", "tab\tin", "\u2028", "\x85", "é ü",
-         "😀", "key:", "*star", "&anchor", "!tag", "|", ">", "@at", "`tick", "%pct", "", " "]
+        [
+            "yes",
+            "no",
+            "null",
+            "~",
+            "1e5",
+            "0x1F",
+            "2024-01-01",
+            "- item",
+            "a: b",
+            "a #b",
+            "#c",
+            "line\nbreak",
+            "trailing\n",
+            "two\n\n",
+            " lead",
+            "tab\tin",
+            "\u2028",
+            "\x85",
+            "é ü",
+            "😀",
+            "key:",
+            "*star",
+            "&anchor",
+            "!tag",
+            "|",
+            ">",
+            "@at",
+            "`tick",
+            "%pct",
+            "",
+            " ",
+        ]
     )
 )
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8) | st.sampled_from(["yes", "1", "a b", "a: b", ""]), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=8) | st.sampled_from(["yes", "1", "a b", "a: b", ""]),
+            children,
+            max_size=4,
+        )
+    ),
     max_leaves=20,
 )
 flowing = st.recursive(
     json_values,
-    lambda children: st.builds(Flow, st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)),
+    lambda children: st.builds(
+        Flow,
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    ),
     max_leaves=10,
 )
 
@@ -63,7 +102,10 @@ def test_both_readers_read_back_what_was_written(document):
 def test_the_layout_is_block_yaml_with_flow_events():
     text = emit(
         {
-            "request": {"method": "POST", "body": {"json": {"messages": [{"role": "user", "content": "Hi"}]}}},
+            "request": {
+                "method": "POST",
+                "body": {"json": {"messages": [{"role": "user", "content": "Hi"}]}},
+            },
             "events": [{"event": "delta", "data": Flow({"text": "Hel", "n": 1.5})}],
             "multi": "line one\nline two\n",
             "tags": ["a", "b"],
@@ -135,3 +177,41 @@ def test_flow_values_yaml_would_misread_fall_back_to_block():
 def test_anything_outside_the_subset_is_left_to_pyyaml(text):
     with pytest.raises(ValueError, match="not in the subset myna writes"):
         fast_load(text)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "request": json_values,
+                "response": st.dictionaries(st.text(max_size=6), flowing, min_size=1, max_size=4)
+                | json_values,
+            }
+        ),
+        max_size=4,
+    )
+)
+def test_lazy_blocks_read_back_the_same(items):
+    text = emit({"version": 1, "interactions": items})
+    data = fast_load(text, lazy=("response", 2))
+    for item in data["interactions"]:
+        if isinstance(item["response"], Lazy):
+            item["response"] = item["response"].value()
+    assert data == _pyyaml(text) == _unflow({"version": 1, "interactions": items})
+
+
+def test_lazy_top_reads_first_level_keys_only():
+    text = emit(
+        {
+            "interactions": [
+                {
+                    "request": {"m": "GET"},
+                    "response": {"status": 200, "body": {"json": {"status": 1}}},
+                }
+            ]
+        }
+    )
+    lazy = fast_load(text, lazy=("response", 2))["interactions"][0]["response"]
+    assert isinstance(lazy, Lazy)
+    assert lazy.top() == {"status": "200", "body": ""}

@@ -123,7 +123,9 @@ class Cassette:
             ("before_record_response", before_record_response),
         ):
             if hook is not None and not callable(hook):
-                raise UserError(f"{name}= must be a function of the interaction dict, got {hook!r}.")
+                raise UserError(
+                    f"{name}= must be a function of the interaction dict, got {hook!r}."
+                )
         self.path = Path(path)
         self._mode = mode
         self.matcher = Matcher(match_on, ignore, ignore_defaults)
@@ -390,7 +392,8 @@ class Cassette:
             ]
             parsed.extras[views_key] = views
         best = min(range(len(views)), key=lambda i: distance(views[i], view))
-        lines = [f"  closest recorded request: interaction {best}, {views[best].method} {views[best].url}"]
+        closest = views[best]
+        lines = [f"  closest recorded request: interaction {best}, {closest.method} {closest.url}"]
         diffs = diff_views(views[best], view)
         if diffs:
             lines.append("  differences (recorded -> actual):")

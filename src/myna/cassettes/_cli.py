@@ -164,7 +164,7 @@ def _scan(args: argparse.Namespace) -> int:
     from ._scrub import Scrubber
 
     scrubber = Scrubber()
-    files = list(_iter_files(args.paths, _SUFFIXES + (".json", ".jsonl", ".httprr")))
+    files = list(_iter_files(args.paths, (*_SUFFIXES, ".json", ".jsonl", ".httprr")))
     findings = []
     for path in files:
         findings.extend(scan_file(path, scrubber))
@@ -199,7 +199,9 @@ def _scrub(args: argparse.Namespace) -> int:
             _print(console, f"myna: {exc}")
             status = 1
             continue
-        _print(console, f"{path}: " + (f"scrubbed {changed} interaction(s)" if changed else "clean"))
+        _print(
+            console, f"{path}: " + (f"scrubbed {changed} interaction(s)" if changed else "clean")
+        )
     return status
 
 
@@ -245,7 +247,7 @@ def _convert(args: argparse.Namespace) -> int:
         raise CassetteError("convert needs --out-dir DIR (or --in-place to replace the sources).")
     console = _console()
     status = 0
-    for source in _iter_files(args.sources, _SUFFIXES + (".httprr",)):
+    for source in _iter_files(args.sources, (*_SUFFIXES, ".httprr")):
         if args.in_place:
             target = source if source.suffix in _SUFFIXES else source.with_suffix(".yaml")
         else:

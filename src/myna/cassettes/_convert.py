@@ -96,9 +96,7 @@ def convert_cassette(
     return written
 
 
-def scrub_cassette(
-    path: str | Path, *, redact: Sequence[str | re.Pattern[str]] = ()
-) -> int:
+def scrub_cassette(path: str | Path, *, redact: Sequence[str | re.Pattern[str]] = ()) -> int:
     """Scrub a myna cassette in place; returns how many interactions changed.
 
     The file is rewritten only when something changed.

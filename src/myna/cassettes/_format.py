@@ -309,7 +309,10 @@ def _with_flow(body: dict[str, Any] | None) -> dict[str, Any] | None:
         return body
     if "sse" in body:
         events = [
-            {k: (Flow(v) if k == "data" and isinstance(v, (dict, list)) else v) for k, v in e.items()}
+            {
+                k: (Flow(v) if k == "data" and isinstance(v, (dict, list)) else v)
+                for k, v in e.items()
+            }
             if isinstance(e, dict)
             else e
             for e in body["sse"]
@@ -391,7 +394,7 @@ def _check_keys(side: Any, allowed: tuple[str, ...], path: tuple[Any, ...]) -> N
         raise _Shape(path, f"must be a mapping, got {type(side).__name__}")
     for key in side:
         if key not in allowed:
-            raise _Shape(path + (key,), f"unknown key {key!r}; expected {', '.join(allowed)}")
+            raise _Shape((*path, key), f"unknown key {key!r}; expected {', '.join(allowed)}")
 
 
 def _check_headers(headers: Any, path: tuple[Any, ...]) -> None:
@@ -402,7 +405,7 @@ def _check_headers(headers: Any, path: tuple[Any, ...]) -> None:
     for name, value in headers.items():
         values = value if isinstance(value, list) else [value]
         if not all(isinstance(v, (str, int, float)) for v in values):
-            raise _Shape(path + (name,), "a header value must be a string or a list of strings")
+            raise _Shape((*path, name), "a header value must be a string or a list of strings")
 
 
 def _check_body(body: Any, path: tuple[Any, ...]) -> int:
@@ -412,7 +415,7 @@ def _check_body(body: Any, path: tuple[Any, ...]) -> int:
     if not isinstance(body, dict) or len(body) != 1:
         raise _Shape(path, f"a body must be a mapping with one of {', '.join(BODY_KINDS)}")
     kind, value = next(iter(body.items()))
-    here = path + (kind,)
+    here = (*path, kind)
     if kind not in BODY_KINDS:
         raise _Shape(here, f"unknown body kind {kind!r}; expected one of {', '.join(BODY_KINDS)}")
     if kind in ("sse", "ndjson"):
@@ -420,7 +423,7 @@ def _check_body(body: Any, path: tuple[Any, ...]) -> int:
             raise _Shape(here, f"{kind} must be a list, got {type(value).__name__}")
         if kind == "sse":
             for index, event in enumerate(value):
-                _check_keys(event, _SSE_KEYS, here + (index,))
+                _check_keys(event, _SSE_KEYS, (*here, index))
         return len(value)
     if kind == "base64":
         if not isinstance(value, str):
@@ -440,16 +443,16 @@ def _check_interaction(item: Any, path: tuple[Any, ...]) -> None:
         if side not in item:
             raise _Shape(path, f"missing {side!r}")
     request, response = item["request"], item["response"]
-    _check_keys(request, _REQUEST_KEYS, path + ("request",))
+    _check_keys(request, _REQUEST_KEYS, (*path, "request"))
     for key in ("method", "url"):
         if not isinstance(request.get(key), str) or not request[key]:
-            raise _Shape(path + ("request", key), f"request needs a non-empty string {key!r}")
-    _check_headers(request.get("headers"), path + ("request", "headers"))
-    _check_body(request.get("body"), path + ("request", "body"))
+            raise _Shape((*path, "request", key), f"request needs a non-empty string {key!r}")
+    _check_headers(request.get("headers"), (*path, "request", "headers"))
+    _check_body(request.get("body"), (*path, "request", "body"))
     if isinstance(response, Lazy):  # the rest is checked when the response is read
-        _check_lazy_response(response, path + ("response",))
+        _check_lazy_response(response, (*path, "response"))
     else:
-        _check_response(response, path + ("response",))
+        _check_response(response, (*path, "response"))
 
 
 def _check_lazy_response(response: Lazy, path: tuple[Any, ...]) -> None:
@@ -459,34 +462,36 @@ def _check_lazy_response(response: Lazy, path: tuple[Any, ...]) -> None:
         return  # outside the fast subset: checked in full when read
     for key in top:
         if key not in _RESPONSE_KEYS:
-            raise _Shape(path + (key,), f"unknown key {key!r}; expected {', '.join(_RESPONSE_KEYS)}")
+            raise _Shape((*path, key), f"unknown key {key!r}; expected {', '.join(_RESPONSE_KEYS)}")
     status = top.get("status", "")
     if not status.isdigit() or not 100 <= int(status) <= 599:
         shown = repr(int(status)) if status.isdigit() else (status or "nothing")
-        raise _Shape(path + ("status",), f"status must be an HTTP code, got {shown}")
+        raise _Shape((*path, "status"), f"status must be an HTTP code, got {shown}")
 
 
 def _check_response(response: Any, path: tuple[Any, ...]) -> None:
     path = path[:-1]
-    _check_keys(response, _RESPONSE_KEYS, path + ("response",))
+    _check_keys(response, _RESPONSE_KEYS, (*path, "response"))
     status = response.get("status")
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-        raise _Shape(path + ("response", "status"), f"status must be an HTTP code, got {status!r}")
-    _check_headers(response.get("headers"), path + ("response", "headers"))
-    chunks = _check_body(response.get("body"), path + ("response", "body"))
+        raise _Shape((*path, "response", "status"), f"status must be an HTTP code, got {status!r}")
+    _check_headers(response.get("headers"), (*path, "response", "headers"))
+    chunks = _check_body(response.get("body"), (*path, "response", "body"))
     error = response.get("error")
-    if error is not None and (not isinstance(error, dict) or not isinstance(error.get("type"), str)):
-        raise _Shape(path + ("response", "error"), "error must be a mapping with a 'type' string")
+    if error is not None and (
+        not isinstance(error, dict) or not isinstance(error.get("type"), str)
+    ):
+        raise _Shape((*path, "response", "error"), "error must be a mapping with a 'type' string")
     timing = response.get("timing")
     if timing is not None:
         ok = isinstance(timing, list) and all(
             isinstance(t, (int, float)) and not isinstance(t, bool) for t in timing
         )
         if not ok:
-            raise _Shape(path + ("response", "timing"), "timing must be a list of seconds")
+            raise _Shape((*path, "response", "timing"), "timing must be a list of seconds")
         if len(timing) != chunks:
             raise _Shape(
-                path + ("response", "timing"),
+                (*path, "response", "timing"),
                 f"timing has {len(timing)} entries but the body replays as {chunks} chunk(s)",
             )
 
@@ -600,8 +605,10 @@ def loads_cassette(text: str | bytes, source: str = "<cassette>") -> dict[str, A
 
 def _looks_foreign(data: dict[str, Any]) -> bool:
     first = (data.get("interactions") or [None])[0]
-    return isinstance(first, dict) and isinstance(first.get("request"), dict) and (
-        "uri" in first["request"]
+    return (
+        isinstance(first, dict)
+        and isinstance(first.get("request"), dict)
+        and ("uri" in first["request"])
     )
 
 

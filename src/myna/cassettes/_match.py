@@ -330,7 +330,5 @@ def format_diff(diffs: list[tuple[str, Any, Any]], limit: int = 12) -> list[str]
 
 def distance(recorded: RequestView, actual: RequestView) -> tuple[int, int]:
     """How far apart two requests are: (differing method/host/path count, field diffs)."""
-    coarse = sum(
-        getattr(recorded, n) != getattr(actual, n) for n in ("method", "origin", "path")
-    )
+    coarse = sum(getattr(recorded, n) != getattr(actual, n) for n in ("method", "origin", "path"))
     return coarse, len(diff_views(recorded, actual))

@@ -265,7 +265,9 @@ class Scrubber:
                     continue
                 if self.search(plain_key) or self.search(plain_value):
                     # only a parameter that changes is re-encoded; the rest stay as sent
-                    param = quote_plus(self.text(plain_key)) + sep + quote_plus(self.text(plain_value))
+                    param = (
+                        quote_plus(self.text(plain_key)) + sep + quote_plus(self.text(plain_value))
+                    )
                 kept.append(param)
             parts = parts._replace(query="&".join(kept))
         if parts.password:
@@ -340,9 +342,7 @@ def _walk(value: Any, path: str) -> Iterable[tuple[str, str]]:
             yield from _walk(item, f"{path}[{index}]")
 
 
-def find_secrets(
-    cassette: dict[str, Any], scrubber: Scrubber | None = None
-) -> list[Finding]:
+def find_secrets(cassette: dict[str, Any], scrubber: Scrubber | None = None) -> list[Finding]:
     """Secret-shaped values left in a cassette mapping: token shapes, secret env values,
     credential headers and query parameters. Empty when it is safe to write.
     """

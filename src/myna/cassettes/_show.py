@@ -125,11 +125,15 @@ def describe_interaction(item: dict[str, Any]) -> dict[str, Any]:
         out["reply"] = [_line(reply)]
         usage = getattr(reply, "usage_metadata", None)
         if usage:
-            out["usage"] = {k: usage.get(k) for k in ("input_tokens", "output_tokens", "total_tokens")}
+            out["usage"] = {
+                k: usage.get(k) for k in ("input_tokens", "output_tokens", "total_tokens")
+            }
     except Exception as exc:
         out["note"] = f"response not decoded: {exc}"
     if response.get("error"):
-        out["error"] = f"stream cut: {response['error'].get('type')}: {response['error'].get('message')}"
+        out["error"] = (
+            f"stream cut: {response['error'].get('type')}: {response['error'].get('message')}"
+        )
     return out
 
 

@@ -20,7 +20,14 @@ from pathlib import Path
 
 from ._errors import CassetteError
 
-__all__ = ["cassette_lock", "note_usage", "read_usage", "set_usage_log", "usage_log", "write_atomic"]
+__all__ = [
+    "cassette_lock",
+    "note_usage",
+    "read_usage",
+    "set_usage_log",
+    "usage_log",
+    "write_atomic",
+]
 
 _LOCK_TIMEOUT = 60.0
 _thread_locks: dict[str, threading.Lock] = {}
@@ -80,8 +87,7 @@ def _flock(fd: int, path: Path, timeout: float) -> None:
         except BlockingIOError:
             if time.monotonic() > deadline:
                 raise CassetteError(
-                    f"Timed out after {timeout:.0f} s waiting for another process writing "
-                    f"{path}."
+                    f"Timed out after {timeout:.0f} s waiting for another process writing {path}."
                 ) from None
             time.sleep(0.005)
 

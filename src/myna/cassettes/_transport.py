@@ -130,9 +130,7 @@ def install(session: Session) -> None:
                 _originals[(name, "sync")] = sync_cls.handle_request
                 _originals[(name, "async")] = async_cls.handle_async_request
                 sync_cls.handle_request = _sync_handler(module, _originals[(name, "sync")])
-                async_cls.handle_async_request = _async_handler(
-                    module, _originals[(name, "async")]
-                )
+                async_cls.handle_async_request = _async_handler(module, _originals[(name, "async")])
         _active.append(session)
 
 
@@ -145,9 +143,7 @@ def uninstall(session: Session) -> None:
             for name, module in _modules():
                 if (name, "sync") in _originals:
                     module.HTTPTransport.handle_request = _originals.pop((name, "sync"))
-                    module.AsyncHTTPTransport.handle_async_request = _originals.pop(
-                        (name, "async")
-                    )
+                    module.AsyncHTTPTransport.handle_async_request = _originals.pop((name, "async"))
 
 
 def _current() -> Session | None:
@@ -183,7 +179,9 @@ def _async_handler(module: ModuleType, original: Callable[..., Any]) -> Callable
         if session is None:
             return await original(self, request)
         body = await request.aread()
-        live = LiveRequest(request.method, str(request.url), list(request.headers.multi_items()), body)
+        live = LiveRequest(
+            request.method, str(request.url), list(request.headers.multi_items()), body
+        )
         decision = session.on_request(live)
         if isinstance(decision, Prepared):
             return _replay(module, decision, session.timing, is_async=True)
@@ -441,7 +439,13 @@ def _tee_classes(module: ModuleType) -> tuple[type, type]:
 
 
 def _tee(
-    module: ModuleType, response: Any, live: LiveRequest, session: Session, slot: Any, *, is_async: bool
+    module: ModuleType,
+    response: Any,
+    live: LiveRequest,
+    session: Session,
+    slot: Any,
+    *,
+    is_async: bool,
 ) -> Any:
     recorder = _Recorder(session, slot, live, response, time.monotonic())
     if hasattr(slot, "recorder"):

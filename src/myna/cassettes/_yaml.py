@@ -34,7 +34,9 @@ class Flow:
 
 # Characters YAML 1.1 does not allow raw, or reads as line breaks (\x85, \u2028, \u2029):
 # written as \u escapes inside quoted strings and flow values.
-_UNSAFE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_UNSAFE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
 _BOOL_NULL = frozenset(
     "yes Yes YES no No NO true True TRUE false False FALSE on On ON off Off OFF "
     "y Y n N null Null NULL".split()
@@ -336,12 +338,12 @@ def _split(raw_lines: list[str], skip_header: bool) -> list[tuple[int, str, int]
 
 
 class _Deferred:
-    """Raw lines of a block not split yet (a lazy key's value)."""
+    """The text of a block not split yet (a lazy key's value)."""
 
-    __slots__ = ("raw",)
+    __slots__ = ("text",)
 
-    def __init__(self, raw: list[str]) -> None:
-        self.raw = raw
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 class _Reader:
@@ -350,26 +352,27 @@ class _Reader:
 
     def __init__(self, text: str, lazy: tuple[str, int] | None = None) -> None:
         self.lazy_key, self.lazy_indent = lazy if lazy is not None else (None, -1)
-        raw_lines = text.split("\n")
         if lazy is None:
-            lines = _split(raw_lines, skip_header=True)
+            lines = _split(text.split("\n"), skip_header=True)
         else:
-            marker = " " * self.lazy_indent + f"{self.lazy_key}:"
-            deeper = " " * (self.lazy_indent + 1)
-            lines, start, index, total = [], 0, 0, len(raw_lines)
-            while index < total:
-                if raw_lines[index] != marker:
-                    index += 1
-                    continue
-                lines.extend(_split(raw_lines[start : index + 1], skip_header=not lines))
-                end = index + 1
-                while end < total and (raw_lines[end].startswith(deeper) or not raw_lines[end]):
-                    end += 1
-                if end > index + 1:
-                    deferred = _Deferred(raw_lines[index + 1 : end])
+            # find each "<indent>key:" line and the end of the block under it with C-speed
+            # searches; the block's lines are not even split until the block is read
+            marker = "\n" + " " * self.lazy_indent + f"{self.lazy_key}:\n"
+            block_end = re.compile(f"\n(?= {{0,{self.lazy_indent}}}[^ \n])")
+            lines, pos = [], 0
+            while True:
+                found = text.find(marker, pos)
+                if found < 0:
+                    break
+                start = found + len(marker)
+                end_match = block_end.search(text, start - 1)
+                end = end_match.start() if end_match is not None else len(text)
+                lines.extend(_split(text[pos : start - 1].split("\n"), skip_header=not lines))
+                if end > start:
+                    deferred = _Deferred(text[start:end])
                     lines.append((self.lazy_indent + 1, deferred, 0))  # type: ignore[arg-type]
-                start = index = end
-            lines.extend(_split(raw_lines[start:], skip_header=not lines))
+                pos = end + 1 if end < len(text) else end
+            lines.extend(_split(text[pos:].split("\n"), skip_header=not lines))
         self.lines = lines
         self.count = len(lines)
         self.pos = 0
@@ -387,7 +390,7 @@ class _Reader:
             entry = self.lines[self.pos][1]
             if isinstance(entry, _Deferred):
                 self.pos += 1
-                return Lazy(entry.raw)
+                return Lazy(entry.text)
         return None
 
     def block(self, indent: int) -> Any:
@@ -428,7 +431,9 @@ class _Reader:
                 if not parts:
                     raise _GiveUp
                 parts.extend([""] * blanks)
-            parts.append(" " * (level - block_indent) + content if level > block_indent else content)
+            parts.append(
+                " " * (level - block_indent) + content if level > block_indent else content
+            )
             self.pos += 1
         text = "\n".join(parts)
         return text + "\n" if keep_newline else text
@@ -498,30 +503,22 @@ class _Reader:
 class Lazy:
     """A block `fast_load` stepped over; `value()` reads it (ValueError outside the subset)."""
 
-    __slots__ = ("_lines", "raw")
+    __slots__ = ("text",)
 
-    def __init__(self, raw: list[str]) -> None:
-        self.raw = raw
-        self._lines: list[tuple[int, str, int]] | None = None
-
-    @property
-    def lines(self) -> list[tuple[int, str, int]]:
-        if self._lines is None:
-            self._lines = _split(self.raw, skip_header=False)
-        return self._lines
+    def __init__(self, text: str) -> None:
+        self.text = text
 
     def value(self) -> Any:
-        return _read(_Reader._of_lines(list(self.lines)))
+        return _read(_Reader._of_lines(_split(self.text.split("\n"), skip_header=False)))
 
     def top(self) -> dict[str, str]:
         """The block's first-level ``key: rest`` pairs (rest unparsed), read cheaply."""
-        first = next(raw for raw in self.raw if raw.strip())
+        first = self.text.lstrip("\n")
         base = len(first) - len(first.lstrip(" "))
-        block = "\n".join(self.raw)
         out: dict[str, str] = {}
         try:
             # every line is indented at least `base`: a non-space there starts a key
-            for content in re.findall(f"^ {{{base}}}([^ \n][^\n]*)", block, re.MULTILINE):
+            for content in re.findall(f"^ {{{base}}}([^ \n][^\n]*)", self.text, re.MULTILINE):
                 key, rest = _split_key(content)
                 out[key] = rest
         except (_GiveUp, IndexError):

@@ -142,13 +142,15 @@ class FakeBase(ChatModel):
     # -- per call ----------------------------------------------------------------------------
 
     def _record(self, request: ChatRequest, streamed: bool) -> FakeCall:
+        # the request's messages list and params dict are built fresh for each call, so the
+        # log can keep them without copying
         call = FakeCall(
-            messages=list(request.messages),
-            tools=list(request.tools),
+            messages=request.messages,
+            tools=request.tools,
             tool_choice=request.tool_choice,
             schema=request.schema,
-            params=dict(request.params),
-            config=dict(request.config),
+            params=request.params,
+            config=dict(request.config) if request.config else {},
             streamed=streamed,
         )
         with self._lock:

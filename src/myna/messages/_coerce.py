@@ -13,6 +13,7 @@ from ._messages import (
     HumanMessage,
     SystemMessage,
     ToolMessage,
+    _fast_new,
     invalid_tool_call,
 )
 
@@ -186,7 +187,10 @@ def coerce_messages(value: Any) -> list[BaseMessage]:
     Accepts a string, a message, an OpenAI-style dict, a ``(role, content)`` tuple, or a list
     or tuple of any of these. Anything else raises `UserError` listing the accepted forms.
     """
-    if isinstance(value, (str, BaseMessage, dict)):
+    if isinstance(value, str):
+        # the commonest input, and always valid: skip validation on this hot path
+        return [_fast_new(HumanMessage, {"content": value})]
+    if isinstance(value, (BaseMessage, dict)):
         return [_coerce_one(value, "input")]
     if isinstance(value, tuple) and len(value) == 2 and value[0] in _ROLES:
         if isinstance(value[1], (str, list)):

@@ -62,6 +62,14 @@ class FixtureFakeChatModel(_Fake):
         self._fixture_hint = "" if self.script else _NO_SCRIPT_HINT
         self.made: list[tuple[FakeChatModel, bool]] = [(self, strict)]
         """Every fake this fixture handed out, with its strictness."""
+        self._arm: Any = None
+        self._armed = False
+
+    def arm(self) -> None:
+        """Make sure the strict unused-replies check runs at teardown (once)."""
+        if not self._armed and self._arm is not None:
+            self._armed = True
+            self._arm()
 
     def __call__(
         self,
@@ -74,6 +82,8 @@ class FixtureFakeChatModel(_Fake):
         """A new `FakeChatModel` answering from `script` (replies, or a YAML script path)."""
         model = _Fake(script, **kwargs)
         self.made.append((model, assert_all_replies_used))
+        if assert_all_replies_used:
+            self.arm()
         return model
 
 
