@@ -211,8 +211,11 @@ class Cassette:
                 self._index = self._build_index(self._parsed)
             self._scrubber = Scrubber(self.redact)
             self._active = True
-        note_usage(self.path)
         install(self)
+        try:
+            note_usage(self.path)
+        except OSError as exc:  # a broken usage log must not break the test itself
+            warnings.warn(f"myna: could not log cassette use: {exc}", CassetteWarning, stacklevel=2)
         return self
 
     def stop(self, check: bool = True) -> None:

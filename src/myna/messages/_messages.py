@@ -84,7 +84,8 @@ def invalid_tool_call(
 Content = str | list[str | dict[str, Any]]
 
 
-_DEFAULTS: dict[type, tuple[tuple[str, Any, bool], ...]] = {}
+_DEFAULTS: dict[type, tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
+_setattr = object.__setattr__
 
 
 def _fast_new(cls: type[BaseModel], fields: dict[str, Any]) -> Any:
@@ -95,22 +96,22 @@ def _fast_new(cls: type[BaseModel], fields: dict[str, Any]) -> Any:
     """
     defaults = _DEFAULTS.get(cls)
     if defaults is None:
-        defaults = tuple(
-            (name, info.default_factory or info.default, info.default_factory is not None)
-            for name, info in cls.model_fields.items()
+        plain = {n: i.default for n, i in cls.model_fields.items() if i.default_factory is None}
+        factories = tuple(
+            (n, i.default_factory) for n, i in cls.model_fields.items() if i.default_factory
         )
-        _DEFAULTS[cls] = defaults
-    values = {}
-    for name, default, is_factory in defaults:
-        if name in fields:
-            values[name] = fields[name]
-        else:
-            values[name] = default() if is_factory else default
+        defaults = _DEFAULTS[cls] = (plain, factories)
+    plain, factories = defaults
+    values = dict(plain)
+    for name, factory in factories:
+        if name not in fields:
+            values[name] = factory()
+    values.update(fields)
     obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
+    _setattr(obj, "__dict__", values)
+    _setattr(obj, "__pydantic_fields_set__", set(fields))
+    _setattr(obj, "__pydantic_extra__", None)
+    _setattr(obj, "__pydantic_private__", None)
     return obj
 
 
