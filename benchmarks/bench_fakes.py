@@ -105,7 +105,10 @@ def import_time(module: str, runs: int = 7) -> float:
 
 def main() -> None:
     numbers = {"invoke": 200, "stream": 50, "batch": 5}
-    peers = {"GenericFakeChatModel": langchain_cases(), "pydantic-ai TestModel": pydantic_ai_cases()}
+    peers = {
+        "GenericFakeChatModel": langchain_cases(),
+        "pydantic-ai TestModel": pydantic_ai_cases(),
+    }
     mine = myna_cases()
     rows = []
     for case, fn in mine.items():
@@ -122,13 +125,15 @@ def main() -> None:
     header = ["case", "myna", "GenericFake", "ratio", "TestModel", "ratio", "target"]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, *rows]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
 
     pyd = import_time("pydantic")
     ours = import_time("myna")
     print()
-    print(f"import pydantic: {pyd * 1e3:.1f} ms   import myna: {ours * 1e3:.1f} ms   "
-          f"difference: {(ours - pyd) * 1e3:+.1f} ms (target: at most +40 ms)")
+    print(
+        f"import pydantic: {pyd * 1e3:.1f} ms   import myna: {ours * 1e3:.1f} ms   "
+        f"difference: {(ours - pyd) * 1e3:+.1f} ms (target: at most +40 ms)"
+    )
 
 
 if __name__ == "__main__":

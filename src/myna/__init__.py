@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import *  # noqa: F403
+from .exceptions import *
 from .exceptions import __all__ as _exceptions_all
 
 __version__ = "0.1.0"

@@ -25,12 +25,12 @@ holds it (``"type"``), so a server can write the name back.
 | ``model`` | model name |
 | ``temperature``, ``top_p``, ``max_tokens``, ``seed`` | sampling |
 | ``stop`` | list of stop sequences |
-| ``tools`` | list of `myna.tools.ToolSpec` (``name``, ``description``, ``parameters``, ``strict``) or raw provider tool dicts (server tools), passed through |
+| ``tools`` | `myna.tools.ToolSpec` dicts, or raw provider tool dicts (server tools) |
 | ``tool_choice`` | ``"auto"`` / ``"any"`` / ``"none"`` / a tool name / a raw provider dict |
 | ``parallel_tool_calls`` | bool |
-| ``response_format`` | ``{"type": "json_schema", "name", "schema", "strict"}`` or ``{"type": "json_object"}`` |
+| ``response_format`` | ``{"type": "json_schema", "name", "schema", "strict"}`` / json_object |
 | ``stream`` | bool; ``stream_usage`` asks for usage in streams (OpenAI ``include_usage``) |
-| ``reasoning_effort`` | ``"minimal"|"low"|"medium"|"high"``; ``reasoning_budget`` tokens; ``include_reasoning`` |
+| ``reasoning_effort`` | minimal/low/medium/high; ``reasoning_budget``; ``include_reasoning`` |
 | ``logprobs`` (bool), ``top_logprobs`` (int) | token log probabilities |
 | ``cache_control`` | Anthropic prompt-cache marker, passed through |
 | ``extra_body`` | dict merged into the body verbatim (escape hatch) |

@@ -20,12 +20,12 @@ from ._ollama import OllamaChatModel
 from ._openai import (
     COMPATIBLE_PRESETS,
     AzureOpenAIChatModel,
-    OpenAIChatModel,
-    OpenAICompatibleChatModel,
     DeepSeekChatModel,
     FireworksChatModel,
     GroqChatModel,
     MistralAIChatModel,
+    OpenAIChatModel,
+    OpenAICompatibleChatModel,
     OpenRouterChatModel,
     PerplexityChatModel,
     TogetherChatModel,
@@ -53,4 +53,3 @@ __all__ = [
     "XAIChatModel",
     "compatible_class",
 ]
-
