@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 TESTS = 500
-ROUNDS = 7
+ROUNDS = 9
 TARGET = 0.10
 
 # One test module for both sessions: the same body, the same fixture names. It imports myna at

@@ -287,9 +287,9 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     started: list[Any] = []
 
     def start(provider: str | None = None, script: Any = (), **options: Any) -> Any:
-        server = emulate(provider, script, **options).start()
-        started.append(server)
-        return server
+        server = emulate(provider, script, **options)
+        started.append(server)  # before start(): a half-started emulator is stopped too
+        return server.start()
 
     _state(request.config).observe()
     yield start

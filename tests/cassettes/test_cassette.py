@@ -6,6 +6,7 @@ import gzip
 import json
 import re
 import warnings
+import zlib
 
 import httpx
 import pytest
@@ -420,6 +421,24 @@ def test_gzip_responses_are_stored_decoded_and_replayed_with_the_right_length(tm
     assert replayed.headers["content-length"] == str(len(replayed.content))
 
 
+def test_deflate_responses_are_stored_decoded(tmp_path):
+    payload = json.dumps({"text": "deflated hello"}).encode()
+    with respx.mock() as router:
+        router.post(URL).mock(
+            return_value=httpx.Response(
+                200,
+                content=zlib.compress(payload),
+                headers={"content-encoding": "deflate", "content-type": "application/json"},
+            )
+        )
+        with cassette(tmp_path / "c.yaml", mode="once"):
+            CLIENT.post(URL, json=_body())
+    stored = load_cassette(tmp_path / "c.yaml")["interactions"][0]["response"]
+    assert stored["body"] == {"json": {"text": "deflated hello"}}
+    with cassette(tmp_path / "c.yaml", mode="none"):
+        assert CLIENT.post(URL, json=_body()).json() == {"text": "deflated hello"}
+
+
 def test_binary_and_text_bodies_round_trip(tmp_path):
     blob = bytes(range(256))
     with respx.mock() as router:
@@ -579,3 +598,25 @@ def test_a_response_broken_by_hand_fails_when_replayed(tmp_path):
         with cassette(path, mode="once", unplayed="ignore"):
             CLIENT.post(URL, json=_body())
     assert path.read_text() == broken
+
+
+def test_a_miss_swallowed_by_the_code_under_test_still_fails(tmp_path, api):
+    """The official SDKs wrap transport exceptions in their own connection error."""
+    with pytest.raises(CassetteMismatch, match="does not exist yet") as info:
+        with cassette(tmp_path / "missing.yaml", mode="none") as session:
+            try:
+                post("Hi")
+            except CassetteMismatch:
+                pass  # what an SDK's "except Exception: raise APIConnectionError" amounts to
+    assert session.misses == [info.value]
+
+
+def test_an_sdk_call_surfaces_the_miss(tmp_path):
+    openai = pytest.importorskip("openai")
+    client = openai.OpenAI(base_url="https://api.example.test/v1", api_key="k", max_retries=0)
+    with pytest.raises(Exception) as info:
+        with cassette(tmp_path / "missing.yaml", mode="none"):
+            client.chat.completions.create(model="m", messages=[{"role": "user", "content": "Hi"}])
+    error = info.value
+    miss = error if isinstance(error, CassetteMismatch) else error.__cause__  # raised or wrapped
+    assert isinstance(miss, CassetteMismatch) and "does not exist yet" in str(miss)

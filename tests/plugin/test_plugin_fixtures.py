@@ -155,9 +155,18 @@ def test_schema_model(pytester: pytest.Pytester) -> None:
             assert reply.tool_calls[0]["name"] == "get_weather"
             assert isinstance(reply.tool_calls[0]["args"]["city"], str)
             assert schema_model(seed=3).seed == 3 and schema_model.seed == 0
+
+        def test_bad_option(schema_model):
+            schema_model(temprature=0)
         """
     )
-    pytester.runpytest().assert_outcomes(passed=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*UserError: SchemaChatModel got an unknown parameter temprature=. Did you mean 'temperature'?*"
+        ]
+    )
 
 
 def test_emulator_factory_verifies_at_teardown(pytester: pytest.Pytester) -> None:

@@ -116,3 +116,14 @@ def test_write_json(tmp_path: Path) -> None:
 def test_empty() -> None:
     assert RunReport().is_empty() and not _filled().is_empty()
     assert RunReport().terminal_lines()[0].startswith("model calls: 0 in 0 tests")
+
+
+def test_long_unpriced_lists_are_cut() -> None:
+    report = RunReport()
+    for i in range(10):
+        report.add_call("t.py::a", _record("acme", f"m{i}", (1, 1)))
+    assert report.terminal_lines()[-1] == (
+        "no price for: acme:m0, acme:m1, acme:m2, acme:m3, acme:m4, acme:m5, acme:m6, acme:m7 "
+        "and 2 more (add them under [tool.myna.prices] in pyproject.toml)"
+    )
+    assert len(report.totals()["unpriced_models"]) == 10  # the JSON keeps them all

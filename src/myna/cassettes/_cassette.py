@@ -159,6 +159,8 @@ class Cassette:
         self.play_counts: list[int] = []
         """How often each recorded interaction was replayed in this session."""
         self._slots: list[_Slot] = []
+        self.misses: list[CassetteMismatch] = []
+        """Requests that found no recording (each also raised where it was made)."""
         self._scrubber: Scrubber | None = None
         self._resolved: str | None = None
 
@@ -219,7 +221,9 @@ class Cassette:
         return self
 
     def stop(self, check: bool = True) -> None:
-        """Stop intercepting, write what was recorded, then check for unplayed interactions."""
+        """Stop intercepting and write what was recorded. With `check` (the body succeeded):
+        raise a miss the code under test swallowed (an SDK may wrap it in its own connection
+        error and carry on), then check for unplayed interactions."""
         uninstall(self)
         try:
             for slot in list(self._slots):
@@ -230,6 +234,8 @@ class Cassette:
                 self._write(recorded)
         finally:
             self._active = False
+        if check and self.misses:
+            raise self.misses[0]
         if check:
             self._check_unplayed()
 
@@ -319,7 +325,10 @@ class Cassette:
                 slot = _Slot()
                 self._slots.append(slot)
                 return slot
-        raise self._mismatch(view, key)
+        miss = self._mismatch(view, key)
+        with self._lock:
+            self.misses.append(miss)
+        raise miss
 
     def complete(self, slot: _Slot, interaction: dict[str, Any] | None) -> None:
         """Called when a recorded response closes (None: the request failed, drop it)."""

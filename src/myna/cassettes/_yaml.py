@@ -517,8 +517,10 @@ class Lazy:
         base = len(first) - len(first.lstrip(" "))
         out: dict[str, str] = {}
         try:
-            # every line is indented at least `base`: a non-space there starts a key
-            for content in re.findall(f"^ {{{base}}}([^ \n][^\n]*)", self.text, re.MULTILINE):
+            # every line is indented at least `base`: a non-space there starts a key (a
+            # pattern starting with a literal newline lets the regex engine skip ahead)
+            pattern = re.compile(f"\n {{{base}}}([^ \n][^\n]*)")
+            for content in pattern.findall("\n" + self.text):
                 key, rest = _split_key(content)
                 out[key] = rest
         except (_GiveUp, IndexError):

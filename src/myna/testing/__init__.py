@@ -45,8 +45,8 @@ _LAZY = {
 }
 
 __all__ = [
-    "DEFAULT_PRICES",
     "CassetteUse",
+    "DEFAULT_PRICES",
     "ModelCalls",
     "NetworkBlockedError",
     "Price",

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import ScriptExhaustedError
+from ..exceptions import ScriptExhaustedError, UserError
 from ..fakes import FakeChatModel, SchemaChatModel, load_script
 
 __all__ = ["FixtureFakeChatModel", "FixtureSchemaChatModel", "unused_replies"]
@@ -132,8 +132,6 @@ def _short(value: Any) -> str:
 def script_from_marker(args: tuple[Any, ...], test_file: Any) -> Any:
     """The script a ``myna_script`` marker gives: a list of replies or a YAML path (relative
     to the working directory or to the test file's folder)."""
-    from ..exceptions import UserError
-
     if len(args) != 1:
         raise UserError(
             "@pytest.mark.myna_script takes one argument, the list of replies (or a YAML "

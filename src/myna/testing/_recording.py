@@ -163,7 +163,12 @@ def _emulator_for(item: Any, model: str) -> Any:
     provider = parse_model_string(model)[0]
     # the options a fake and an emulator share carry over (validate_tool_calls=False, ...)
     shared = {k: v for k, v in kwargs.items() if k in ("chunking", "cycle", "validate_tool_calls")}
-    return emulate(provider, script, assert_all_replies_used=strict, **shared).start()
+    server = emulate(provider, script, assert_all_replies_used=strict, **shared)
+    try:
+        return server.start()
+    except BaseException:
+        server.stop(check=False)  # a half-started emulator must not stay patched in
+        raise
 
 
 def setup_chat_model(item: Any, state: Any) -> tuple[Any, Finish, str]:

@@ -63,6 +63,7 @@ class RunReport:
         self.prices = prices or PriceTable()
         self.tests: dict[str, TestUsage] = {}
         self.cassettes: list[CassetteUse] = []
+        self._models: dict[tuple[Any, Any], tuple[str, Any]] = {}
 
     def __repr__(self) -> str:
         return f"RunReport({len(self.tests)} tests, {len(self.cassettes)} cassettes)"
@@ -75,20 +76,28 @@ class RunReport:
         if entry is None:
             entry = self.tests[nodeid] = TestUsage(nodeid)
         entry.calls += 1
-        key = f"{record.provider}:{record.model}" if record.model else str(record.provider)
+        found = self._models.get((record.provider, record.model))
+        if found is None:  # once per model: its report key and its price
+            key = f"{record.provider}:{record.model}" if record.model else str(record.provider)
+            found = self._models[(record.provider, record.model)] = (
+                key,
+                self.prices.lookup(record.provider, record.model),
+            )
+        key, price = found
         entry.models[key] = entry.models.get(key, 0) + 1
-        if record.output is None:
+        output = record.output
+        if output is None:
             entry.failed_calls += 1
             return
-        usage = record.output.usage_metadata or {}
-        entry.input_tokens += usage.get("input_tokens") or 0
-        entry.output_tokens += usage.get("output_tokens") or 0
-        cost = self.prices.cost(record.provider, record.model, usage)
-        if cost is None:
+        usage = output.usage_metadata
+        if usage:
+            entry.input_tokens += usage.get("input_tokens") or 0
+            entry.output_tokens += usage.get("output_tokens") or 0
+        if price is None:
             if key not in entry.unpriced:
                 entry.unpriced.append(key)
-        else:
-            entry.cost += cost
+        elif usage and (price.input or price.output):
+            entry.cost += price.cost(usage)
 
     def add_cassette(self, use: CassetteUse) -> None:
         """Record how one test used one cassette."""
@@ -200,11 +209,13 @@ class RunReport:
                     lines.append(
                         f"  {use.unplayed} unplayed interaction(s): {use.path} ({use.nodeid})"
                     )
-        if totals["unpriced_models"]:
+        unpriced = totals["unpriced_models"]
+        if unpriced:
+            shown = ", ".join(unpriced[:8]) + (
+                f" and {len(unpriced) - 8} more" if len(unpriced) > 8 else ""
+            )
             lines.append(
-                "no price for: "
-                + ", ".join(totals["unpriced_models"])
-                + " (add them under [tool.myna.prices] in pyproject.toml)"
+                f"no price for: {shown} (add them under [tool.myna.prices] in pyproject.toml)"
             )
         return lines
 

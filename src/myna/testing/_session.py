@@ -18,8 +18,8 @@ from ._prices import PriceTable
 from ._report import RunReport
 
 __all__ = [
-    "RECORD_MODES",
     "PluginState",
+    "RECORD_MODES",
     "Settings",
     "cassette_path",
     "default_record_mode",
@@ -195,16 +195,19 @@ class PluginState:
             self.blocker = None
 
     def on_call(self, record: Any) -> None:
+        """The call observer: count the call for the report and for `model_calls`."""
         self.report.add_call(self.nodeid or "<outside tests>", record)
         self.calls.append(record)
 
     def start_test(self, nodeid: str) -> None:
+        """A test begins (its setup): calls from now on are its calls."""
         self.nodeid = nodeid
         self.call_passed = False
         self.calls = ModelCalls()
         self.observe()
 
     def end_test(self) -> None:
+        """The test's teardown is done."""
         self.nodeid = None
         self.calls = ModelCalls()
 
