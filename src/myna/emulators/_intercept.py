@@ -238,20 +238,27 @@ class Emulator:
         """Begin intercepting (the context manager calls this)."""
         import respx
 
-        for flavour in ("httpx", "httpx2"):
-            using = _mocker_name(flavour)
-            if using is None:
-                continue  # httpx2 not installed: nothing to intercept there
-            router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True, using=using)
-            handler = self._handler(flavour)
-            if self.base_urls:
-                for url in self.base_urls:
-                    router.route(url__startswith=url).mock(side_effect=handler)
-                router.route().mock(side_effect=self._not_emulated)
-            else:
-                router.route().mock(side_effect=handler)
-            router.start()
-            self._routers.append(router)
+        try:
+            for flavour in ("httpx", "httpx2"):
+                using = _mocker_name(flavour)
+                if using is None:
+                    continue  # httpx2 not installed: nothing to intercept there
+                router = respx.MockRouter(
+                    assert_all_called=False, assert_all_mocked=True, using=using
+                )
+                handler = self._handler(flavour)
+                if self.base_urls:
+                    for url in self.base_urls:
+                        router.route(url__startswith=url).mock(side_effect=handler)
+                    router.route().mock(side_effect=self._not_emulated)
+                else:
+                    router.route().mock(side_effect=handler)
+                router.start()
+                self._routers.append(router)
+        except BaseException:
+            # never leave half an emulator patched in
+            self.stop(check=False)
+            raise
         return self
 
     def _not_emulated(self, request: Any) -> Any:
