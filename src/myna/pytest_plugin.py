@@ -121,9 +121,27 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     state = PluginState(settings, prices)
     config.stash[_STATE] = state
+    _log_cassette_use(config)
     config.pluginmanager.register(_PerTest(state), "myna-per-test")
     if settings.block_network:
         state.block()
+
+
+def _log_cassette_use(config: pytest.Config) -> None:
+    """Log the cassettes this run uses, for ``myna cassettes prune``.
+
+    Through the ``MYNA_CASSETTE_LOG`` variable (read by `myna.cassettes` when a cassette is
+    used, inherited by xdist workers), so the plugin imports nothing here. The controller
+    empties an existing log; a run that uses no cassette leaves no file behind.
+    """
+    import os
+
+    if "MYNA_CASSETTE_LOG" in os.environ and hasattr(config, "workerinput"):
+        return
+    log = config.rootpath / ".myna" / "cassettes-used.log"
+    os.environ.setdefault("MYNA_CASSETTE_LOG", str(log))
+    if log.exists() and os.environ["MYNA_CASSETTE_LOG"] == str(log):
+        log.write_text("", encoding="utf-8")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -45,7 +45,7 @@ def test_terminal_summary(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             "*= myna =*",
-            "model calls: 18 in 8 tests (1 failed) | tokens in * / out * | estimated cost $0.00*",
+            "model calls: 18 in 8 tests (1 raised) | tokens in * / out * | estimated cost $0.00*",
             "top 2 tests by estimated cost:",
             "*$0.00* 1 calls  in *603 / out *100  test_calls.py::test_priced",
             "*$0    5 calls  in *test_calls.py::test_fake[[]5]",

@@ -55,7 +55,7 @@ def test_totals() -> None:
 def test_terminal_lines() -> None:
     lines = _filled().terminal_lines(top=1)
     assert lines[0] == (
-        "model calls: 4 in 2 tests (1 failed) | tokens in 1,015 / out 106 | estimated cost $0.002800"
+        "model calls: 4 in 2 tests (1 raised) | tokens in 1,015 / out 106 | estimated cost $0.002800"
     )
     assert lines[1] == "top 1 tests by estimated cost:"
     assert lines[2].split() == [

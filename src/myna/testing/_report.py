@@ -181,7 +181,7 @@ class RunReport:
         totals = self.totals()
         lines = [
             f"model calls: {totals['calls']} in {totals['tests_with_calls']} tests"
-            + (f" ({totals['failed_calls']} failed)" if totals["failed_calls"] else "")
+            + (f" ({totals['failed_calls']} raised)" if totals["failed_calls"] else "")
             + f" | tokens in {totals['input_tokens']:,} / out {totals['output_tokens']:,}"
             + f" | estimated cost {_money(totals['cost'])}"
         ]
