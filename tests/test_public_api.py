@@ -7,7 +7,21 @@ import inspect
 
 import pytest
 
-PACKAGES = ["myna", "myna.messages", "myna.models", "myna.fakes", "myna.exceptions"]
+PACKAGES = [
+    "myna",
+    "myna.cassettes",
+    "myna.codecs",
+    "myna.emulators",
+    "myna.exceptions",
+    "myna.fakes",
+    "myna.messages",
+    "myna.models",
+    "myna.providers",
+    "myna.schema",
+    "myna.strategies",
+    "myna.testing",
+    "myna.tools",
+]
 
 
 def _own_doc(obj: object) -> str | None:

@@ -16,12 +16,12 @@ from ._intercept import PROVIDER_HOSTS, Emulator, emulate
 from ._loopback import LoopbackServer, serve
 
 __all__ = [
-    "PROVIDER_HOSTS",
     "EmulatedRequest",
     "EmulatedResponse",
     "Emulator",
     "EmulatorApp",
     "LoopbackServer",
+    "PROVIDER_HOSTS",
     "emulate",
     "protocol_for_path",
     "serve",
