@@ -430,17 +430,37 @@ def format_validation_error(exc: ValidationError) -> list[str]:
     return lines
 
 
+_VALIDATORS: dict[str, Any] = {}
+_MAX_VALIDATORS = 256
+
+
 def _json_validator(schema: dict[str, Any]) -> Any:
-    """A jsonschema validator for `schema`, after checking the schema itself."""
+    """A jsonschema validator for `schema`, after checking the schema itself.
+
+    Checking a schema against its meta-schema costs milliseconds for nested schemas, and
+    the same schema is validated against on every structured-output call, so validators
+    are cached by the schema's canonical JSON.
+    """
     import jsonschema  # lazily: `import myna` stays light
 
+    try:
+        key = json.dumps(schema, sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        key = None
+    if key is not None and key in _VALIDATORS:
+        return _VALIDATORS[key]
     cls = jsonschema.validators.validator_for(schema)
     try:
         cls.check_schema(schema)
     except jsonschema.SchemaError as exc:
         where = _format_path(exc.absolute_path) or "the top level"
         raise UserError(f"Invalid JSON schema at {where}: {exc.message}") from exc
-    return cls(schema)
+    validator = cls(schema)
+    if key is not None:
+        if len(_VALIDATORS) >= _MAX_VALIDATORS:
+            _VALIDATORS.pop(next(iter(_VALIDATORS)))
+        _VALIDATORS[key] = validator
+    return validator
 
 
 def validate_json_schema(schema: dict[str, Any], value: Any) -> list[str]:
