@@ -299,7 +299,7 @@ def _structured_message(value: Any, structured: dict[str, Any], call_index: int)
     return AIMessage(json.dumps(value))
 
 
-@dataclass
+@dataclass(slots=True)
 class FakeCall:
     """One call a fake model received (see `FakeChatModel.calls`)."""
 

@@ -422,16 +422,21 @@ class ChatModel(Runnable):
         run = _Run(self, request, streamed=False)
         run.start()
         try:
-            if self.max_retries:
+            try:
+                # the first attempt skips the retry machinery: success is the common case
+                self._acquire()
+                message = self._generate(request)
+            except Exception as error:
+                if not self.max_retries or getattr(error, "retryable", False) is not True:
+                    raise
 
                 def attempt() -> AIMessage:
                     self._acquire()
                     return self._generate(request)
 
-                message = call_with_retry(attempt, self._retry_policy, sleep=self._sleeper())
-            else:
-                self._acquire()
-                message = self._generate(request)
+                message = call_with_retry(
+                    attempt, self._retry_policy, sleep=self._sleeper(), failed=error
+                )
             message = self._finish(message, request, None)
         except BaseException as exc:
             run.error(exc)

@@ -144,6 +144,7 @@ def call_with_retry(
     *,
     sleep: Callable[[float], None] = time.sleep,
     on_retry: _OnRetry | None = None,
+    failed: Exception | None = None,
 ) -> T:
     """Call `fn` and retry it on retryable errors as `policy` says.
 
@@ -152,6 +153,8 @@ def call_with_retry(
         policy: when to retry and how long to wait.
         sleep: blocking sleep (inject a fake in tests).
         on_retry: called with ``(error, attempt, delay)`` before each wait.
+        failed: the error of a first attempt the caller already made itself (hot paths try
+            once without this machinery); retrying continues from there.
 
     Returns:
         What `fn` returned on its first success.
@@ -164,6 +167,9 @@ def call_with_retry(
     attempt = 0
     while True:
         try:
+            if failed is not None:
+                error, failed = failed, None
+                raise error
             return fn()
         except Exception as err:
             if not policy.should_retry(err, attempt):
