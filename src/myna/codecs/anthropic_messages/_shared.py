@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import secrets
 import string
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from ...messages import (
     tool_call_chunk,
 )
 from ...messages._messages import AUTO_ID_PREFIX
+from .._common import excerpt
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
@@ -97,15 +97,6 @@ _BASE62 = string.ascii_letters + string.digits
 
 
 # ---------------------------------------------------------------------------------- helpers
-
-
-def excerpt(value: Any, limit: int = 120) -> str:
-    """A short, single-line rendering of a value for error messages."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=repr)
-    except (TypeError, ValueError):  # circular or otherwise unprintable
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def new_id(prefix: str) -> str:

@@ -7,7 +7,6 @@ the exception to raise: `DecodeError` for a provider response, `BadRequestError`
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from ...exceptions import (
     error_for_status,
 )
 from ...messages import AIMessage, UsageMetadata
+from .._common import excerpt
 
 __all__ = [
     "PROTOCOL",
@@ -138,15 +138,6 @@ WIRE_MEDIA = {"image": "image", "document": "file", "audio": "audio", "video": "
 
 
 # ---------------------------------------------------------------------------------- helpers
-
-
-def excerpt(value: Any, limit: int = 120) -> str:
-    """A short, single-line rendering of a value for error messages."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=repr)
-    except (TypeError, ValueError):  # circular or otherwise unprintable
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def new_tool_use_id() -> str:

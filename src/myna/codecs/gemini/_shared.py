@@ -34,6 +34,7 @@ from ...exceptions import (
     error_for_status,
     parse_retry_after,
 )
+from .._common import excerpt
 
 __all__: list[str] = []
 
@@ -139,15 +140,6 @@ def pick(obj: dict[str, Any], name: str, default: Any = None) -> Any:
 def has(obj: dict[str, Any], name: str) -> bool:
     """Whether `obj` holds `name` in either spelling."""
     return name in obj or snake(name) in obj
-
-
-def excerpt(value: Any, limit: int = 120) -> str:
-    """A short JSON-ish rendering of `value` for error messages (long base64 cut short)."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=repr)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def decode_error_at(where: str, why: str, value: Any) -> DecodeError:

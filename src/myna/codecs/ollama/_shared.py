@@ -9,6 +9,7 @@ from typing import Any
 
 from ...exceptions import DecodeError
 from ...messages import UsageMetadata
+from .._common import excerpt
 
 __all__: list[str] = []
 
@@ -83,15 +84,6 @@ _MAGIC = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"GIF8", "image/gif"),
 )
-
-
-def excerpt(value: Any, limit: int = 120) -> str:
-    """A short, single-line rendering of a wire value for error messages."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=repr)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def sniff_image_mime(data: str) -> str | None:

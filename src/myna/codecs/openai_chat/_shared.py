@@ -18,6 +18,7 @@ from ...exceptions import (
     error_for_status,
 )
 from ...messages import UsageMetadata
+from .._common import type_phrase
 
 __all__: list[str] = []
 
@@ -110,25 +111,6 @@ def excerpt(value: Any, limit: int = 100) -> str:
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def type_phrase(value: Any) -> str:
-    """The JSON type of `value` as OpenAI's error messages say it ("a string", "an array")."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a decimal"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"
 
 
 class Malformed(Exception):

@@ -18,6 +18,7 @@ from ...exceptions import (
     RateLimitError,
 )
 from ...messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from .._common import type_phrase
 from ._items import Decoded, Plan, build_ai_items, decode_item
 from ._shared import (
     ENCRYPTED,
@@ -45,25 +46,9 @@ def _bad(message: str, param: str | None = None, code: str | None = None) -> Bad
     return BadRequestError(message, status_code=400, provider=PROVIDER, body={"error": error})
 
 
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a decimal"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
 def _invalid_type(param: str, expected: str, value: Any) -> BadRequestError:
     return _bad(
-        f"Invalid type for '{param}': expected {expected}, but got {_type_name(value)} instead.",
+        f"Invalid type for '{param}': expected {expected}, but got {type_phrase(value)} instead.",
         param,
         "invalid_type",
     )
