@@ -1,4 +1,4 @@
-"""Shared fixtures for the provider tests: one row per provider, sync and async drivers."""
+"""Shared fixtures for the provider tests: one row per provider, retry waits recorded."""
 
 from __future__ import annotations
 
@@ -9,44 +9,8 @@ import pytest
 
 from myna import init_chat_model
 from myna.emulators import emulate
-from myna.messages import merge_chunks
 
 AZURE = "https://myres.openai.azure.com"
-
-ENV_VARS = (
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_API_VERSION",
-    "AZURE_OPENAI_API_KEY",
-    "AZURE_OPENAI_ENDPOINT",
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "GOOGLE_API_KEY",
-    "GEMINI_API_KEY",
-    "OLLAMA_HOST",
-    "OLLAMA_API_KEY",
-    "GROQ_API_KEY",
-    "DEEPSEEK_API_KEY",
-    "XAI_API_KEY",
-    "MISTRAL_API_KEY",
-    "OPENROUTER_API_KEY",
-    "TOGETHER_API_KEY",
-    "FIREWORKS_API_KEY",
-    "PERPLEXITY_API_KEY",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-)
-
-
-@pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's real keys, endpoints or proxies."""
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
 
 
 @dataclass
@@ -104,35 +68,6 @@ CASES = [
 def case(request: pytest.FixtureRequest) -> Case:
     """Every provider, each against its emulator."""
     return request.param
-
-
-class Driver:
-    """Calls a model through the sync or the async API, so one test body covers both."""
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-
-    def __repr__(self) -> str:
-        return self.mode
-
-    async def invoke(self, model: Any, input: Any, /, **kwargs: Any) -> Any:
-        if self.mode == "sync":
-            return model.invoke(input, **kwargs)
-        return await model.ainvoke(input, **kwargs)
-
-    async def stream(self, model: Any, input: Any, /, **kwargs: Any) -> list[Any]:
-        if self.mode == "sync":
-            return list(model.stream(input, **kwargs))
-        return [chunk async for chunk in model.astream(input, **kwargs)]
-
-    async def merged(self, model: Any, input: Any, /, **kwargs: Any) -> Any:
-        return merge_chunks(await self.stream(model, input, **kwargs)).to_message()
-
-
-@pytest.fixture(params=["sync", "async"])
-def drive(request: pytest.FixtureRequest) -> Driver:
-    """The sync and the async API in turn."""
-    return Driver(request.param)
 
 
 @pytest.fixture

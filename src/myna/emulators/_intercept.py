@@ -8,7 +8,6 @@ import inspect
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..exceptions import UserError
 from ._app import EmulatedRequest, EmulatedResponse, EmulatorApp
@@ -351,7 +350,3 @@ def emulate(provider: str | None = None, script: Sequence[Any] = (), **options: 
         **options: see `Emulator`.
     """
     return Emulator(provider, script, **options)
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).netloc
