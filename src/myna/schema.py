@@ -39,6 +39,7 @@ from typing_extensions import NotRequired, ReadOnly, Required, is_typeddict
 from typing_extensions import TypedDict as _ExtTypedDict
 
 from ._partial_json import parse_partial_json
+from ._text import short_repr
 from .exceptions import OutputParserError, UserError
 
 __all__ = [
@@ -208,7 +209,7 @@ def to_json_schema(schema: Any) -> dict[str, Any]:
         if _dict_form(schema) == "schema":
             return copy.deepcopy(schema)
         raise UserError(
-            f"The dict {_short_repr(schema)} does not look like a JSON schema (it has none of "
+            f"The dict {short_repr(schema)} does not look like a JSON schema (it has none of "
             f"'type', 'properties', '$ref', 'anyOf', ...). Pass {_ACCEPTED_FORMS}."
         )
     if isinstance(schema, BaseModel):
@@ -217,7 +218,7 @@ def to_json_schema(schema: Any) -> dict[str, Any]:
             f"({type(schema).__name__}), not an instance."
         )
     raise UserError(
-        f"Cannot build a JSON schema from {_short_repr(schema)} ({type(schema).__name__}). "
+        f"Cannot build a JSON schema from {short_repr(schema)} ({type(schema).__name__}). "
         f"Pass {_ACCEPTED_FORMS}."
     )
 
@@ -239,11 +240,11 @@ def schema_name(schema: Any) -> str:
         if isinstance(schema.get("title"), str) and schema["title"]:
             return schema["title"]
         raise UserError(
-            f"The JSON schema {_short_repr(schema)} has no 'title'. Add one: it is the schema's "
+            f"The JSON schema {short_repr(schema)} has no 'title'. Add one: it is the schema's "
             "name, e.g. {'title': 'Person', 'type': 'object', 'properties': {...}}."
         )
     to_json_schema(schema)  # raises the "accepted forms" error
-    raise UserError(f"Cannot name the schema {_short_repr(schema)}.")  # pragma: no cover
+    raise UserError(f"Cannot name the schema {short_repr(schema)}.")  # pragma: no cover
 
 
 def schema_description(schema: Any) -> str | None:
@@ -404,11 +405,6 @@ def pydantic_type(tp: Any) -> Any:
 # Validation errors as one line per failing field
 
 
-def _short_repr(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _format_path(path: Any) -> str:
     out = ""
     for part in path:
@@ -426,7 +422,7 @@ def format_validation_error(exc: ValidationError) -> list[str]:
         path = _format_path(error.get("loc", ()))
         message = error.get("msg", "invalid")
         if error.get("type") != "missing" and "input" in error:
-            message += f" (got {_short_repr(error['input'])})"
+            message += f" (got {short_repr(error['input'])})"
         lines.append(f"{path}: {message}" if path else message)
     return lines
 
@@ -623,7 +619,7 @@ class OutputSchema:
             detail = f"{exc.msg} at line {exc.lineno} column {exc.colno} (char {exc.pos})"  # type: ignore[attr-defined]
             raise OutputParserError(
                 f"Output is not valid JSON for schema {self.name!r}: {detail}. "
-                f"Output starts: {_short_repr(value, 60)}",
+                f"Output starts: {short_repr(value, 60)}",
                 raw=value,
                 errors=[detail],
             ) from exc

@@ -37,6 +37,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from typing_extensions import NotRequired, TypedDict, is_typeddict
 
+from ._text import short_repr
 from .exceptions import InvalidToolCallError, UserError
 from .messages import AIMessage, ToolCall, ToolMessage
 from .schema import (
@@ -261,7 +262,7 @@ class Tool:
         """
         if isinstance(func, type) or not callable(func):
             raise UserError(
-                f"@tool needs a function, got {_short(func)}. "
+                f"@tool needs a function, got {short_repr(func)}. "
                 "For a pydantic class or TypedDict use convert_to_tool_spec()."
             )
         name = name or getattr(func, "__name__", None)
@@ -300,14 +301,14 @@ class Tool:
         spec = convert_to_tool_spec(obj)
         if "parameters" not in spec:
             raise UserError(
-                f"{_short(obj)} is a provider built-in tool: it runs on the provider's side "
+                f"{short_repr(obj)} is a provider built-in tool: it runs on the provider's side "
                 "and has no argument schema to validate against."
             )
         model = obj if isinstance(obj, type) and issubclass(obj, BaseModel) else None
         return cls(spec["name"], spec["description"], spec["parameters"], args_model=model)
 
     def __repr__(self) -> str:
-        return f"Tool(name={self.name!r}, description={_short(self.description, 60)})"
+        return f"Tool(name={self.name!r}, description={short_repr(self.description, 60)})"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the wrapped function directly (no validation); async tools return a coroutine."""
@@ -346,7 +347,7 @@ class Tool:
         if not isinstance(args, Mapping):
             raise InvalidToolCallError(
                 f"Invalid arguments for tool {self.name!r}: expected a JSON object (dict) of "
-                f"arguments, got {type(args).__name__} {_short(args)}."
+                f"arguments, got {type(args).__name__} {short_repr(args)}."
             )
 
     def _validated(self, args: Any) -> BaseModel:
@@ -471,11 +472,6 @@ class Tool:
         return ToolMessage(
             _error_content(exc), tool_call_id=call_id, name=self.name, status="error"
         )
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _model_from_signature(
@@ -607,17 +603,19 @@ def convert_to_tool_spec(obj: Any, *, strict: bool | None = None) -> ToolSpec | 
             function = inner if isinstance(inner, dict) else obj
             fname = function.get("name")
             if not isinstance(fname, str) or not fname:
-                raise UserError(f"The tool dict {_short(obj)} has no 'name'; add one.")
+                raise UserError(f"The tool dict {short_repr(obj)} has no 'name'; add one.")
             params = function.get("parameters", function.get("input_schema"))
             return _finish_spec(fname, function.get("description"), params, strict, given)
         if "name" in obj and not any(k in obj for k in ("properties", "$ref", "anyOf")):
             # An OpenAI function dict for a function without parameters.
             return _finish_spec(obj["name"], obj.get("description"), None, strict, given)
         if not any(key in obj for key in _SCHEMA_KEYS):
-            raise UserError(f"Cannot use the dict {_short(obj)} as a tool. Pass {_ACCEPTED_TOOLS}.")
+            raise UserError(
+                f"Cannot use the dict {short_repr(obj)} as a tool. Pass {_ACCEPTED_TOOLS}."
+            )
         if not obj.get("title"):
             raise UserError(
-                f"The JSON schema {_short(obj)} has no 'title'. Add a 'title' (it becomes "
+                f"The JSON schema {short_repr(obj)} has no 'title'. Add a 'title' (it becomes "
                 "the tool name) and a 'description', e.g. {'title': 'get_weather', "
                 "'description': 'Current weather in a city.', 'type': 'object', ...}."
             )
@@ -629,7 +627,7 @@ def convert_to_tool_spec(obj: Any, *, strict: bool | None = None) -> ToolSpec | 
     if callable(obj) and not isinstance(obj, type):
         return Tool.from_function(obj).spec(strict)
     raise UserError(
-        f"Cannot use {_short(obj)} ({type(obj).__name__}) as a tool. Pass {_ACCEPTED_TOOLS}."
+        f"Cannot use {short_repr(obj)} ({type(obj).__name__}) as a tool. Pass {_ACCEPTED_TOOLS}."
     )
 
 
@@ -664,7 +662,9 @@ def tool(
 
 def _registry(tools: Any) -> dict[str, Tool]:
     if isinstance(tools, (Tool, dict, str)) or callable(tools) or not hasattr(tools, "__iter__"):
-        raise UserError(f"tools must be a list of Tool objects or functions, got {_short(tools)}.")
+        raise UserError(
+            f"tools must be a list of Tool objects or functions, got {short_repr(tools)}."
+        )
     registry: dict[str, Tool] = {}
     for item in tools:
         if isinstance(item, Tool):
@@ -673,7 +673,7 @@ def _registry(tools: Any) -> dict[str, Tool]:
             made = Tool.from_function(item)
         else:
             raise UserError(
-                f"Cannot run {_short(item)}: run_tool_calls needs Tool objects (see @tool) or "
+                f"Cannot run {short_repr(item)}: run_tool_calls needs Tool objects (see @tool) or "
                 "functions. Schemas and provider dicts describe tools but have nothing to run."
             )
         if made.name in registry:

@@ -17,6 +17,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._text import short_repr
 from ._diff import MISSING, diff_values, format_differences
 
 __all__ = [
@@ -293,7 +294,7 @@ def assert_structured_output(value: Any, schema: Any) -> Any:
         if hasattr(data, "model_dump") and not isinstance(data, output.schema):
             raise AssertionError(
                 f"myna: expected a {output.name} instance, got {type(data).__name__} "
-                f"{_short(data)}."
+                f"{short_repr(data)}."
             )
         if isinstance(data, output.schema):
             # re-validate: model_construct() skips validation
@@ -306,13 +307,8 @@ def assert_structured_output(value: Any, schema: Any) -> Any:
         lines = "\n".join(f"  {line}" for line in exc.errors) if exc.errors else f"  {exc}"
         raise AssertionError(
             f"myna: structured output does not match schema {output.name!r}:\n{lines}\n"
-            f"Value: {_short(data, 200)}"
+            f"Value: {short_repr(data, 200)}"
         ) from None
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # -- usage --------------------------------------------------------------------------------------

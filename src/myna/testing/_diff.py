@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._text import short_repr
+
 __all__ = ["diff_messages", "diff_values", "explain_comparison", "format_differences"]
 
 
@@ -71,11 +73,6 @@ def _message_fields(message: Any) -> dict[str, Any]:
     return ordered
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _pair(left: Any, right: Any, limit: int = 60) -> tuple[str, str]:
     """Reprs of two values; long strings are cut around their first difference."""
     if isinstance(left, str) and isinstance(right, str) and max(len(left), len(right)) > limit:
@@ -88,7 +85,7 @@ def _pair(left: Any, right: Any, limit: int = 60) -> tuple[str, str]:
         a += "..." if start + limit < len(left) else ""
         b += "..." if start + limit < len(right) else ""
         return f"{a!r} (differs at char {i})", repr(b)
-    return _short(left, limit), _short(right, limit)
+    return short_repr(left, limit), short_repr(right, limit)
 
 
 def format_differences(

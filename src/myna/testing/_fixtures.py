@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .._text import short_repr
 from ..exceptions import ScriptExhaustedError, UserError
 from ..fakes import FakeChatModel, SchemaChatModel, load_script
 
@@ -114,7 +115,7 @@ def unused_replies(models: list[tuple[FakeChatModel, bool]]) -> str | None:
                 f"{which}: {model.remaining} of {len(model.script)} scripted "
                 f"repl{'y was' if model.remaining == 1 else 'ies were'} never requested "
                 f"({len(model.calls)} call(s) made); next unused: "
-                f"{_short(model.script[len(model.script) - model.remaining])}"
+                f"{short_repr(model.script[len(model.script) - model.remaining], 60)}"
             )
     if not problems:
         return None
@@ -122,11 +123,6 @@ def unused_replies(models: list[tuple[FakeChatModel, bool]]) -> str | None:
         "myna: " + "; ".join(problems) + ". Remove the extra replies, or pass "
         "assert_all_replies_used=False (to the myna_script marker or the fake_model(...) call)."
     )
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def script_from_marker(args: tuple[Any, ...], test_file: Any) -> Any:

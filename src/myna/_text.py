@@ -1,0 +1,13 @@
+"""Text helpers for error messages, shared by every layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["short_repr"]
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to `limit` characters with a trailing ``...``."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
