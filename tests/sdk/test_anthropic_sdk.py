@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 
 import anthropic
-import httpx2
 import pytest
 
 from myna.emulators import emulate
@@ -167,46 +166,64 @@ async def test_thinking_blocks(mode, call):
 
 
 @pytest.mark.parametrize(
-    ("scripted", "error_type", "status"),
+    ("scripted", "status", "error_type"),
     [
-        (fault.rate_limit(retry_after=5), anthropic.RateLimitError, 429),
-        (fault.overloaded(), anthropic.OverloadedError, 529),
-        (fault.server_error(), anthropic.InternalServerError, 500),
-        (fault.timeout(), anthropic.APITimeoutError, None),
-        (fault.disconnect(), anthropic.APIConnectionError, None),
+        (fault.rate_limit(retry_after=5), 429, "rate_limit_error"),
+        (fault.overloaded(), 529, "overloaded_error"),
+        (fault.server_error(), 500, "api_error"),
     ],
-    ids=["rate_limit", "overloaded", "server_error", "timeout", "disconnect"],
+    ids=["rate_limit", "overloaded", "server_error"],
 )
-async def test_errors(mode, call, scripted, error_type, status):
-    with emulate("anthropic", [scripted]):
-        with pytest.raises(error_type) as caught:
+async def test_status_errors(mode, call, scripted, status, error_type):
+    # myna controls the status, headers and body on the wire; which APIStatusError subclass
+    # the SDK maps a status to is the SDK's choice
+    with emulate("anthropic", [scripted]) as server:
+        with pytest.raises(anthropic.APIStatusError) as caught:
             await call(
                 client_for(mode).messages.create(model=MODEL, max_tokens=64, messages=user("Hi"))
             )
 
-    if status is not None:
-        assert caught.value.status_code == status
-        assert caught.value.body["type"] == "error"
+    assert [r.status for r in server.requests] == [status]
+    assert caught.value.status_code == status
+    body = caught.value.response.json()
+    assert body["type"] == "error"
+    assert body["error"]["type"] == error_type
     if status == 429:
         assert caught.value.response.headers["retry-after"] == "5"
-        assert caught.value.body["error"]["type"] == "rate_limit_error"
+
+
+@pytest.mark.parametrize(
+    "scripted", [fault.timeout(), fault.disconnect()], ids=["timeout", "disconnect"]
+)
+async def test_transport_errors(mode, call, sdk_error, scripted):
+    # the emulator answers nothing (a read timeout, a dropped connection); how the SDK
+    # reports that is its own choice
+    with emulate("anthropic", [scripted]) as server:
+        with sdk_error():
+            await call(
+                client_for(mode).messages.create(model=MODEL, max_tokens=64, messages=user("Hi"))
+            )
+
+    # max_retries=0: the one request reached the emulator, which sent no reply to it
+    (request,) = server.requests
+    assert request.reply is None
 
 
 async def test_a_request_the_api_rejects(mode, call):
     with emulate("anthropic", []):
-        with pytest.raises(anthropic.BadRequestError) as caught:
+        with pytest.raises(anthropic.APIStatusError) as caught:
             await call(client_for(mode).messages.create(model=MODEL, max_tokens=64, messages=[]))
     assert caught.value.status_code == 400
-    assert caught.value.body["error"]["type"] == "invalid_request_error"
+    assert caught.value.response.json()["error"]["type"] == "invalid_request_error"
 
 
-async def test_stream_cut_mid_way(mode):
-    # the SDK wraps failures of the request itself; a cut while reading the stream reaches
-    # the caller as the transport's own error, as it would from a real dropped connection
-    with emulate("anthropic", [fault.disconnect(after_chunks=1), "one two three"]):
+async def test_stream_cut_mid_way(mode, sdk_error):
+    # the emulator sends one chunk, then drops the connection; the SDK may report that with
+    # the transport's error or its own wrapper (anthropic 2.17: APIConnectionError)
+    with emulate("anthropic", [fault.disconnect(after_chunks=1), "one two three"]) as server:
         client = client_for(mode)
         texts: list[str] = []
-        with pytest.raises(httpx2.RemoteProtocolError, match="connection dropped mid-stream"):
+        with sdk_error():
             if mode == "sync":
                 with client.messages.stream(model=MODEL, max_tokens=64, messages=user("Hi")) as s:
                     for text in s.text_stream:
@@ -217,4 +234,8 @@ async def test_stream_cut_mid_way(mode):
                 ) as s:
                     async for text in s.text_stream:
                         texts.append(text)
+
     assert texts == ["one "]
+    (request,) = server.requests
+    assert request.stream is True and request.status == 200
+    assert request.reply.text == "one two three"
