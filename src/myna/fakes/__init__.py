@@ -20,6 +20,7 @@ from ._function import FunctionChatModel, FunctionInfo
 from ._schema_model import SchemaChatModel
 from ._script import FakeCall, Fault, ScriptedToolCall, fault, load_script, tool_call
 from ._scripted import FakeChatModel
+from ._seed import current_seed, seed_var, seeded
 from ._values import example_value
 
 __all__ = [
@@ -30,11 +31,14 @@ __all__ = [
     "FunctionInfo",
     "SchemaChatModel",
     "ScriptedToolCall",
+    "current_seed",
     "estimate_tokens",
     "estimate_usage",
     "example_value",
     "fault",
     "load_script",
+    "seed_var",
+    "seeded",
     "tool_call",
 ]
 

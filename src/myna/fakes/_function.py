@@ -13,6 +13,7 @@ from ..messages._messages import _fast_new
 from ..models import ChatRequest
 from ._base import FakeBase
 from ._script import FakeCall, Fault, ScriptedToolCall, reply_to_message
+from ._seed import current_seed
 
 __all__ = ["FunctionChatModel", "FunctionInfo"]
 
@@ -30,6 +31,8 @@ class FunctionInfo:
     config: dict[str, Any]
     call_index: int
     """0 for the first call of this model, 1 for the next, ..."""
+    seed: int | None = None
+    """The evaluation run's seed (`myna.fakes.current_seed`); None outside an evaluation."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -79,6 +82,7 @@ class FunctionChatModel(FakeBase):
             params=dict(request.params),
             config=dict(request.config),
             call_index=len(self.calls) - 1,
+            seed=current_seed(),
         )
 
     def _finish_reply(self, value: Any, request: ChatRequest) -> AIMessage:

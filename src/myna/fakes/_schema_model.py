@@ -8,6 +8,7 @@ from ..messages import AIMessage, ToolMessage
 from ..models import ChatRequest
 from ._base import FakeBase
 from ._script import FakeCall, Fault, reply_to_message
+from ._seed import current_seed
 from ._values import example_value
 
 __all__ = ["SchemaChatModel"]
@@ -45,11 +46,16 @@ class SchemaChatModel(FakeBase):
     def __repr__(self) -> str:
         return f"SchemaChatModel(seed={self.seed!r})"
 
+    def _seed(self) -> str:
+        # inside an evaluation each run has a seed of its own, so repeats can differ
+        run = current_seed()
+        return f"{self.seed}" if run is None else f"{self.seed}/{run}"
+
     def _reply(self, request: ChatRequest, call: FakeCall) -> tuple[AIMessage, Fault | None]:
         index = len(self.calls) - 1
         structured = self.structured_info(request)
         if structured and structured.get("schema") is not None:
-            value = example_value(structured["schema"], f"{self.seed}:{structured['name']}")
+            value = example_value(structured["schema"], f"{self._seed()}:{structured['name']}")
             message = reply_to_message(value, call_index=index, structured=structured)
         else:
             message = self._tool_turn(request, index) or self._text_turn(request)
@@ -66,7 +72,7 @@ class SchemaChatModel(FakeBase):
         calls = [
             {
                 "name": spec["name"],
-                "args": example_value(spec["parameters"], f"{self.seed}:{spec['name']}"),
+                "args": example_value(spec["parameters"], f"{self._seed()}:{spec['name']}"),
                 "id": f"call_{index}_{i}",
                 "type": "tool_call",
             }
