@@ -208,6 +208,8 @@ def to_results(value: Any, name: str, min_score: float) -> list[EvalResult]:
         passed = value.passed
         if passed is None and score is not None and value.error is None:
             passed = score >= min_score
+        if score is None and passed is not None and value.error is None:
+            score = 1.0 if passed else 0.0  # as for a bool: the mean score is the pass rate
         return [
             EvalResult(passed, score, value.reason, value.label, value.name or name, value.error)
         ]
