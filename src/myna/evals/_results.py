@@ -246,8 +246,9 @@ class CaseResult:
         for run in self.runs:
             for result in run.results:
                 if result.passed is False:
+                    score = result.score
                     why = result.reason or (
-                        f"score {result.score:.2f}" if result.score is not None else "failed"
+                        "failed" if score in (None, 0.0, 1.0) else f"score {score:.2f} too low"
                     )
                     found.append(f"repeat {run.repeat}: {result.name}: {why}")
         return found
