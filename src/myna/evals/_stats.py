@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from fractions import Fraction
 from collections.abc import Sequence
 
 __all__ = ["bootstrap_mean_diff", "mcnemar_p", "pass_at_k", "pass_pow_k", "wilson_interval"]
@@ -22,7 +23,10 @@ def wilson_interval(passes: int, n: int, z: float = 1.96) -> tuple[float, float]
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # at 0 or n passes the bound is exact; float rounding must not cut it off
+    low = 0.0 if passes == 0 else max(0.0, centre - half)
+    high = 1.0 if passes == n else min(1.0, centre + half)
+    return (low, high)
 
 
 def pass_at_k(passes: int, n: int, k: int) -> float:
@@ -31,14 +35,14 @@ def pass_at_k(passes: int, n: int, k: int) -> float:
         raise ValueError(f"myna: pass@k needs 1 <= k <= n repeats, got k={k}, n={n}.")
     if n - passes < k:
         return 1.0
-    return 1.0 - math.comb(n - passes, k) / math.comb(n, k)
+    return float(1 - Fraction(math.comb(n - passes, k), math.comb(n, k)))
 
 
 def pass_pow_k(passes: int, n: int, k: int) -> float:
     """Probability that all of `k` tries pass (pass^k), estimated from `passes` of `n`."""
     if not 1 <= k <= n:
         raise ValueError(f"myna: pass^k needs 1 <= k <= n repeats, got k={k}, n={n}.")
-    return math.comb(passes, k) / math.comb(n, k)
+    return float(Fraction(math.comb(passes, k), math.comb(n, k)))
 
 
 def mcnemar_p(regressed: int, improved: int) -> float:
