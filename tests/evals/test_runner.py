@@ -475,3 +475,27 @@ def test_bad_datasets_are_named():
         evaluate(42, shout_dataset(1))
     with pytest.raises(KeyError, match="Did you mean 'c1'"):
         shout_dataset(2)["c11"]
+
+
+def test_progress_bar_runs_and_stops(capsys):
+    report = evaluate(str.upper, shout_dataset(3), progress=True)
+    assert report.passed
+    capsys.readouterr()  # the bar drew on the terminal stream and cleaned up
+
+
+def test_no_progress_bar_by_default_off_a_terminal(capsys):
+    evaluate(str.upper, shout_dataset(3))
+    assert capsys.readouterr().err == ""
+
+
+def test_fakes_follow_the_run_seed_so_repeats_differ_and_reruns_do_not():
+    from myna.fakes import SchemaChatModel
+
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    model = SchemaChatModel().with_structured_output(schema)
+    dataset = Dataset([Case("a", "pick a number")])
+    first = evaluate(model, dataset, evaluators=[lambda c: True], repeat=4)
+    again = evaluate(model, dataset, evaluators=[lambda c: True], repeat=4)
+    outputs = [run.output["n"] for run in first.cases[0].runs]
+    assert outputs == [run.output["n"] for run in again.cases[0].runs]
+    assert len(set(outputs)) > 1
