@@ -8,9 +8,12 @@ Options (``pytest --help``, group "myna"; each also an ini key with ``_`` for ``
 - ``--myna-block-network[={on,off,auto}]`` (auto: on when ``CI`` is set).
 - ``--myna-live``: real provider calls (opens the network; `chat_model` goes live).
 - ``--myna-report=FILE.json``, ``--myna-report-top=N``.
+- ``--myna-eval-report=DIR``, ``--myna-eval-baseline=FILE``, ``--myna-eval-repeat=N`` for
+  eval tests (`myna.evals.cases`); their side lives in `myna.evals._pytest`, imported only
+  when a test module uses it or one of these options is given.
 
 Markers: ``myna_cassette(name=None, mode=None, ignore=[...])``, ``myna_script([...])``,
-``myna_model("provider:model", **params)``.
+``myna_model("provider:model", **params)``, ``myna_eval`` (set by `myna.evals.cases`).
 
 Fixtures: ``fake_model``, ``schema_model``, ``emulator``, ``cassette``, ``model_calls``,
 ``override_models``, ``chat_model``.
@@ -37,6 +40,9 @@ __all__ = [
 
 _STATE = pytest.StashKey[Any]()
 _WORKER_KEY = "myna_report"
+_EVALS = "myna.evals._pytest"
+_EVAL_WORKER_KEY = "myna_evals"  # myna.evals._pytest.WORKER_KEY
+_EVAL_OPTIONS = ("myna_eval_report", "myna_eval_baseline", "myna_eval_repeat")
 
 _MARKERS = (
     "myna_cassette(name=None, mode=None, ignore=[]): the test's cassette: its file name, its "
@@ -45,6 +51,7 @@ _MARKERS = (
     "fake_model fixture (and of chat_model when faked); a list or a YAML script path.",
     "myna_model(model, **params): the model string (and parameters) of the chat_model "
     "fixture when it is replayed or live, e.g. myna_model('openai:gpt-4.1-mini').",
+    "myna_eval(): an eval test, one per case, set by myna.evals.cases; -m myna_eval selects them.",
 )
 
 
@@ -99,6 +106,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help="show the N most expensive tests in the terminal summary (default 5).",
     )
+    group.addoption(
+        "--myna-eval-report",
+        dest="myna_eval_report",
+        default=None,
+        metavar="DIR",
+        help="write each eval's report to DIR as <name>.json, <name>.html, <name>.junit.xml.",
+    )
+    group.addoption(
+        "--myna-eval-baseline",
+        dest="myna_eval_baseline",
+        default=None,
+        metavar="FILE",
+        help="compare the evals with this JSON report (or a --myna-eval-report directory); "
+        "a significant regression fails the run.",
+    )
+    group.addoption(
+        "--myna-eval-repeat",
+        dest="myna_eval_repeat",
+        type=int,
+        default=None,
+        metavar="N",
+        help="run every eval case N times, whatever the tests say.",
+    )
     parser.addini("myna_record_mode", "cassette record mode (none, once, new_episodes, all)")
     parser.addini("myna_cassette_dir", "where cassettes live (relative to the rootdir)")
     parser.addini("myna_block_network", "block the network: on, off or auto", default="auto")
@@ -106,6 +136,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("myna_report", "write the JSON report to this file")
     parser.addini("myna_report_top", "tests shown in the terminal summary", default="5")
     parser.addini("myna_model", "default model of the chat_model fixture, e.g. openai:gpt-4.1")
+    parser.addini("myna_eval_report", "write the eval reports to this directory")
+    parser.addini("myna_eval_baseline", "compare the evals with this report (file or directory)")
+    parser.addini("myna_eval_repeat", "runs per eval case, overriding the tests")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -125,6 +158,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_PerTest(state), "myna-per-test")
     if settings.block_network:
         state.block()
+    if _eval_options_given(config):
+        _evals().configure(config)
+
+
+def _eval_options_given(config: pytest.Config) -> bool:
+    return any(config.getoption(key) or config.getini(key) for key in _EVAL_OPTIONS)
+
+
+def _evals() -> Any:
+    """`myna.evals._pytest`, imported only when an eval test or an eval option exists."""
+    import myna.evals._pytest
+
+    return myna.evals._pytest
 
 
 def _log_cassette_use(config: pytest.Config) -> None:
@@ -205,8 +251,15 @@ def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: 
 # -- report -------------------------------------------------------------------------------
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _EVALS in sys.modules:  # a test module uses myna.evals.cases
+        sys.modules[_EVALS].collected(config, items, config.stash.get(_STATE, None))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
+    if _EVALS in sys.modules or _eval_options_given(config):
+        _evals().session_finish(session)  # may set the exit status (a baseline regression)
     state = config.stash.get(_STATE, None)
     if state is None:
         return
@@ -219,12 +272,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
-    data = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
+    output = getattr(node, "workeroutput", {})
+    data = output.get(_WORKER_KEY)
     if data:
         _state(node.config).report.merge(json.loads(data))
+    if output.get(_EVAL_WORKER_KEY):
+        _evals().merge(node.config, output[_EVAL_WORKER_KEY])
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if _EVALS in sys.modules:
+        sys.modules[_EVALS].terminal_summary(terminalreporter, config)
     state = config.stash.get(_STATE, None)
     if state is None or hasattr(config, "workerinput") or state.report.is_empty():
         return

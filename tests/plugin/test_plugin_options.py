@@ -227,7 +227,7 @@ def test_names_do_not_clash_with_pytest_recording(pytester: pytest.Pytester) -> 
         for line in markers.splitlines()
         if "myna" in line.split(":")[0]
     }
-    assert ours_markers == {"myna_cassette", "myna_script", "myna_model"}
+    assert ours_markers == {"myna_cassette", "myna_script", "myna_model", "myna_eval"}
     assert not ours_markers & recording["markers"]
 
 
