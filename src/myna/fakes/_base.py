@@ -91,6 +91,7 @@ class FakeBase(ChatModel):
 
     provider: ClassVar[str] = "fake"
     blocking_io: ClassVar[bool] = False
+    overridable: ClassVar[bool] = False  # a fake built before override_models still answers
     default_profile: ClassVar[dict[str, Any]] = {
         "tool_calling": True,
         "tool_choice": True,

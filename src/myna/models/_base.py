@@ -20,6 +20,7 @@ from ..exceptions import UserError
 from ..messages import AIMessage, AIMessageChunk, BaseMessage, coerce_messages, merge_chunks
 from ..messages._messages import _fast_new
 from ._config import (
+    _OVERRIDES,
     CallbackHandler,
     CallRecord,
     RunConfig,
@@ -242,6 +243,12 @@ class ChatModel(Runnable):
     default_profile: ClassVar[dict[str, Any]] = {}
     blocking_io: ClassVar[bool] = True
     """False for models that never wait (fakes): `batch` then runs them inline, not in threads."""
+    overridable: ClassVar[bool] = True
+    """While `myna.testing.override_models` is active, calls of this model go to the override,
+    even when the model was built before it (``LLM = init_chat_model(...)`` at import time).
+    False for fakes, which never reach a provider."""
+    _origin: tuple[str | None, str | None, dict[str, Any]] | None = None
+    """``(model, model_provider, params)`` when `init_chat_model` built this model."""
 
     def _runs_inline(self) -> bool:
         return not self.blocking_io
@@ -413,8 +420,16 @@ class ChatModel(Runnable):
 
     # -- invoke --------------------------------------------------------------------------
 
+    def _overridden(self) -> Any:
+        """The runnable an active `override_models` sends this model's calls to, or None."""
+        if not self.overridable:
+            return None
+        return _OVERRIDES[-1].redirect(self)
+
     def invoke(self, input: Any, config: RunConfig | None = None, **kwargs: Any) -> AIMessage:
         """Send `input` (a string, messages, tuples or dicts) and return the reply."""
+        if _OVERRIDES and (target := self._overridden()) is not None:
+            return target.invoke(input, config, **kwargs)
         request = self._request(input, config, kwargs)
         return self._invoke_request(request)
 
@@ -448,6 +463,8 @@ class ChatModel(Runnable):
         self, input: Any, config: RunConfig | None = None, **kwargs: Any
     ) -> AIMessage:
         """Async `invoke`."""
+        if _OVERRIDES and (target := self._overridden()) is not None:
+            return await target.ainvoke(input, config, **kwargs)
         request = self._request(input, config, kwargs)
         return await self._ainvoke_request(request)
 
@@ -480,6 +497,8 @@ class ChatModel(Runnable):
         Errors before the first chunk are retried like `invoke`; once chunks have been
         yielded, an error propagates (a cut stream raises `StreamInterruptedError`).
         """
+        if _OVERRIDES and (target := self._overridden()) is not None:
+            return target.stream(input, config, **kwargs)
         request = self._request(input, config, kwargs)
         return self._stream_request(request)
 
@@ -524,6 +543,10 @@ class ChatModel(Runnable):
         self, input: Any, config: RunConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[AIMessageChunk]:
         """Async `stream`."""
+        if _OVERRIDES and (target := self._overridden()) is not None:
+            async for item in target.astream(input, config, **kwargs):
+                yield item
+            return
         request = self._request(input, config, kwargs)
         async for chunk in self._astream_request(request):
             yield chunk

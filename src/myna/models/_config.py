@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from typing_extensions import TypedDict
 
@@ -130,3 +130,21 @@ def remove_call_observer(observer: Callable[[CallRecord], None]) -> None:
         _observers.remove(observer)
     except ValueError:
         pass
+
+
+class ModelOverride(Protocol):
+    """What `myna.testing.override_models` puts on `_OVERRIDES` (the last entry wins)."""
+
+    def __call__(self, model: str | None, provider: str | None, params: dict[str, Any]) -> Any:
+        """The model `init_chat_model(model, model_provider=provider, **params)` returns."""
+
+    def redirect(self, live: Any) -> Any:
+        """The runnable that takes the calls of `live`, a model built before the override
+        (or outside it); None to let `live` answer itself (a model the override handed out)."""
+
+
+_OVERRIDES: list[ModelOverride] = []
+"""Test hook: while non-empty, `init_chat_model` (and configurable models) return what the
+last entry builds from ``(model, model_provider, params)``, and every existing model whose
+class is `overridable` sends its calls to the entry's ``redirect(model)``. Set by
+`myna.testing.override_models` and the pytest plugin's ``override_models`` fixture."""

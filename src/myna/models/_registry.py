@@ -9,6 +9,7 @@ from typing import Any
 
 from ..exceptions import UnknownProviderError, UserError
 from ._base import HARNESS_PARAMS, REQUEST_PARAMS, STANDARD_PARAMS, ChatModel
+from ._config import _OVERRIDES
 from ._runnable import Runnable
 
 __all__ = [
@@ -185,12 +186,6 @@ def parse_model_string(model: str, model_provider: str | None = None) -> tuple[s
     return inferred, model
 
 
-_OVERRIDES: list[Callable[[str | None, str | None, dict[str, Any]], Any]] = []
-"""Test hook: while non-empty, `init_chat_model` (and configurable models) return what the
-last entry builds from ``(model, model_provider, params)``. Set by
-`myna.testing.override_models` and the pytest plugin's ``override_models`` fixture."""
-
-
 def _build(model: str | None, model_provider: str | None, params: dict[str, Any]) -> ChatModel:
     if _OVERRIDES:
         return _OVERRIDES[-1](model, model_provider, params)
@@ -200,7 +195,11 @@ def _build(model: str | None, model_provider: str | None, params: dict[str, Any]
             "config={'configurable': {'model': ...}} when calling a configurable model."
         )
     provider, name = parse_model_string(model, model_provider)
-    return _factory(provider)(model=name, **params)
+    built = _factory(provider)(model=name, **params)
+    if isinstance(built, ChatModel):
+        # an override entered later looks the model up by the string it was built from
+        built._origin = (model, model_provider, dict(params))
+    return built
 
 
 def init_chat_model(
