@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
 import re
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from ._format import ParsedCassette, dump_cassette, encode_body, load_parsed, ne
 from ._match import DEFAULT_MATCH_ON, Matcher, RequestView, diff_views, distance, format_diff
 from ._scrub import HookType, Scrubber, find_secrets
 from ._store import cassette_lock, note_usage, write_atomic
-from ._transport import LiveRequest, Prepared, install, uninstall
+from ._transport import LiveRequest, Prepared, install, scoped_session, uninstall
 
 __all__ = ["MODES", "Cassette", "cassette", "default_record_mode"]
 
@@ -97,6 +98,9 @@ class Cassette:
             request after scrubbing; None drops the interaction.
         before_record_response: the same for responses.
         redact: extra strings or compiled regexes replaced with ``REDACTED`` before writing.
+        scoped: serve only requests made inside `scope()` (this task or thread and what it
+            starts); other traffic passes by to an outer cassette or the network. For a
+            component's own traffic, such as an LLM judge's, while the code under test runs.
     """
 
     def __init__(
@@ -113,6 +117,7 @@ class Cassette:
         before_record_request: HookType | None = None,
         before_record_response: HookType | None = None,
         redact: Sequence[str | re.Pattern[str]] = (),
+        scoped: bool = False,
     ) -> None:
         if mode is not None and mode not in MODES:
             raise UserError(f"mode={mode!r} is not a record mode; use one of {', '.join(MODES)}.")
@@ -135,6 +140,7 @@ class Cassette:
         self.before_record_request = before_record_request
         self.before_record_response = before_record_response
         self.redact = tuple(redact)
+        self.scoped = scoped
         self._options = {
             "mode": mode,
             "match_on": match_on,
@@ -146,6 +152,7 @@ class Cassette:
             "before_record_request": before_record_request,
             "before_record_response": before_record_response,
             "redact": redact,
+            "scoped": scoped,
         }
         self._lock = threading.Lock()
         self._active = False
@@ -250,6 +257,16 @@ class Cassette:
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         self.stop(check=exc_type is None)
+
+    @contextlib.contextmanager
+    def scope(self) -> Iterator[Cassette]:
+        """Send the requests made in this context to this (active) cassette, even when
+        another cassette is the innermost one; the only way to reach a ``scoped`` cassette."""
+        token = scoped_session.set(self)
+        try:
+            yield self
+        finally:
+            scoped_session.reset(token)
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """Use as a decorator: each call runs inside a fresh session of this cassette."""

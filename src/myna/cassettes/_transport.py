@@ -3,7 +3,8 @@
 While a cassette is active, ``HTTPTransport.handle_request`` and
 ``AsyncHTTPTransport.handle_async_request`` of httpx and of httpx2 (when installed) are patched
 (on the class, so every client is covered, including the official SDKs' ones). The patched
-method asks the innermost active cassette what to do:
+method asks the cassette scoped to the request's context (`Cassette.scope`), else the
+innermost active cassette that is not scoped, what to do:
 
 - replay: a response is built whose stream yields one chunk per recorded event (optionally
   paced by the recorded timing), then raises the recorded transport error, if any;
@@ -14,6 +15,7 @@ method asks the innermost active cassette what to do:
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import importlib
 import threading
@@ -26,7 +28,7 @@ from typing import Any, Protocol
 
 from ._format import body_chunks, encode_body
 
-__all__ = ["LiveRequest", "Prepared", "install", "uninstall"]
+__all__ = ["LiveRequest", "Prepared", "install", "scoped_session", "uninstall"]
 
 _FLAVOURS = ("httpx", "httpx2")
 
@@ -146,8 +148,20 @@ def uninstall(session: Session) -> None:
                     module.AsyncHTTPTransport.handle_async_request = _originals.pop((name, "async"))
 
 
+scoped_session: contextvars.ContextVar[Session | None] = contextvars.ContextVar(
+    "myna_scoped_cassette", default=None
+)
+"""The cassette requests made in this context go to (`Cassette.scope`), ahead of the stack."""
+
+
 def _current() -> Session | None:
-    return _active[-1] if _active else None
+    session = scoped_session.get()
+    if session is not None and session in _active:
+        return session
+    for session in reversed(_active):
+        if not getattr(session, "scoped", False):  # a scoped cassette serves its scope only
+            return session
+    return None
 
 
 def _sync_handler(module: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
