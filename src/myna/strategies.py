@@ -23,8 +23,15 @@ import string
 from collections.abc import Iterable
 from typing import Any
 
-from hypothesis import strategies as st
-from hypothesis.strategies import SearchStrategy
+try:
+    from hypothesis import strategies as st
+    from hypothesis.strategies import SearchStrategy
+except ImportError as exc:  # an optional dependency: say which extra brings it
+    raise ModuleNotFoundError(
+        "myna.strategies needs hypothesis, which a plain `pip install myna` does not include: "
+        "pip install 'myna[hypothesis]'",
+        name=exc.name,
+    ) from exc
 
 from .exceptions import UserError
 from .messages import (

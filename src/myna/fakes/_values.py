@@ -194,7 +194,7 @@ class _Generator:
         except ImportError:
             raise UserError(
                 f"String pattern {schema['pattern']!r} needs hypothesis to generate examples: "
-                "pip install hypothesis."
+                "pip install 'myna[hypothesis]'."
             ) from None
         low = schema.get("minLength", 0)
         high = schema.get("maxLength", 10**9)
