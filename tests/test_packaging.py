@@ -1,6 +1,6 @@
 """Packaging: a plain ``pip install myna`` runs the whole test harness (fakes, emulators,
 cassettes, the pytest plugin, assertions); optional parts sit behind named extras and say
-which one to install; ``constraints.txt`` pins everything."""
+which one to install; ``constraints.txt`` pins everything; ``python -m myna`` works."""
 
 from __future__ import annotations
 
@@ -309,3 +309,26 @@ def test_ci_installs_from_the_constraints() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     install = [line for line in ci.splitlines() if "pip install" in line]
     assert install and all(re.search(r"\s-c constraints\.txt\s", line) for line in install)
+
+
+# -- python -m myna -------------------------------------------------------------------------------
+
+
+def test_python_dash_m_myna_is_the_cli() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "myna", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: myna "), result.stdout
+    assert "cassettes" in result.stdout
+
+
+def test_python_dash_m_myna_passes_the_exit_code() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "myna", "no-such-command"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "myna" in result.stderr
