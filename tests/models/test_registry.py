@@ -176,6 +176,68 @@ def test_model_without_an_inferable_provider() -> None:
     )
 
 
+def test_a_typo_in_a_known_prefix_suggests_the_model_and_its_provider() -> None:
+    with pytest.raises(UnknownProviderError) as exc:
+        init_chat_model("gtp-4.1-mini")
+    assert str(exc.value) == (
+        "Cannot tell the provider of model 'gtp-4.1-mini'. Did you mean 'gpt-4.1-mini', i.e. "
+        "'openai:gpt-4.1-mini'? Otherwise write it as 'provider:model' or pass model_provider=."
+    )
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("gpt4o", "openai:gpt-4o"),
+        ("chatgtp-4o", "openai:chatgpt-4o"),
+        ("claud-3-5-haiku", "anthropic:claude-3-5-haiku"),
+        ("calude-3-opus", "anthropic:claude-3-opus"),
+        ("gemni-2.5-flash", "google_genai:gemini-2.5-flash"),
+        ("mistrel-large", "mistralai:mistral-large"),
+        ("deepsek-chat", "deepseek:deepseek-chat"),
+        ("gork-3", "xai:grok-3"),
+    ],
+)
+def test_prefix_typos(typo: str, meant: str) -> None:
+    with pytest.raises(UnknownProviderError, match=f"i.e. '{meant}'\\?"):
+        init_chat_model(typo)
+
+
+@pytest.mark.parametrize("model", ["llama3", "gemma3", "solar", "qwen3", "meta-llama/Llama-3"])
+def test_other_names_get_no_made_up_suggestion(model: str) -> None:
+    with pytest.raises(UnknownProviderError) as exc:
+        init_chat_model(model)
+    assert "Did you mean" not in str(exc.value)
+    assert f"(e.g. 'ollama:{model}')" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("openai", "'openai' is a provider; add a model: 'openai:gpt-4.1-mini'."),
+        ("Anthropic", "'Anthropic' is a provider; add a model: 'anthropic:claude-haiku-4-5'."),
+        ("fake", "'fake' is a provider; add a model: 'fake:scripted'."),
+        (
+            "opnai",
+            "Cannot tell the provider of model 'opnai'. Did you mean the provider 'openai'? "
+            "Add a model: 'openai:gpt-4.1-mini'.",
+        ),
+    ],
+)
+def test_a_provider_alone_asks_for_a_model(name: str, message: str) -> None:
+    with pytest.raises(UnknownProviderError) as exc:
+        init_chat_model(name)
+    assert str(exc.value) == message
+
+
+def test_an_empty_model_name() -> None:
+    with pytest.raises(UserError) as exc:
+        init_chat_model("openai:")
+    assert str(exc.value) == "No model name after 'openai:'; add one: 'openai:gpt-4.1-mini'."
+    with pytest.raises(UserError, match="The model string is empty; write 'provider:model'"):
+        init_chat_model("")
+
+
 def test_model_must_be_a_string() -> None:
     with pytest.raises(UserError, match=r"model must be a string like 'openai:gpt-4\.1', got int"):
         parse_model_string(4)  # type: ignore[arg-type]

@@ -152,21 +152,131 @@ def infer_provider(model: str) -> str | None:
     return None
 
 
+_EXAMPLE_MODELS = {
+    "openai": "gpt-4.1-mini",
+    "azure_openai": "gpt-4.1-mini",
+    "anthropic": "claude-haiku-4-5",
+    "google_genai": "gemini-2.5-flash",
+    "ollama": "llama3.1",
+    "groq": "llama-3.3-70b-versatile",
+    "deepseek": "deepseek-chat",
+    "xai": "grok-3-mini",
+    "mistralai": "mistral-small-latest",
+    "openrouter": "openai/gpt-4.1-mini",
+    "together": "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    "fireworks": "accounts/fireworks/models/llama-v3p1-8b-instruct",
+    "perplexity": "sonar",
+    "bedrock": "amazon.nova-lite-v1:0",
+    "fake": "scripted",
+}
+"""A model of each built-in provider, for messages that show a complete model string."""
+
+
+def _example(provider: str) -> str:
+    return f"{provider}:{_EXAMPLE_MODELS.get(provider, '<model>')}"
+
+
+def _one_edit_apart(a: str, b: str, *, substitute: bool = True) -> bool:
+    """True when one insertion, deletion, swap of neighbours or (with `substitute`)
+    substitution turns a into b."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return substitute
+        return (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long[k]), len(short))
+    return short[i:] == long[i + 1 :]
+
+
+def _close_prefix(model: str) -> tuple[str, str] | None:
+    """``(corrected model, provider)`` when the start of `model` is one typo away from a
+    known model-name prefix (``"gtp-4.1"`` -> ``("gpt-4.1", "openai")``), else None."""
+    lowered = model.lower()
+    found: list[tuple[bool, float, str, str]] = []
+    for prefix, provider in _PREFIXES:
+        # short prefixes (o1, o3) and namespaces (amazon., meta.) match too much by accident,
+        # and one changed letter in a short word is another word ('solar' is not 'sonar')
+        if len(prefix) < 4 or not prefix.rstrip("-").isalpha():
+            continue
+        for size in (len(prefix) - 1, len(prefix), len(prefix) + 1):
+            head = lowered[:size]
+            if size <= len(lowered) and _one_edit_apart(head, prefix, substitute=len(prefix) >= 6):
+                rest = model[size:]
+                # a cut before a separator or digit reads right ('claud-3' -> 'claude-3',
+                # not 'claude3'); then the closer spelling wins
+                clean = not rest[:1].isalpha()
+                corrected = prefix + rest
+                score = difflib.SequenceMatcher(None, corrected.lower(), lowered).ratio()
+                found.append((clean, score, corrected, provider))
+    if not found:
+        return None
+    *_, corrected, provider = max(found, key=lambda f: (f[0], f[1]))
+    return corrected, provider
+
+
+def _no_provider(model: str) -> UnknownProviderError:
+    """The error for a bare model name no prefix places: a provider named alone, a typo in
+    a known prefix, or a model that needs ``provider:`` in front."""
+    key = _normalize(model)
+    known = known_providers()
+    if key in known:
+        return UnknownProviderError(f"{model!r} is a provider; add a model: {_example(key)!r}.")
+    close = _close_prefix(model)
+    if close is not None:
+        corrected, provider = close
+        return UnknownProviderError(
+            f"Cannot tell the provider of model {model!r}. Did you mean {corrected!r}, i.e. "
+            f"{provider + ':' + corrected!r}? Otherwise write it as 'provider:model' or pass "
+            "model_provider=."
+        )
+    near = [name for name in known if _one_edit_apart(key, name, substitute=len(key) >= 6)]
+    if near:
+        return UnknownProviderError(
+            f"Cannot tell the provider of model {model!r}. Did you mean the provider "
+            f"{near[0]!r}? Add a model: {_example(near[0])!r}."
+        )
+    return UnknownProviderError(
+        f"Cannot tell the provider of model {model!r}. Write it as 'provider:model' "
+        f"(e.g. 'ollama:{model}') or pass model_provider=. Known providers: "
+        f"{', '.join(known)}."
+    )
+
+
+def _no_model(provider: str) -> UserError:
+    return UserError(f"No model name after {provider + ':'!r}; add one: {_example(provider)!r}.")
+
+
 def parse_model_string(model: str, model_provider: str | None = None) -> tuple[str, str]:
     """Split ``"provider:model"`` and infer providers; returns ``(provider, model)``."""
     if not isinstance(model, str):
         raise UserError(
             f"model must be a string like 'openai:gpt-4.1', got {type(model).__name__}."
         )
+    if not model.strip() and not model_provider:
+        raise UserError(
+            "The model string is empty; write 'provider:model', e.g. 'openai:gpt-4.1-mini'."
+        )
     if model_provider:
         provider = _normalize(model_provider)
         if provider not in known_providers():
             raise _unknown_provider(provider, None)
+        if not model.strip():
+            raise _no_model(provider)
         return provider, model
     head, sep, rest = model.partition(":")
     if sep:
         provider = _normalize(head)
         if provider in known_providers():
+            if not rest.strip():
+                raise _no_model(provider)
             return provider, rest
         inferred = infer_provider(model)
         if inferred:
@@ -178,11 +288,7 @@ def parse_model_string(model: str, model_provider: str | None = None) -> tuple[s
         )
     inferred = infer_provider(model)
     if inferred is None:
-        raise UnknownProviderError(
-            f"Cannot tell the provider of model {model!r}. Write it as 'provider:model' "
-            f"(e.g. 'ollama:{model}') or pass model_provider=. Known providers: "
-            f"{', '.join(known_providers())}."
-        )
+        raise _no_provider(model)
     return inferred, model
 
 
