@@ -635,3 +635,4 @@ def test_pairwise_replay_miss_names_the_baseline_change(tmp_path, monkeypatch, o
     error = changed.cases[0].runs[0].results[0].error
     assert error.startswith("pairwise 'vs': no recorded verdict for case 'paris' repeat 0 in ")
     assert "the baseline output changed ('Rain.' -> 'Snow.')" in error
+    assert "To record it: Pairwise(..., mode='new_episodes')" in error

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..exceptions import UserError
 from ._context import DEFAULT_MIN_SCORE, EvalContext, EvalResult
+from ._results import jsonable
 from .evaluators import Evaluator
 
 __all__ = ["JUDGE_PROMPT_VERSION", "Judge", "Pairwise"]
@@ -68,7 +69,7 @@ _SECTIONS = ("rubric", "input", "expected", "output", "output_a", "output_b")
 
 
 def _plain(value: Any) -> Any:
-    """A message as its text (also one dumped to a dict), a pydantic model as its dict."""
+    """A message as its text (also one read back from a report as a dict); else as is."""
     if isinstance(value, Mapping) and value.get("type") == "ai" and "content" in value:
         content = value["content"]  # a message read back from a JSON report
         if isinstance(content, str):
@@ -78,17 +79,16 @@ def _plain(value: Any) -> Any:
     text = getattr(value, "text", None)
     if isinstance(text, str) and hasattr(value, "content"):
         return text
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        return dump(mode="json")
     return value
 
 
 def _render(value: Any) -> str:
+    """A value as prompt text: the same in every process (sets sorted, objects dumped), as
+    the recorded request is matched on it."""
     value = _plain(value)
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    return json.dumps(jsonable(value), ensure_ascii=False, indent=2)
 
 
 def _prompt(kind: str, fields: Mapping[str, Any], choices: str) -> str:
@@ -278,9 +278,9 @@ class _Verdicts:
         finally:
             session.stop(check=False)  # misses are reported by the judge, with its names
 
-    def hint(self) -> str:
+    def hint(self, owner: str) -> str:
         return (
-            f"To record it: Judge(..., mode='new_episodes') or MYNA_RECORD_MODE=new_episodes "
+            f"To record it: {owner}(..., mode='new_episodes') or MYNA_RECORD_MODE=new_episodes "
             f"(the mode is {self.requested()!r}); to re-record every verdict: mode='all'"
         )
 
@@ -462,7 +462,7 @@ class _LLMJudge(Evaluator):
             why = "the cassette file does not exist yet"
         return _VerdictError(
             f"{self._who()}: no recorded verdict for {self._where(ctx)} in {session.path}: "
-            f"{why}. {self.verdicts.hint()}."
+            f"{why}. {self.verdicts.hint(type(self).__name__)}."
         )
 
     def _choice(self, answer: Any, ctx: EvalContext) -> tuple[str, str]:
@@ -526,9 +526,13 @@ class Judge(_LLMJudge):
     `myna.cassettes.Cassette`; default ``MYNA_RECORD_MODE``, else ``"none"`` when ``CI`` is
     set, else ``"once"``:
 
-    - ``"once"``: record every verdict if the file does not exist yet, else replay only;
+    - ``"once"``: record every verdict if the file does not exist at the process's first
+      judge call (the rest of the process then keeps recording to it), else replay only;
     - ``"none"``: replay only; ``"new_episodes"``: replay, and record what is missing;
-    - ``"all"``: re-record every verdict (the file is emptied once per process).
+    - ``"all"``: re-record every verdict (the file is emptied at the process's first call).
+
+    A relative `cassette` path is relative to the working directory. The pytest option
+    ``--myna-record-mode`` does not reach judges: set ``MYNA_RECORD_MODE`` (or `mode`).
 
     To record: run once with a key (``OPENAI_API_KEY=... MYNA_RECORD_MODE=once pytest``) or
     against an emulator scripting the verdicts (``with myna.emulators.emulate("openai",
