@@ -307,6 +307,21 @@ def test_a_custom_evaluator_cannot_be_saved_and_nothing_is_written(tmp_path: Pat
     assert not (tmp_path / "e.json").exists()
 
 
+def test_judges_are_written_with_their_model_string(tmp_path: Path) -> None:
+    from myna.fakes import FakeChatModel
+
+    judge = ev.judge("Is it polite?", model="openai:gpt-4.1-mini", choices={"yes": 1.0, "no": 0.0})
+    path = save_dataset(Dataset([Case("a", "hi", evaluators=[judge])]), tmp_path / "j.yaml")
+    assert [e.to_spec() for e in load_dataset(path)["a"].evaluators] == [judge.to_spec()]
+    assert "rubric: Is it polite?" in path.read_text("utf-8")
+    with_object = Dataset([Case("b", "hi", evaluators=[ev.judge("ok?", model=FakeChatModel([]))])])
+    with pytest.raises(UserError) as exc:
+        save_dataset(with_object, tmp_path / "k.yaml")
+    assert str(exc.value).startswith(f"Cannot write {tmp_path / 'k.yaml'}: case 'b': judge has")
+    assert "model='openai:gpt-4.1-mini'" in str(exc.value)
+    assert not (tmp_path / "k.yaml").exists()
+
+
 @pytest.mark.parametrize(
     ("value", "fragment"),
     [

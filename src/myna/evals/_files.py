@@ -724,7 +724,10 @@ def _spec(evaluator: Any, where: str, path: Path) -> Any:
 
     name = evaluator_name(evaluator)
     to_spec = getattr(evaluator, "to_spec", None)
-    spec = to_spec() if callable(to_spec) else None
+    try:
+        spec = to_spec() if callable(to_spec) else None
+    except UserError as exc:  # e.g. a judge whose model is an object, not a model string
+        raise UserError(f"Cannot write {path}: {where}: {exc}") from None
     spec_name = spec
     if isinstance(spec, dict) and len(spec) == 1:
         (spec_name,) = spec
