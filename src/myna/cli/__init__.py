@@ -1,4 +1,4 @@
-"""The ``myna`` command line: emulator server, cassette tools."""
+"""The ``myna`` command line: emulator server, cassette tools, evals."""
 
 from __future__ import annotations
 
@@ -73,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_commands(commands)
+
+    try:
+        from ..evals._cli import add_commands as add_eval_commands
+    except ImportError:
+        pass
+    else:
+        add_eval_commands(commands)
     return parser
 
 
