@@ -4,6 +4,7 @@
 MynaError
 ├── UserError                     the caller's own mistake; also a ValueError
 │   ├── UnknownProviderError      'opnai:gpt-4.1' -> did you mean 'openai'?
+│   ├── InvalidParameterError     tool_choise= / temperature='hot'; also a TypeError
 │   ├── MissingAPIKeyError        names the env var to set
 │   ├── ScriptExhaustedError      a fake was called more often than scripted
 │   └── InvalidToolCallError      a scripted tool call the bound tools reject
@@ -38,6 +39,7 @@ __all__ = [
     "ConnectionError",
     "ContextLengthError",
     "DecodeError",
+    "InvalidParameterError",
     "InvalidToolCallError",
     "MissingAPIKeyError",
     "MynaError",
@@ -81,6 +83,16 @@ class UserError(MynaError, ValueError):
 
 class UnknownProviderError(UserError):
     """A model string or `model_provider=` names no registered provider."""
+
+
+class InvalidParameterError(UserError, TypeError):
+    """A keyword a call does not take, or a parameter value of the wrong type or range.
+
+    Raised where the value is given (the model's constructor, `bind`, `bind_tools`,
+    `with_structured_output`, a call's keyword arguments), not later at the provider. The
+    message quotes ``name=value``, says what it must be, and suggests the closest name for a
+    misspelt keyword. Also a `TypeError`, like Python's own error for an unexpected keyword.
+    """
 
 
 class MissingAPIKeyError(UserError):

@@ -129,7 +129,8 @@ def test_unknown_method_is_an_error() -> None:
     with pytest.raises(UserError) as exc:
         fake().with_structured_output(Person, method="xml")
     assert str(exc.value) == (
-        "method='xml' is not one of 'json_schema', 'function_calling', 'json_mode'."
+        "with_structured_output(): method='xml' is not one of 'json_schema', "
+        "'function_calling', 'json_mode'."
     )
 
 

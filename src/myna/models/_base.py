@@ -28,6 +28,7 @@ from ._config import (
     _observers,
     check_config,
 )
+from ._params import check_keywords, check_params
 from ._rate_limiter import BaseRateLimiter
 from ._retry import RetryPolicy, acall_with_retry, call_with_retry
 from ._runnable import Runnable
@@ -263,12 +264,11 @@ class ChatModel(Runnable):
                 f"{_did_you_mean(name, sorted(accepted))} "
                 f"Accepted: {', '.join(sorted(accepted))}."
             )
+        check_params(type(self).__name__, kwargs)
         self.model: str | None = kwargs.pop("model", None)
         self.timeout: float | None = kwargs.pop("timeout", None)
         max_retries = kwargs.pop("max_retries", 2)
-        if not isinstance(max_retries, int) or max_retries < 0:
-            raise UserError(f"max_retries={max_retries!r} must be an int >= 0.")
-        self.max_retries: int = max_retries
+        self.max_retries: int = 2 if max_retries is None else max_retries
         self.api_key: str | None = kwargs.pop("api_key", None)
         self.base_url: str | None = kwargs.pop("base_url", None)
         limiter = kwargs.pop("rate_limiter", None)
@@ -355,6 +355,7 @@ class ChatModel(Runnable):
         hints: dict[str, Any] = {}
         if kwargs:
             accepted = REQUEST_PARAMS | self.extra_params
+            checked = False
             for key, value in kwargs.items():
                 if key.startswith("_"):
                     hints[key[1:]] = value
@@ -365,6 +366,9 @@ class ChatModel(Runnable):
                         f"{_did_you_mean(key, sorted(accepted))} Per-call parameters: "
                         f"{', '.join(sorted(accepted))}."
                     )
+                if not checked:
+                    check_params(f"{type(self).__name__}.invoke", kwargs)
+                    checked = True
                 if key == "stop" and isinstance(value, str):
                     value = [value]
                 if value is not None:
@@ -599,10 +603,21 @@ class ChatModel(Runnable):
     # -- binding -------------------------------------------------------------------------
 
     def bind(self, **params: Any) -> Runnable:
-        """A model that sends `params` with every call (checked like per-call parameters)."""
+        """A model that sends `params` with every call (checked now, like per-call parameters)."""
         from ._bound import BoundChatModel
 
+        self._check_bound(params)
         return BoundChatModel(self, params)
+
+    def _check_bound(self, params: dict[str, Any]) -> None:
+        """Check parameters given to `bind` now rather than at the first call."""
+        where = f"{type(self).__name__}.bind"
+        check_keywords(
+            where,
+            {k: v for k, v in params.items() if not k.startswith("_")},
+            REQUEST_PARAMS | self.extra_params,
+        )
+        check_params(where, params)
 
     def bind_tools(
         self,
@@ -611,6 +626,7 @@ class ChatModel(Runnable):
         tool_choice: str | dict[str, Any] | bool | None = None,
         parallel_tool_calls: bool | None = None,
         strict: bool | None = None,
+        **unknown: Any,
     ) -> Runnable:
         """A model that offers `tools` on every call.
 
@@ -622,8 +638,9 @@ class ChatModel(Runnable):
             parallel_tool_calls: False to ask for at most one call per reply.
             strict: provider-side strict schema validation (OpenAI).
         """
-        from ._bound import bind_tools
+        from ._bound import BIND_TOOLS_KEYWORDS, bind_tools
 
+        check_keywords("bind_tools()", unknown, BIND_TOOLS_KEYWORDS)
         return bind_tools(self, tools, tool_choice, parallel_tool_calls, strict)
 
     def with_structured_output(
@@ -633,6 +650,7 @@ class ChatModel(Runnable):
         method: str = "json_schema",
         include_raw: bool = False,
         strict: bool | None = None,
+        **unknown: Any,
     ) -> Runnable:
         """A runnable whose output is `schema`, parsed and validated.
 
@@ -647,7 +665,7 @@ class ChatModel(Runnable):
         from ._structured import StructuredOutputRunnable
 
         return StructuredOutputRunnable(
-            self, schema, method=method, include_raw=include_raw, strict=strict
+            self, schema, method=method, include_raw=include_raw, strict=strict, **unknown
         )
 
     # Runnable plumbing: the model itself is the innermost runnable.

@@ -7,12 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import UserError
 from ..messages import AIMessage, AIMessageChunk
+from ._params import check_flag, check_keywords, did_you_mean
 from ._runnable import Runnable
 
 if TYPE_CHECKING:
     from ._base import ChatModel
 
-__all__ = ["BoundChatModel", "bind_tools", "normalize_tool_choice"]
+__all__ = ["BIND_TOOLS_KEYWORDS", "BoundChatModel", "bind_tools", "normalize_tool_choice"]
+
+BIND_TOOLS_KEYWORDS = ("tool_choice", "parallel_tool_calls", "strict")
+"""The keyword arguments of `bind_tools`, for "did you mean" on a misspelt one."""
 
 
 class BoundChatModel(Runnable):
@@ -57,6 +61,7 @@ class BoundChatModel(Runnable):
 
     def bind(self, **params: Any) -> BoundChatModel:
         """A copy with `params` bound as well (later values win)."""
+        self.model._check_bound(params)
         bound = BoundChatModel(self.model, {**self.params, **params})
         bound.tools = list(self.tools)
         return bound
@@ -68,8 +73,10 @@ class BoundChatModel(Runnable):
         tool_choice: Any = None,
         parallel_tool_calls: bool | None = None,
         strict: bool | None = None,
+        **unknown: Any,
     ) -> BoundChatModel:
         """Replace the bound tools (other bound parameters stay)."""
+        check_keywords("bind_tools()", unknown, BIND_TOOLS_KEYWORDS)
         bound = bind_tools(self.model, tools, tool_choice, parallel_tool_calls, strict)
         for key, value in self.params.items():
             if key not in ("tools", "tool_choice", "parallel_tool_calls"):
@@ -93,8 +100,9 @@ def normalize_tool_choice(choice: Any, names: list[str]) -> Any:
         return choice
     if isinstance(choice, str):
         if choice not in names:
+            hint = did_you_mean(choice, [*names, "auto", "any", "required", "none"])
             raise UserError(
-                f"tool_choice={choice!r} names no bound tool; bound tools: {names}. "
+                f"tool_choice={choice!r} names no bound tool.{hint} Bound tools: {names}. "
                 "Use 'auto', 'any', 'none', or one of the tool names."
             )
         return choice
@@ -121,6 +129,8 @@ def bind_tools(
             f"bind_tools takes a list of tools, got {type(tools).__name__}; wrap a single tool "
             "in a list: bind_tools([get_weather])."
         )
+    check_flag("bind_tools()", "parallel_tool_calls", parallel_tool_calls)
+    check_flag("bind_tools()", "strict", strict)
     if model.profile.get("tool_calling") is False:
         raise UserError(
             f"{type(model).__name__} (model={model.model!r}) does not support tool calling "

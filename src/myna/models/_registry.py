@@ -9,7 +9,9 @@ from typing import Any
 
 from ..exceptions import UnknownProviderError, UserError
 from ._base import HARNESS_PARAMS, REQUEST_PARAMS, STANDARD_PARAMS, ChatModel
+from ._bound import BIND_TOOLS_KEYWORDS
 from ._config import _OVERRIDES
+from ._params import check_keywords
 from ._runnable import Runnable
 
 __all__ = [
@@ -408,10 +410,12 @@ class ConfigurableChatModel(Runnable):
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ConfigurableChatModel:
         """Queue `bind_tools` for the model chosen at run time (see `ChatModel.bind_tools`)."""
+        check_keywords("bind_tools()", kwargs, BIND_TOOLS_KEYWORDS)
         return self._queued("bind_tools", (tools,), kwargs)
 
     def with_structured_output(self, schema: Any, **kwargs: Any) -> ConfigurableChatModel:
         """Queue `with_structured_output` for the model chosen at run time."""
+        check_keywords("with_structured_output()", kwargs, ("method", "include_raw", "strict"))
         return self._queued("with_structured_output", (schema,), kwargs)
 
     def bind(self, **params: Any) -> ConfigurableChatModel:

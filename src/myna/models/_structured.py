@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from ..exceptions import OutputParserError, UserError
+from ..exceptions import InvalidParameterError, OutputParserError, UserError
 from ..messages import AIMessage, AIMessageChunk, merge_chunks
+from ._params import check_flag, check_keywords, did_you_mean
 from ._runnable import Runnable
 
 __all__ = ["StructuredOutputRunnable"]
@@ -32,11 +33,19 @@ class StructuredOutputRunnable(Runnable):
         method: str = "json_schema",
         include_raw: bool = False,
         strict: bool | None = None,
+        **unknown: Any,
     ) -> None:
         from ..schema import OutputSchema
 
+        where = "with_structured_output()"
+        check_keywords(where, unknown, ("method", "include_raw", "strict"))
         if method not in METHODS:
-            raise UserError(f"method={method!r} is not one of {', '.join(map(repr, METHODS))}.")
+            raise InvalidParameterError(
+                f"{where}: method={method!r} is not one of {', '.join(map(repr, METHODS))}."
+                f"{did_you_mean(str(method), METHODS)}"
+            )
+        check_flag(where, "include_raw", include_raw, optional=False)
+        check_flag(where, "strict", strict)
         if method == "json_mode" and strict:
             raise UserError(
                 "strict=True cannot be used with method='json_mode': JSON mode does not take a "
