@@ -90,6 +90,20 @@ def test_run_passing_gate_exits_0_and_writes_the_files(
     assert len(lines) == 1 + 6
 
 
+def test_run_writes_the_html_report(
+    app: Callable[[str], str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = app(WEATHER_APP)
+    code, out, _ = _run(
+        capsys, "eval", "run", WEATHER, "--target", f"{module}:answer", "--report", "out/r.html"
+    )
+    assert code == 0
+    assert "html report: out/r.html" in out
+    html = (tmp_path / "out" / "r.html").read_text("utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert all(name in html for name in ("paris", "rome", "oslo"))
+
+
 def test_run_failing_gate_exits_1_and_prints_the_worst_first(
     app: Callable[[str], str], capsys: pytest.CaptureFixture[str]
 ) -> None:

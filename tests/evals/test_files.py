@@ -48,6 +48,11 @@ TRICKY = [
     "# not a comment",
     "key: value",
     "'",
+    "line\u2028separator",
+    "next\x85line",
+    "form\x0cfeed\x0b",
+    "nul\x00byte",
+    "\ufeffbom",
 ]
 
 
@@ -469,7 +474,7 @@ def test_dataset_level_errors(tmp_path: Path) -> None:
     assert "a dataset file is a mapping with `cases:`, or a list of cases" in _error(scalar)
     shared = _write(tmp_path / "d.yaml", "evaluators:\n  - is_jsn\ncases: []\n")
     assert _error(shared).startswith(
-        f"{shared}:2: evaluator 'is_jsn': Unknown evaluator 'is_jsn'. Did you mean 'is_json'?"
+        f"{shared}:2: dataset evaluator 'is_jsn': Unknown evaluator 'is_jsn'. Did you mean 'is_json'?"
     )
     wrong = _write(tmp_path / "e.yaml", "cases: {a: 1}\n")
     assert _error(wrong) == f"{wrong}:1: field 'cases' must be a list of cases (got {{'a': 1}})."
@@ -534,7 +539,7 @@ def test_jsonl_errors_name_the_line(tmp_path: Path) -> None:
         '{"name": "b", "repeat": 0}\n',
     )
     assert _error(shape).splitlines() == [
-        f"{shape}:1: evaluator 'is_jsn': Unknown evaluator 'is_jsn'. Did you mean 'is_json'? "
+        f"{shape}:1: dataset evaluator 'is_jsn': Unknown evaluator 'is_jsn'. Did you mean 'is_json'? "
         "Known: close_to, contains, equals, is_json, judge, matches_schema, max_cost, "
         "max_latency, max_tokens, no_tool_calls, pairwise, regex, tool_called, trajectory.",
         f"{shape}:4: case 'b': field 'repeat' must be a whole number >= 1 (got 0).",

@@ -24,6 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .._text import short_repr as _short
 from ..exceptions import UserError
 from ._case import Case, Dataset
 from ._schema import CASE_FIELDS, DATASET_FIELDS, SCHEMA_FILENAME, dataset_schema
@@ -68,11 +69,6 @@ def _format(path: Path) -> str:
             "from the suffix: .yaml (or .yml), .json, .jsonl or .csv."
         )
     return fmt
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _did_you_mean(word: str, known: Sequence[str]) -> str:
@@ -233,7 +229,9 @@ def _parse_jsonl(path: Path, text: str) -> tuple[Any, Locate]:
     case_lines: list[int] = []
     data: dict[str, Any] = {"cases": cases}
     header_line = 1
-    for number, line in enumerate(text.splitlines(), 1):
+    # split on "\n" only: str.splitlines would also split at U+2028 and friends, which
+    # JSON strings may hold unescaped
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
@@ -525,7 +523,8 @@ def _explain(
         # one evaluator spec: from_spec says best what is wrong with it (did you mean ...)
         item = steps[: len(steps) - len(local) + 2]
         spec = _at(data, item)
-        return [(item, f"{where}evaluator {_short(spec)}: {_spec_problem(spec, error)}")]
+        label = where or "dataset "
+        return [(item, f"{label}evaluator {_short(spec)}: {_spec_problem(spec, error)}")]
     if error.validator == "additionalProperties":
         known = [f for f in fields if f != "$schema"]
         found = []
