@@ -219,6 +219,150 @@ def test_partial_handler_overrides_only_what_it_needs() -> None:
     assert handler.ends == ["a b"]
 
 
+# -- duck-typed handlers ---------------------------------------------------------------------------
+
+
+class TokensOnly:  # not a CallbackHandler subclass: the methods it lacks are skipped
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def on_token(self, run: RunInfo, chunk: AIMessageChunk) -> None:
+        self.seen.append(chunk.text)
+
+
+class AsyncEndsOnly:
+    def __init__(self) -> None:
+        self.ends: list[str] = []
+
+    async def on_end(self, run: RunInfo, message: AIMessage) -> None:
+        self.ends.append(message.text)
+
+
+def test_a_duck_typed_handler_hears_what_it_defines_sync() -> None:
+    handler = TokensOnly()
+    model = fake("a b", "c", fault.rate_limit(), callbacks=[handler])
+    list(model.stream("hi"))
+    model.invoke("hi", config={"callbacks": [TokensOnly()]})  # on_start/on_end: skipped
+    with pytest.raises(RateLimitError):
+        fake(fault.rate_limit(), callbacks=[handler], max_retries=0).invoke("hi")  # on_error
+    assert handler.seen == ["a ", "b", ""]
+
+
+async def test_a_duck_typed_handler_hears_what_it_defines_async() -> None:
+    tokens, ends = TokensOnly(), AsyncEndsOnly()
+    model = fake("a b", "c", callbacks=[tokens])
+    assert [c.text async for c in model.astream("hi", config={"callbacks": [ends]})] == [
+        "a ",
+        "b",
+        "",
+    ]
+    await model.ainvoke("hi", config={"callbacks": [ends]})
+    assert tokens.seen == ["a ", "b", ""]
+    assert ends.ends == ["a b", "c"]
+
+
+def test_a_namespace_of_functions_is_a_handler_too() -> None:
+    from types import SimpleNamespace
+
+    seen: list[str] = []
+    handler = SimpleNamespace(on_end=lambda run, message: seen.append(message.text))
+    fake("x").invoke("hi", config={"callbacks": [handler]})
+    assert seen == ["x"]
+
+
+class Typo:
+    def on_tokens(self, run: RunInfo, chunk: AIMessageChunk) -> None:
+        pass
+
+
+class TypoInASubclass(CallbackHandler):
+    def on_eror(self, run: RunInfo, error: BaseException) -> None:
+        pass
+
+
+class LangChainStyle:  # a handler for another library: nothing myna would call
+    def on_llm_start(self, *args: Any) -> None:
+        pass
+
+
+def _given_at_init(handler: Any) -> None:
+    fake("x", callbacks=[handler])
+
+
+def _given_per_call(handler: Any) -> None:
+    fake("x").invoke("hi", config={"callbacks": [handler]})
+
+
+async def _given_per_async_call(handler: Any) -> None:
+    await fake("x").ainvoke("hi", config={"callbacks": [handler]})
+
+
+@pytest.mark.parametrize(
+    ("handler", "message"),
+    [
+        (
+            Typo(),
+            "Typo.on_tokens is not a callback method, so it would never be called. Did you "
+            "mean 'on_token'? Callback methods: on_start, on_token, on_end, on_error.",
+        ),
+        (
+            TypoInASubclass(),
+            "TypoInASubclass.on_eror is not a callback method, so it would never be called. Did "
+            "you mean 'on_error'? Callback methods: on_start, on_token, on_end, on_error.",
+        ),
+        (
+            LangChainStyle(),
+            "LangChainStyle object has none of the callback methods on_start, "
+            "on_token, on_end, on_error. Subclass myna.CallbackHandler, or define any of them "
+            "(the others are skipped).",
+        ),
+        (
+            print,
+            "<built-in function print> (builtin_function_or_method) has none of the callback "
+            "methods on_start, on_token, on_end, on_error. Subclass myna.CallbackHandler, or "
+            "define any of them (the others are skipped).",
+        ),
+    ],
+    ids=["typo", "typo-in-subclass", "another-librarys-handler", "a-function"],
+)
+async def test_a_handler_that_would_hear_nothing_is_rejected_when_passed(
+    handler: Any, message: str
+) -> None:
+    with pytest.raises(UserError) as at_init:
+        _given_at_init(handler)
+    assert str(at_init.value) == f"callbacks=: {message}"
+    with pytest.raises(UserError) as per_call:
+        _given_per_call(handler)
+    assert str(per_call.value) == f"config['callbacks']: {message}"
+    with pytest.raises(UserError) as per_async_call:
+        await _given_per_async_call(handler)
+    assert str(per_async_call.value) == f"config['callbacks']: {message}"
+
+
+def test_a_class_instead_of_an_instance() -> None:
+    with pytest.raises(UserError) as exc:
+        fake("x", callbacks=[Recorder])
+    assert str(exc.value) == (
+        "callbacks= holds the class Recorder, not a handler; pass an instance: Recorder()."
+    )
+
+
+def test_a_single_handler_must_be_in_a_list() -> None:
+    with pytest.raises(UserError) as exc:
+        fake("x").invoke("hi", config={"callbacks": Recorder()})
+    assert str(exc.value) == (
+        "config['callbacks'] must be a list of callback handlers, got Recorder; wrap a single "
+        "handler in a list: [Recorder()]."
+    )
+
+
+def test_a_callback_attribute_that_is_not_callable() -> None:
+    from types import SimpleNamespace
+
+    with pytest.raises(UserError, match=r"SimpleNamespace.on_end is str, not a method\."):
+        fake("x", callbacks=[SimpleNamespace(on_end="print")])
+
+
 # -- observers ------------------------------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from ._config import (
     RunInfo,
     _observers,
     check_config,
+    check_handlers,
 )
 from ._params import check_keywords, check_params
 from ._rate_limiter import BaseRateLimiter
@@ -144,7 +145,11 @@ class _Run:
 
     def _fire_sync(self, method: str, *args: Any) -> None:
         for handler in self.handlers:
-            result = getattr(handler, method)(self.info, *args)
+            # duck-typed handlers may leave methods out: those events are skipped
+            fire = getattr(handler, method, None)
+            if fire is None:
+                continue
+            result = fire(self.info, *args)
             if inspect.isawaitable(result):
                 if hasattr(result, "close"):
                     result.close()
@@ -155,7 +160,10 @@ class _Run:
 
     async def _fire_async(self, method: str, *args: Any) -> None:
         for handler in self.handlers:
-            result = getattr(handler, method)(self.info, *args)
+            fire = getattr(handler, method, None)
+            if fire is None:
+                continue
+            result = fire(self.info, *args)
             if inspect.isawaitable(result):
                 await result
 
@@ -278,7 +286,9 @@ class ChatModel(Runnable):
                 f"InMemoryRateLimiter(requests_per_second=2), got {type(limiter).__name__}."
             )
         self.rate_limiter: BaseRateLimiter | None = limiter
-        self.callbacks: list[CallbackHandler] = list(kwargs.pop("callbacks", None) or ())
+        self.callbacks: list[CallbackHandler] = check_handlers(
+            "callbacks=", kwargs.pop("callbacks", None)
+        )
         self.tags: list[str] = list(kwargs.pop("tags", None) or ())
         self.metadata: dict[str, Any] = dict(kwargs.pop("metadata", None) or {})
         self._profile_overrides: dict[str, Any] = dict(kwargs.pop("profile", None) or {})

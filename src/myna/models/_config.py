@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from typing import Any, Protocol
 
 from typing_extensions import TypedDict
 
+from .._text import short_repr
 from ..exceptions import UserError
 from ..messages import AIMessage, AIMessageChunk, BaseMessage
 
@@ -48,10 +50,10 @@ def check_config(config: Any) -> RunConfig:
             f"config must be a dict such as {{'tags': ['eval'], 'callbacks': [handler]}}, "
             f"got {type(config).__name__}."
         )
+    if config.get("callbacks") is not None:
+        check_handlers("config['callbacks']", config["callbacks"])
     unknown = set(config) - _CONFIG_KEYS
     if unknown:
-        import difflib
-
         first = sorted(unknown, key=str)[0]
         close = difflib.get_close_matches(str(first), sorted(_CONFIG_KEYS), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -78,6 +80,12 @@ class RunInfo:
 class CallbackHandler:
     """Subclass and override what you need; every method is optional.
 
+    Any object with at least one of these methods works as a handler too (duck typing): the
+    methods it lacks are skipped. A handler is checked when it is passed (``callbacks=[...]``
+    on the model or in the call's config): an object with none of the methods, a class
+    instead of an instance, or a method name one typo away (``on_tokens``) is a `UserError`
+    then, rather than a handler that silently hears nothing.
+
     Methods may be ``async def``: async calls (`ainvoke`, `astream`) await them; sync calls
     cannot, and raise `UserError` if given an async handler.
     """
@@ -93,6 +101,77 @@ class CallbackHandler:
 
     def on_error(self, run: RunInfo, error: BaseException) -> Any:
         """When the call fails, after retries."""
+
+
+CALLBACK_METHODS = ("on_start", "on_token", "on_end", "on_error")
+"""The methods a callback handler may define, in the order they fire."""
+
+_checked_types: dict[type, bool] = {}
+"""Handler classes whose method names were checked (dir() is slow; config is per call)."""
+
+
+def check_handlers(where: str, handlers: Any) -> list[Any]:
+    """The handlers as a list, each checked: an instance with at least one callback method
+    and no misspelt ones. Raises `UserError` naming the handler and the fix."""
+    if handlers is None:
+        return []
+    if not isinstance(handlers, (list, tuple)):
+        one = f"[{type(handlers).__name__}()]" if _methods(handlers) else "[handler]"
+        raise UserError(
+            f"{where} must be a list of callback handlers, got {type(handlers).__name__}; "
+            f"wrap a single handler in a list: {one}."
+        )
+    for handler in handlers:
+        _check_handler(where, handler)
+    return list(handlers)
+
+
+def _methods(handler: Any) -> list[str]:
+    return [m for m in CALLBACK_METHODS if callable(getattr(handler, m, None))]
+
+
+def _check_names(where: str, owner: str, names: Any) -> None:
+    """A name one typo away from a callback method would never be called: say so."""
+    for name in names:
+        if isinstance(name, str) and name.startswith("on_") and name not in CALLBACK_METHODS:
+            close = difflib.get_close_matches(name, CALLBACK_METHODS, n=1, cutoff=0.85)
+            if close:
+                raise UserError(
+                    f"{where}: {owner}.{name} is not a callback method, so it would never be "
+                    f"called. Did you mean {close[0]!r}? Callback methods: "
+                    f"{', '.join(CALLBACK_METHODS)}."
+                )
+
+
+def _check_handler(where: str, handler: Any) -> None:
+    if isinstance(handler, type):
+        raise UserError(
+            f"{where} holds the class {handler.__name__}, not a handler; pass an instance: "
+            f"{handler.__name__}()."
+        )
+    kind = type(handler)
+    if kind not in _checked_types:
+        _check_names(where, kind.__name__, sorted(dir(kind)))
+        _checked_types[kind] = True
+    own = getattr(handler, "__dict__", None)
+    if own:
+        _check_names(where, kind.__name__, list(own))
+    for name in CALLBACK_METHODS:
+        value = getattr(handler, name, None)
+        if value is not None and not callable(value):
+            raise UserError(
+                f"{where}: {kind.__name__}.{name} is {type(value).__name__}, not a method."
+            )
+    if not _methods(handler):
+        if kind.__repr__ is object.__repr__:
+            described = f"{kind.__name__} object"
+        else:
+            described = f"{short_repr(handler, 60)} ({kind.__name__})"
+        raise UserError(
+            f"{where}: {described} has none of the callback "
+            f"methods {', '.join(CALLBACK_METHODS)}. Subclass myna.CallbackHandler, or define "
+            "any of them (the others are skipped)."
+        )
 
 
 @dataclass
