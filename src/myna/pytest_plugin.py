@@ -163,7 +163,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _eval_options_given(config: pytest.Config) -> bool:
-    return any(config.getoption(key) or config.getini(key) for key in _EVAL_OPTIONS)
+    return any(config.getoption(key) is not None or config.getini(key) for key in _EVAL_OPTIONS)
 
 
 def _evals() -> Any:

@@ -26,6 +26,7 @@ _LAZY = {
     "CaseResult": "._results",
     "Comparison": "._compare",
     "Dataset": "._case",
+    "EvalCase": "._pytest",
     "EvalContext": "._context",
     "EvalResult": "._context",
     "Judge": "._judge",
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from ._compare import Comparison, compare
     from ._context import EvalContext, EvalResult
     from ._judge import Judge, Pairwise
-    from ._pytest import cases
+    from ._pytest import EvalCase, cases
     from ._report import Report
     from ._results import CaseResult, RunResult
     from ._runner import aevaluate, evaluate, run_seed

@@ -160,13 +160,14 @@ class EvalCase:
         return self._verdict(report, name)
 
     def _plan(self, options: dict[str, Any]) -> tuple[Dataset, str, dict[str, Any]]:
+        __tracebackhide__ = True
         _check_options(options, "check")
         spec = self._spec
         kwargs = {**spec.options, **options}
         kwargs["evaluators"] = (*spec.options["evaluators"], *_evaluators(options))
         name = kwargs.pop("name", None) or spec.name
         case = self.case
-        session = _current
+        session = _running()
         if session is not None:
             if session.repeat is not None:  # --myna-eval-repeat wins over everything
                 case = dataclasses.replace(case, repeat=None)
@@ -182,7 +183,7 @@ class EvalCase:
     def _verdict(self, report: Report, name: str) -> CaseResult:
         __tracebackhide__ = True
         result = report.cases[0]
-        session = _current
+        session = _running()
         if session is not None:
             session.record(self, name, report, result)
         if result.status != "pass":
@@ -254,6 +255,7 @@ def cases(
 
 
 def _check_options(options: Mapping[str, Any], where: str) -> None:
+    __tracebackhide__ = True
     unknown = sorted(set(options) - set(_OPTIONS))
     if unknown:
         raise UserError(
@@ -328,7 +330,9 @@ def _read_options(config: pytest.Config) -> _Options:
         found = Path(str(value))
         return found if found.is_absolute() else here / found
 
-    raw = config.getoption("myna_eval_repeat") or config.getini("myna_eval_repeat") or None
+    raw = config.getoption("myna_eval_repeat")
+    if raw is None:
+        raw = config.getini("myna_eval_repeat") or None
     repeat = None
     if raw is not None:
         try:
@@ -366,10 +370,13 @@ class _Session:
         self.lines: list[tuple[str, dict[str, bool]]] = []
         self.failed = False
 
+    def running(self) -> tuple[str, str] | None:
+        """(test, variant) of the eval test running now, if it is one of this session's."""
+        return self.tests.get(getattr(self.state, "nodeid", None) or "")
+
     def record(self, case: EvalCase, name: str, report: Report, result: CaseResult) -> None:
         """Keep one checked case (a test run again, e.g. by a rerun plugin, replaces it)."""
-        nodeid = getattr(self.state, "nodeid", None) or ""
-        test, variant = self.tests.get(nodeid) or (nodeid.split("[", 1)[0], "")
+        test, variant = self.running() or ("", "")
         self.add(
             {
                 "report": name,
@@ -412,6 +419,13 @@ class _Session:
                 report.wall_time = sum(r["wall_time"] for r in records)
                 reports.append(report)
         return reports
+
+
+def _running() -> _Session | None:
+    """The session of the eval test running now; None outside one (or with the plugin off in
+    a pytest run nested in another, whose session must not collect the inner results)."""
+    session = _current
+    return session if session is not None and session.running() is not None else None
 
 
 def _variant(callspec: Any) -> str:
@@ -529,7 +543,7 @@ def _worst_lines(report: Report) -> list[str]:
 
 
 def file_stem(name: str) -> str:
-    """A report's name as a file name (``weather[model=a]`` -> ``weather_model=a_``)."""
+    """A report's name as a file name (``weather[model=a]`` -> ``weather_model=a``)."""
     return _UNSAFE.sub("_", name).strip("._") or "eval"
 
 
@@ -539,10 +553,7 @@ def _write(evals: _Session, directory: Path) -> None:
         stem = file_stem(report.name or "eval")
         report.to_json(directory / f"{stem}.json")
         report.to_junit(directory / f"{stem}.junit.xml")
-        try:
-            report.to_html(directory / f"{stem}.html")
-        except ModuleNotFoundError:  # TODO(h3): drop once myna.evals._html lands
-            pass
+        report.to_html(directory / f"{stem}.html")
         written.append(stem)
     evals.lines.append(
         (f"eval reports written to {directory}: {', '.join(written)} (.json .html .junit.xml)", {})
@@ -562,26 +573,27 @@ def _compare(evals: _Session, baseline: Path) -> None:
                 evals.lines.append((f"{report.name}: no baseline at {found}", {"yellow": True}))
     else:
         name = Report.load(baseline).name
-        match = [r for r in evals.reports if r.name == name] or (
-            evals.reports if len(evals.reports) == 1 else []
-        )
+        match = [report for report in evals.reports if report.name == name]
         if match:
             pairs.append((match[0], baseline))
         else:
-            names = ", ".join(repr(r.name) for r in evals.reports)
+            names = ", ".join(repr(report.name) for report in evals.reports)
             evals.lines.append(
                 (
                     f"baseline {baseline} is report {name!r}; this run has {names}: not compared",
                     {"yellow": True},
                 )
             )
+    if pairs:
+        evals.lines.append((f"compared with baseline {baseline}:", {"bold": True}))
     for report, path in pairs:
         comparison = compare(report, path)
-        evals.lines.append((f"{report.name} against baseline {path}:", {"bold": True}))
-        for line in comparison.summary().splitlines():
-            evals.lines.append((f"  {line}", {}))
+        evals.lines.extend((line, {}) for line in comparison.summary().splitlines())
         if not comparison.ok:
             evals.failed = True
             evals.lines.append(
-                (f"{report.name}: significant regression against the baseline", {"red": True})
+                (
+                    f"{report.name}: significant regression against the baseline: the run fails",
+                    {"red": True, "bold": True},
+                )
             )
