@@ -110,6 +110,20 @@ class InvalidToolCallError(UserError, AssertionError):
 class ProviderError(MynaError):
     """The provider answered with an error status.
 
+    The class says what kind of failure it is, the same for every provider (branch on
+    `ContextLengthError`, `RateLimitError`, ...); `type` and `code` keep the provider's own
+    words for it, as the official SDKs expose them:
+
+    - OpenAI (Chat Completions, Responses) and compatible APIs: `type` is ``error.type``
+      (``invalid_request_error``), `code` is ``error.code`` (``context_length_exceeded``,
+      ``model_not_found``, ``rate_limit_exceeded``; Groq's ``tool_use_failed``).
+    - Anthropic: `type` is ``error.type`` (``invalid_request_error``, ``overloaded_error``);
+      no `code`.
+    - Gemini: `type` is ``error.status`` (``INVALID_ARGUMENT``, ``RESOURCE_EXHAUSTED``),
+      `code` the ``ErrorInfo.reason`` when there is one (``API_KEY_INVALID``).
+    - Bedrock: both are the exception name (``ValidationException``, boto3's ``Error.Code``).
+    - Ollama: neither (its errors are a bare message).
+
     Attributes:
         status_code: HTTP status, or None when the error came inside a stream.
         provider: provider name such as ``"openai"``.
@@ -117,6 +131,8 @@ class ProviderError(MynaError):
         body: the decoded error body (dict) or raw text.
         headers: response headers, lower-cased.
         retry_after: seconds to wait before retrying, from ``Retry-After`` or the body.
+        type: the provider's error type, or None (see above).
+        code: the provider's error code, or None (see above).
     """
 
     def __init__(
@@ -129,6 +145,8 @@ class ProviderError(MynaError):
         body: Any = None,
         headers: dict[str, str] | None = None,
         retry_after: float | None = None,
+        type: str | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -136,6 +154,8 @@ class ProviderError(MynaError):
         self.provider = provider
         self.model = model
         self.body = body
+        self.type = _word(type)
+        self.code = _word(code)
         self.headers = {k.lower(): v for k, v in (headers or {}).items()}
         if retry_after is None:
             retry_after = parse_retry_after(self.headers)
@@ -144,6 +164,16 @@ class ProviderError(MynaError):
     def __str__(self) -> str:
         where = " ".join(p for p in (self.provider, str(self.status_code or "")) if p)
         return f"{self.message} ({where})" if where else self.message
+
+
+def _word(value: Any) -> str | None:
+    """An error type or code as a string: numbers (vLLM's ``"code": 400``) become text,
+    anything else (null, objects) None."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
 
 
 class AuthenticationError(ProviderError):

@@ -161,7 +161,7 @@ def test_replies_must_be_a_list(tmp_path: Path) -> None:
         (
             "{fault: {kind: meteor}}",
             "script.yaml entry #1: unknown fault 'meteor'; use rate_limit, overloaded, "
-            "server_error, timeout, disconnect or malformed.",
+            "server_error, context_length, error, timeout, disconnect or malformed.",
         ),
         (
             "{fault: [timeout]}",

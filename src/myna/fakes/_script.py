@@ -11,11 +11,13 @@ from typing import Any
 
 from ..exceptions import (
     ConnectionError,
+    ContextLengthError,
     OverloadedError,
     RateLimitError,
     ServerError,
     TimeoutError,
     UserError,
+    error_for_status,
 )
 from ..messages import AIMessage
 from ..messages._messages import _fast_new
@@ -45,29 +47,37 @@ def tool_call(name: str, /, *, id: str | None = None, **args: Any) -> ScriptedTo
 
 @dataclass(frozen=True)
 class Fault:
-    """A scripted failure. In a stream, `after_chunks` chunks arrive before it strikes."""
+    """A scripted failure. In a stream, `after_chunks` chunks arrive before it strikes.
+
+    `type` and `code` are the provider's own words for a provider error (`ProviderError.type`
+    and `.code`). A fake raises them as given; an emulator sends them in the provider's
+    error body, and fills in the provider's usual ones when they are not given.
+    """
 
     kind: str
     retry_after: float | None = None
     after_chunks: int = 0
     message: str = ""
     status: int | None = None
+    type: str | None = None
+    code: str | None = None
 
     def error(self, partial: Any = None) -> BaseException:
         """The exception this fault raises."""
         from ..exceptions import StreamInterruptedError
 
         text = self.message or _DEFAULT_MESSAGES[self.kind]
+        words = {"provider": "fake", "type": self.type, "code": self.code}
         if self.kind == "rate_limit":
-            return RateLimitError(
-                text, status_code=429, provider="fake", retry_after=self.retry_after
-            )
+            return RateLimitError(text, status_code=429, retry_after=self.retry_after, **words)
         if self.kind == "overloaded":
-            return OverloadedError(
-                text, status_code=529, provider="fake", retry_after=self.retry_after
-            )
+            return OverloadedError(text, status_code=529, retry_after=self.retry_after, **words)
         if self.kind == "server_error":
-            return ServerError(text, status_code=self.status or 500, provider="fake")
+            return ServerError(text, status_code=self.status or 500, **words)
+        if self.kind == "context_length":
+            return ContextLengthError(text, status_code=self.status or 400, **words)
+        if self.kind == "error":
+            return error_for_status(self.status or 400, text, retry_after=self.retry_after, **words)
         if self.kind == "timeout":
             return TimeoutError(text)
         if self.kind == "disconnect":
@@ -83,6 +93,8 @@ class Fault:
 
 _DEFAULT_MESSAGES = {
     "rate_limit": "fake: rate limit reached (scripted)",
+    "context_length": "fake: the prompt is longer than the context window (scripted)",
+    "error": "fake: the provider rejected the request (scripted)",
     "overloaded": "fake: overloaded (scripted)",
     "server_error": "fake: internal server error (scripted)",
     "timeout": "fake: request timed out (scripted)",
@@ -97,17 +109,71 @@ class _FaultFactory:
     ``fault.rate_limit(retry_after=2)``, ``fault.disconnect(after_chunks=3)``, ...
     """
 
-    def rate_limit(self, retry_after: float | None = None, *, message: str = "") -> Fault:
+    def rate_limit(
+        self,
+        retry_after: float | None = None,
+        *,
+        message: str = "",
+        type: str | None = None,
+        code: str | None = None,
+    ) -> Fault:
         """A 429 `RateLimitError` (retried by the model, honouring `retry_after`)."""
-        return Fault("rate_limit", retry_after=retry_after, message=message)
+        return Fault("rate_limit", retry_after=retry_after, message=message, type=type, code=code)
 
-    def overloaded(self, retry_after: float | None = None, *, message: str = "") -> Fault:
+    def overloaded(
+        self,
+        retry_after: float | None = None,
+        *,
+        message: str = "",
+        type: str | None = None,
+        code: str | None = None,
+    ) -> Fault:
         """A 529 `OverloadedError` (retried)."""
-        return Fault("overloaded", retry_after=retry_after, message=message)
+        return Fault("overloaded", retry_after=retry_after, message=message, type=type, code=code)
 
-    def server_error(self, status: int = 500, *, message: str = "") -> Fault:
+    def server_error(
+        self,
+        status: int = 500,
+        *,
+        message: str = "",
+        type: str | None = None,
+        code: str | None = None,
+    ) -> Fault:
         """A 5xx `ServerError` (retried)."""
-        return Fault("server_error", status=status, message=message)
+        _check_status("server_error", status, 500, 599)
+        return Fault("server_error", status=status, message=message, type=type, code=code)
+
+    def context_length(
+        self, *, message: str = "", type: str | None = None, code: str | None = None
+    ) -> Fault:
+        """A 400 `ContextLengthError`: the prompt does not fit the model's context window.
+
+        An emulator answers as its provider does (OpenAI: type ``invalid_request_error``,
+        code ``context_length_exceeded``); a fake carries the `type` and `code` you give, so
+        ``fault.context_length(code="context_length_exceeded")`` tests an app that branches
+        on ``error.code``.
+        """
+        return Fault("context_length", message=message, type=type, code=code)
+
+    def error(
+        self,
+        status: int = 400,
+        *,
+        message: str = "",
+        type: str | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> Fault:
+        """Any provider error by HTTP status, with the provider's own `type` and `code`.
+
+        The class follows the status as for a real answer (400 `BadRequestError`, 401
+        `AuthenticationError`, 404 `NotFoundError`, 429 `RateLimitError`, 5xx `ServerError`):
+        ``fault.error(400, type="invalid_request_error", code="tool_use_failed")``.
+        """
+        _check_status("error", status, 400, 599)
+        return Fault(
+            "error", status=status, message=message, type=type, code=code, retry_after=retry_after
+        )
 
     def timeout(self, *, message: str = "") -> Fault:
         """A `TimeoutError` (retried)."""
@@ -131,6 +197,14 @@ class _FaultFactory:
 
 
 fault = _FaultFactory()
+
+
+def _check_status(name: str, status: Any, low: int, high: int) -> None:
+    if isinstance(status, bool) or not isinstance(status, int) or not low <= status <= high:
+        raise UserError(
+            f"fault.{name}(status={status!r}): status must be an int from {low} to {high}."
+        )
+
 
 Reply = Any
 """A script entry: str, AIMessage, ScriptedToolCall, list, dict/pydantic object, Fault,
@@ -185,7 +259,7 @@ def _entry_from_yaml(item: Any, where: str) -> Reply:
         if maker is None:
             raise UserError(
                 f"{where}: unknown fault {kind!r}; use rate_limit, overloaded, server_error, "
-                "timeout, disconnect or malformed."
+                "context_length, error, timeout, disconnect or malformed."
             )
         try:
             return maker(**value)

@@ -654,7 +654,9 @@ def _error_payload(error: ProviderError, status: int) -> dict[str, Any]:
         and body.get("type") == "error"
     ):
         return body  # an Anthropic error body already, e.g. replayed from a recording
-    if isinstance(error, OverloadedError):
+    if error.type:  # a scripted fault's own type
+        kind = error.type
+    elif isinstance(error, OverloadedError):
         kind = "overloaded_error"
     else:
         kind = STATUS_ERROR_TYPE.get(status) or (

@@ -737,7 +737,12 @@ def error_from_payload(
     if not message:
         message = fallback or (f"{kind} (no message)" if kind else "error with no message")
     effective = status if status is not None else ERROR_TYPE_STATUS.get(kind or "", 500)
-    kwargs: dict[str, Any] = {"provider": PROVIDER, "body": payload, "headers": headers}
+    kwargs: dict[str, Any] = {
+        "provider": PROVIDER,
+        "body": payload,
+        "headers": headers,
+        "type": kind,  # Anthropic's errors have a type and no code
+    }
     if kind == "overloaded_error":
         err: ProviderError = OverloadedError(message, status_code=effective, **kwargs)
     else:

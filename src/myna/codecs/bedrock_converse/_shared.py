@@ -303,7 +303,14 @@ def error_from_payload(
         message = fallback or (f"{kind} (no message)" if kind else "error with no message")
     known = ERROR_TYPES.get(kind or "")
     effective = status if status is not None else (known[0] if known else 500)
-    kwargs: dict[str, Any] = {"provider": PROVIDER, "body": payload, "headers": headers}
+    kwargs: dict[str, Any] = {
+        "provider": PROVIDER,
+        "body": payload,
+        "headers": headers,
+        # the exception name is both: what the API calls the type, and boto3's Error.Code
+        "type": kind,
+        "code": kind,
+    }
     cls: type[ProviderError] | None = known[1] if known else None
     if cls is BadRequestError and _CONTEXT.search(message):
         cls = ContextLengthError
@@ -321,6 +328,8 @@ def wire_error_type(error: ProviderError) -> tuple[int, str]:
     named = error_type_of(error.headers.get("x-amzn-errortype"))
     if named is None and isinstance(body, dict):
         named = error_type_of(body.get("__type"))
+    if named is None:  # a scripted fault that names its exception
+        named = error_type_of(error.code or error.type)
     if named in ERROR_TYPES:
         return ERROR_TYPES[named][0], named  # type: ignore[return-value]
     status = error.status_code

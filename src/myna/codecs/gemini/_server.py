@@ -763,8 +763,11 @@ def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
         status = next((code for cls, code in _DEFAULT_STATUS if isinstance(error, cls)), 500)
     reason = "API_KEY_INVALID" if isinstance(error, AuthenticationError) and status == 400 else None
     retry_after = error.retry_after if isinstance(error, RateLimitError) else None
-    return (
+    body = error_body(
         status,
-        headers,
-        error_body(status, error.message, reason=reason, retry_after=retry_after),
+        error.message,
+        reason=error.code or reason,  # a scripted fault's own status name and reason
+        retry_after=retry_after,
+        status_name=error.type,
     )
+    return status, headers, body

@@ -442,12 +442,12 @@ def error_from_body(
     if message is None:
         message = f"Gemini returned HTTP {http}" + (f" {rpc_status}" if rpc_status else "")
     retry_after = parse_retry_after(headers)
-    reasons = set()
+    reasons: list[str] = []
     if isinstance(error, dict):
         for detail in _details(error):
             kind = detail.get("@type")
             if kind == ERROR_INFO and isinstance(detail.get("reason"), str):
-                reasons.add(detail["reason"])
+                reasons.append(detail["reason"])
             elif kind == RETRY_INFO and retry_after is None:
                 retry_after = _duration_seconds(detail.get("retryDelay"))
     kwargs: dict[str, Any] = {
@@ -455,6 +455,9 @@ def error_from_body(
         "body": parsed,
         "headers": headers,
         "retry_after": retry_after,
+        # the google.rpc status names the kind (INVALID_ARGUMENT); ErrorInfo.reason the cause
+        "type": rpc_status,
+        "code": reasons[0] if reasons else None,
     }
     if "API_KEY_INVALID" in reasons or rpc_status == "UNAUTHENTICATED":
         return AuthenticationError(message, status_code=http, **kwargs)
@@ -464,13 +467,19 @@ def error_from_body(
 
 
 def error_body(
-    status: int, message: str, *, reason: str | None = None, retry_after: float | None = None
+    status: int,
+    message: str,
+    *,
+    reason: str | None = None,
+    retry_after: float | None = None,
+    status_name: str | None = None,
 ) -> dict[str, Any]:
-    """A Gemini error body ``{"error": {code, message, status, details?}}``."""
+    """A Gemini error body ``{"error": {code, message, status, details?}}``; the status
+    name defaults to the one the API uses for the HTTP status."""
     error: dict[str, Any] = {
         "code": status,
         "message": message,
-        "status": STATUS_NAME.get(status, "UNKNOWN"),
+        "status": status_name or STATUS_NAME.get(status, "UNKNOWN"),
     }
     details = []
     if reason:

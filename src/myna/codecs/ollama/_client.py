@@ -544,6 +544,9 @@ def decode_error(status: int, body: Any, headers: dict[str, str] | None = None) 
         "headers": headers,
         "model": found.group(1) if found else None,
     }
+    if isinstance(parsed, dict):
+        # Ollama's own errors are a bare message; a proxy in front may add a type and code
+        kwargs["type"], kwargs["code"] = parsed.get("type"), parsed.get("code")
     if status == 503 and "busy" in message.lower():
         return OverloadedError(message, status_code=status, **kwargs)
     return error_for_status(status, message, **kwargs)

@@ -355,7 +355,13 @@ def _error_object(error: ProviderError) -> dict[str, Any]:
     ):
         return body["error"]
     _, kind, code, param = _shape(error)
-    return {"message": error.message, "type": kind, "param": param, "code": code}
+    # an error that names its own type or code (a scripted fault) keeps them on the wire
+    return {
+        "message": error.message,
+        "type": error.type or kind,
+        "param": param,
+        "code": error.code or code,
+    }
 
 
 def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:

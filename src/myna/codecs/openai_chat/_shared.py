@@ -491,6 +491,7 @@ def build_error(
     retry_after = None
     if "retry-after" not in lowered and "retry-after-ms" not in lowered:
         retry_after = retry_after_from_message(message)
+    words = {"type": error.get("type"), "code": code}  # the provider's own, kept as attributes
     err = error_for_status(
         status,
         message,
@@ -498,11 +499,17 @@ def build_error(
         body=parsed,
         headers=headers,
         retry_after=retry_after,
+        **words,
     )
     if code == "context_length_exceeded" and status in (400, 413, 422):
         if not isinstance(err, ContextLengthError):
             err = ContextLengthError(
-                message, status_code=status, provider=PROVIDER, body=parsed, headers=headers
+                message,
+                status_code=status,
+                provider=PROVIDER,
+                body=parsed,
+                headers=headers,
+                **words,
             )
     if code == "insufficient_quota":
         err.retryable = False  # no credit left: waiting does not help

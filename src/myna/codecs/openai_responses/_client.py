@@ -248,11 +248,18 @@ def provider_error(
     message: str,
     *,
     code: Any = None,
+    type: Any = None,
     body: Any = None,
     headers: dict[str, str] | None = None,
 ) -> ProviderError:
-    """The `ProviderError` for a status, message and OpenAI error code."""
-    kwargs: dict[str, Any] = {"provider": PROVIDER, "body": body, "headers": headers}
+    """The `ProviderError` for a status, message and OpenAI error type and code."""
+    kwargs: dict[str, Any] = {
+        "provider": PROVIDER,
+        "body": body,
+        "headers": headers,
+        "type": type,
+        "code": code,
+    }
     if code == "context_length_exceeded":
         err: ProviderError = ContextLengthError(message, status_code=status, **kwargs)
     elif code in ("server_is_overloaded", "engine_overloaded"):
@@ -278,7 +285,7 @@ def in_stream_error(error: Any, event: Any) -> ProviderError:
     if not isinstance(message, str):
         message = excerpt(message)
     status = _CODE_STATUS.get(code, 400 if isinstance(code, str) and "invalid" in code else 500)
-    err = provider_error(status, message, code=code, body=event)
+    err = provider_error(status, message, code=code, type=error.get("type"), body=event)
     err.status_code = None  # the HTTP status was 200; the failure came inside the body
     return err
 
@@ -349,10 +356,10 @@ def decode_error(status: int, body: Any, headers: dict[str, str] | None = None) 
         except ValueError:
             pass
     error = parsed.get("error") if isinstance(parsed, dict) else None
-    code = None
+    code = kind = None
     if isinstance(error, dict):
         message = error.get("message") or error.get("code") or f"HTTP {status}"
-        code = error.get("code")
+        code, kind = error.get("code"), error.get("type")
     elif isinstance(error, str):
         message = error
     elif isinstance(parsed, dict) and isinstance(parsed.get("message"), str):
@@ -361,4 +368,4 @@ def decode_error(status: int, body: Any, headers: dict[str, str] | None = None) 
         message = parsed.strip()[:500]
     else:
         message = f"HTTP {status} from OpenAI with no error message."
-    return provider_error(status, str(message), code=code, body=parsed, headers=headers)
+    return provider_error(status, str(message), code=code, type=kind, body=parsed, headers=headers)

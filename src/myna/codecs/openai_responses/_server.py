@@ -549,6 +549,7 @@ def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
         if isinstance(error, cls):
             status, kind, code = cls_status, cls_kind, cls_code
             break
+    kind, code = error.type or kind, error.code or code  # a scripted fault's own words
     status = error.status_code or status
     body = error.body
     if not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
