@@ -383,8 +383,18 @@ def test_large_report_embeds_details_only_where_needed(tmp_path: Path) -> None:
     assert not_passing == report.total - report.counts["pass"]
     assert all("d" in row for row in rows if row["s"] != "pass")
     assert data["omitted"] == 10_000 - len(detailed)
-    assert f"{data['omitted']:,} passing cases have only their summary" in page
+    assert f"{data['omitted']:,} cases have only their summary" in page
     assert len(page.encode()) < 5_000_000
+
+
+def test_details_stop_at_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_html, "DETAILED", 2)
+    monkeypatch.setattr(_html, "DETAILED_MAX", 5)
+    report = many_cases(40, fail_every=3)  # 14 cases fail or error
+    page = report.to_html(tmp_path / "cap.html").read_text("utf-8")
+    rows = embedded(page)["cases"]
+    assert ["d" in row for row in rows] == [True] * 5 + [False] * 35  # worst first: the failures
+    assert "35 cases have only their summary here" in page
 
 
 def test_details_cap_and_long_strings(tmp_path: Path) -> None:

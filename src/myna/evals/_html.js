@@ -187,7 +187,7 @@
     var root = el("div", "details");
     var d = row.d;
     if (!d) {
-      add(root, "p", "note", "This passing case's runs are not embedded, to keep the file small; " +
+      add(root, "p", "note", "This case's runs are not embedded, to keep the file small; " +
         "the JSON report (report.to_json) has them.");
       return root;
     }

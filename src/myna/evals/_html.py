@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._results import jsonable, required_passes
+from ._results import _STATUS_ORDER, jsonable, required_passes
 
 if TYPE_CHECKING:
     from ._report import Report
@@ -35,7 +35,7 @@ HISTOGRAM_ABOVE = 30
 """Above this many cases the pass-rate chart is a histogram instead of one bar per case."""
 _CLIP = 4000  # characters kept of one string (an output, an input) in the details
 _STATUSES = ("pass", "flaky", "fail", "error")
-_ORDER = {"error": 0, "fail": 1, "flaky": 2, "pass": 3}
+_PAGE_ROWS = 200  # table rows drawn at first and per "Show more"
 _LABEL = {"pass": "Pass", "flaky": "Flaky", "fail": "Fail", "error": "Error"}
 
 
@@ -51,7 +51,12 @@ def write_html(report: Report, path: Path) -> Path:
         charts=_charts(report, rows, evaluators, verdicts),
         table=_table_shell(report, details_left_out),
         data=_script_json(
-            {"evaluators": evaluators, "cases": rows, "page": 200, "omitted": details_left_out}
+            {
+                "evaluators": evaluators,
+                "cases": rows,
+                "page": _PAGE_ROWS,
+                "omitted": details_left_out,
+            }
         ),
         js=_asset("_html.js"),
     )
@@ -80,7 +85,7 @@ def _rows(
     keyed = []
     for case in report.cases:
         status = case.status
-        keyed.append(((_ORDER[status], case.pass_rate, case.name), status, case))
+        keyed.append(((_STATUS_ORDER[status], case.pass_rate, case.name), status, case))
     keyed.sort(key=lambda item: item[0])
     evaluators: dict[str, None] = dict.fromkeys(report.scores)
     rows = []
@@ -516,7 +521,7 @@ def _table_shell(report: Report, details_left_out: int) -> str:
     note = (
         f'<p class="note">Details (runs, outputs, model calls) are embedded for the worst '
         f"{DETAILED:,} cases and for cases that did not pass, up to {DETAILED_MAX:,}; "
-        f"{details_left_out:,} passing cases have only their summary here. The JSON report "
+        f"{details_left_out:,} cases have only their summary here. The JSON report "
         "(report.to_json) has everything.</p>"
         if details_left_out
         else ""
