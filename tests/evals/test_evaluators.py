@@ -256,3 +256,11 @@ def test_to_spec_round_trips():
     ]:
         again = ev.from_spec(evaluator.to_spec())
         assert again.name == evaluator.name and again.to_spec() == evaluator.to_spec()
+
+
+def test_from_spec_takes_a_mapping_as_the_value_when_it_is_not_keywords():
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
+    assert ev.from_spec({"matches_schema": schema}).schema.json_schema["required"] == ["a"]
+    assert ev.from_spec({"equals": {"a": 1}}).value == {"a": 1}
+    assert ev.from_spec({"equals": {"value": 3}}).value == 3
+    assert ev.close_to(2.0).to_spec() == {"close_to": {"value": 2.0}}

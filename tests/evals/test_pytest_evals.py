@@ -155,8 +155,8 @@ def test_an_erroring_target_fails_showing_the_exception(pytester: pytest.Pyteste
     result.stdout.fnmatch_lines(
         [
             "E       AssertionError: paris: error (0/2 runs passed, 2 needed)",
-            "E         repeat 0: target: KeyError: 'no forecast for Paris'",
-            "E         repeat 1: target: KeyError: 'no forecast for Paris'",
+            "E         repeat 0: target: KeyError: 'no forecast for Paris' (at *.py:4 in lookup)",
+            "E         repeat 1: target: KeyError: 'no forecast for Paris' (at *.py:4 in lookup)",
         ]
     )
 

@@ -180,7 +180,9 @@ def test_target_errors_are_isolated_per_case():
 
     report = evaluate(sometimes, shout_dataset(3))
     assert report.counts["error"] == 1 and report.counts["pass"] == 2
-    assert report.case("c1").errors == ["repeat 0: target: ValueError: bad input"]
+    assert report.case("c1").errors == [
+        "repeat 0: target: ValueError: bad input (at test_runner.py:178 in sometimes)"
+    ]
     assert not report.passed
     tolerant = evaluate(sometimes, shout_dataset(3), min_pass_rate=0.6, max_error_rate=0.34)
     assert tolerant.passed

@@ -188,7 +188,7 @@ class Report:
                         case.inputs, case.expected = source.inputs, source.expected
                         case.metadata = dict(source.metadata or {})
                     ordered.append(case)
-            cases = ordered + list(by_name.values())
+            cases = ordered  # runs of cases no longer in the dataset (a resume) are left out
         return cases
 
     def case(self, name: str) -> CaseResult:

@@ -86,6 +86,8 @@ class RunResult:
     results: list[EvalResult] = field(default_factory=list)
     error: str | None = None
     """The target's exception (``Type: message``) when it raised or timed out."""
+    raised_at: str | None = None
+    """Where the target raised (``app.py:12 in answer``); not part of the fingerprint."""
     latency: float = 0.0
     usage: dict[str, int] = field(default_factory=dict)
     judge_usage: dict[str, int] = field(default_factory=dict)
@@ -120,6 +122,8 @@ class RunResult:
         }
         if self.error is not None:
             data["error"] = self.error
+        if self.raised_at is not None:
+            data["raised_at"] = self.raised_at
         if self.usage:
             data["usage"] = self.usage
         if self.judge_usage:
@@ -139,6 +143,7 @@ class RunResult:
             output=data.get("output"),
             results=[EvalResult.from_dict(r) for r in data.get("results", ())],
             error=data.get("error"),
+            raised_at=data.get("raised_at"),
             latency=float(data.get("latency", 0.0)),
             usage=dict(data.get("usage") or {}),
             judge_usage=dict(data.get("judge_usage") or {}),
@@ -195,7 +200,8 @@ class CaseResult:
         found = []
         for run in self.runs:
             if run.error is not None:
-                found.append(f"repeat {run.repeat}: target: {run.error}")
+                at = f" (at {run.raised_at})" if run.raised_at else ""
+                found.append(f"repeat {run.repeat}: target: {run.error}{at}")
             for result in run.results:
                 if result.error is not None:
                     found.append(f"repeat {run.repeat}: {result.name}: {result.error}")
@@ -344,6 +350,7 @@ class CaseResult:
         data.pop("latency", None)
         for run in data.get("runs", ()):
             run.pop("latency", None)
+            run.pop("raised_at", None)  # a line number moves when unrelated code does
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=repr)
         return int.from_bytes(hashlib.sha256(text.encode()).digest(), "big")
 

@@ -135,7 +135,9 @@ def evaluate(
         return asyncio.run(coroutine)
     # called from inside an event loop (a notebook, an async test): run on a loop of its own
     with ThreadPoolExecutor(1, thread_name_prefix="myna-eval") as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+        # the caller's context (override_models, an active cassette) carries over to that loop
+        context = contextvars.copy_context()
+        return pool.submit(context.run, asyncio.run, coroutine).result()
 
 
 async def aevaluate(
@@ -495,8 +497,17 @@ class _Run:
         capture = CallCapture()
         token = _capture.set((capture, False))
         seed_token = _fake_seed.set(seed)
+        try:
+            return await self._run_seeded(case, index, seed, capture, token)
+        finally:
+            _fake_seed.reset(seed_token)
+
+    async def _run_seeded(
+        self, case: Case, index: int, seed: int, capture: CallCapture, token: Any
+    ) -> RunResult:
         output: Any = None
         error: str | None = None
+        where: str | None = None
         started = time.perf_counter()
         try:
             if self.rate_limiter is not None:
@@ -504,6 +515,7 @@ class _Run:
             output = await self._call_target(case.inputs)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
+            where = _raised_at(exc)
         finally:
             latency = time.perf_counter() - started
             _capture.reset(token)
@@ -537,7 +549,6 @@ class _Run:
                     results.extend(await _apply(evaluator, context))
             finally:
                 _capture.reset(judge_token)
-        _fake_seed.reset(seed_token)
         judge_usage, judge_cost = self._usage_and_cost(capture.judge)
         return RunResult(
             case=case.name,
@@ -545,6 +556,7 @@ class _Run:
             output=output,
             results=results,
             error=error,
+            raised_at=where,
             latency=latency,
             usage=usage,
             judge_usage=judge_usage,
@@ -595,6 +607,24 @@ async def _apply(evaluator: _Evaluator, context: EvalContext) -> list[EvalResult
         return to_results(value, evaluator.name, evaluator.min_score)
     except Exception as exc:
         return [EvalResult(name=evaluator.name, error=f"{type(exc).__name__}: {exc}")]
+
+
+_SKIPPED_DIRS = (
+    str(Path(__file__).resolve().parents[1]),  # myna itself
+    str(Path(asyncio.__file__).resolve().parent),
+    str(Path(contextvars.__file__).resolve().parent / "concurrent"),
+)
+
+
+def _raised_at(error: BaseException) -> str | None:
+    """``app.py:12 in answer``: the innermost frame outside myna and asyncio, for the report."""
+    import traceback
+
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename.startswith(_SKIPPED_DIRS):
+            continue
+        return f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}"
+    return None
 
 
 def _units(

@@ -389,6 +389,10 @@ def _report_schema() -> dict[str, Any]:
                 "items": {"$ref": "#/$defs/result"},
             },
             "error": {"description": "The target's exception, `Type: message`.", "type": "string"},
+            "raised_at": {
+                "description": "Where the target raised, `file.py:12 in function`.",
+                "type": "string",
+            },
             "latency": _number("Seconds the target took."),
             "seed": {"description": "The run's seed (fakes draw from it).", "type": "integer"},
             "usage": _usage("The target's tokens in this run."),

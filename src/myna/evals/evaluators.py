@@ -245,7 +245,9 @@ class close_to(Evaluator):
     spec_name = "close_to"
 
     def __init__(self, value: Any = _EXPECTED, *, abs_tol: float = 1e-6, rel_tol: float = 0.0):
-        super().__init__(value=value, abs_tol=abs_tol, rel_tol=rel_tol or None)
+        super().__init__(
+            value=value, abs_tol=None if abs_tol == 1e-6 else abs_tol, rel_tol=rel_tol or None
+        )
         self.value, self.abs_tol, self.rel_tol = value, abs_tol, rel_tol
         self.name = "close_to" if value is _EXPECTED else f"close_to({value!r})"
 
@@ -455,6 +457,19 @@ _BUILTINS: dict[str, Any] = {
 }
 
 
+def _takes_keywords(factory: Any, args: Mapping[str, Any]) -> bool:
+    """Whether a mapping is the factory's keyword arguments (else it is one value, such as a
+    JSON schema for matches_schema or a dict to compare with for equals)."""
+    import inspect
+
+    target = factory.__init__ if isinstance(factory, type) else factory
+    names = set(inspect.signature(target).parameters) - {"self"}
+    if "options" in names:  # judge(rubric, model, **options) takes any keywords
+        return True
+    # a mapping naming any parameter is keywords (so a misspelt one is reported as such)
+    return bool(set(args) & names)
+
+
 def from_spec(spec: Any) -> Any:
     """Build a built-in evaluator from its file form.
 
@@ -480,7 +495,7 @@ def from_spec(spec: Any) -> Any:
     try:
         if args is None:
             return factory()
-        if isinstance(args, Mapping):
+        if isinstance(args, Mapping) and _takes_keywords(factory, args):
             return factory(**args)
         if isinstance(args, list) and name not in ("contains", "equals"):
             return factory(*args)
