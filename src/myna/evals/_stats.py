@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import random
-from fractions import Fraction
 from collections.abc import Sequence
+from fractions import Fraction
 
 __all__ = ["bootstrap_mean_diff", "mcnemar_p", "pass_at_k", "pass_pow_k", "wilson_interval"]
 
