@@ -196,3 +196,15 @@ def test_print_of_a_big_report_shows_top_rows_only():
     assert "c7 " in text and "c107" in text and "c207" in text
     assert "... and 295 more cases" in text
     assert math.isclose(report.pass_rate, 297 / 300)
+
+
+def test_fingerprint_ignores_message_ids_so_a_reused_model_replays_the_same():
+    from myna.fakes import FunctionChatModel
+
+    model = FunctionChatModel(lambda messages, info: f"seed {info.seed % 7}")
+    dataset = Dataset([Case(f"q{i}", f"question {i}") for i in range(5)])
+    first = evaluate(model, dataset, evaluators=[ev.contains("seed")], repeat=2)
+    second = evaluate(model, dataset, evaluators=[ev.contains("seed")], repeat=2)
+    ids = {run.output.id for case in first.cases for run in case.runs}
+    assert len(ids) == 10  # every call got its own id, and the second run other ones
+    assert first.fingerprint == second.fingerprint
