@@ -12,6 +12,8 @@ PACKAGES = [
     "myna.cassettes",
     "myna.codecs",
     "myna.emulators",
+    "myna.evals",
+    "myna.evals.evaluators",
     "myna.exceptions",
     "myna.fakes",
     "myna.messages",
