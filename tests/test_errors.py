@@ -142,3 +142,69 @@ def test_an_emulator_sends_a_scripted_code() -> None:
         "invalid_request_error",
         "tool_use_failed",
     )
+
+
+# -- test failures start with "myna:" (README: "Failures start with `myna:`") ---------------
+
+from myna.exceptions import InvalidToolCallError, ScriptExhaustedError  # noqa: E402
+from myna.fakes import FunctionChatModel, tool_call  # noqa: E402
+from myna.tools import tool  # noqa: E402
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two numbers.
+
+    Args:
+        a: first
+        b: second
+    """
+    return a + b
+
+
+def _exhausted() -> None:
+    model = FakeChatModel(["one"])
+    model.invoke("a")
+    model.invoke("b")
+
+
+def _unbound_tool() -> None:
+    FakeChatModel([tool_call("sub", a=1)]).bind_tools([add]).invoke("q")
+
+
+def _bad_args() -> None:
+    FakeChatModel([tool_call("add", a="x")]).bind_tools([add]).invoke("q")
+
+
+def _no_tools() -> None:
+    FunctionChatModel(lambda messages, info: tool_call("add", a=1, b=2)).invoke("q")
+
+
+@pytest.mark.parametrize(
+    ("fail", "cls", "start"),
+    [
+        (_exhausted, ScriptExhaustedError, "myna: FakeChatModel script exhausted: 1 reply was "),
+        (_unbound_tool, InvalidToolCallError, "myna: FakeChatModel reply #1 calls tool 'sub'"),
+        (_bad_args, InvalidToolCallError, "myna: FakeChatModel reply #1 calls tool 'add' with"),
+        (_no_tools, InvalidToolCallError, "myna: FunctionChatModel call #1 calls tool 'add'"),
+    ],
+    ids=["script-exhausted", "unbound-tool", "bad-args", "no-tools-bound"],
+)
+def test_a_fakes_test_failure_starts_with_myna_and_says_how_to_relax(
+    fail: object, cls: type, start: str
+) -> None:
+    with pytest.raises(cls) as exc:
+        fail()  # type: ignore[operator]
+    assert isinstance(exc.value, AssertionError)  # pytest shows a failure, not a crash
+    assert str(exc.value).startswith(start)
+    assert "cycle=True" in str(exc.value) or "validate_tool_calls=False" in str(exc.value)
+
+
+async def test_async_failures_read_the_same() -> None:
+    model = FakeChatModel([])
+    with pytest.raises(ScriptExhaustedError) as exc:
+        await model.ainvoke("a")
+    assert str(exc.value) == (
+        "myna: FakeChatModel script exhausted: 0 replies were scripted and this is call #1. "
+        "Add replies to the script, or pass cycle=True to repeat it."
+    )

@@ -195,7 +195,7 @@ def test_returned_tool_calls_are_checked() -> None:
     with pytest.raises(InvalidToolCallError) as exc:
         model.invoke("q")
     assert str(exc.value).startswith(
-        "FunctionChatModel call #1 calls tool 'sub', which is not bound."
+        "myna: FunctionChatModel call #1 calls tool 'sub', which is not bound."
     )
 
 

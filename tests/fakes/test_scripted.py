@@ -224,7 +224,7 @@ def test_exhausted_script_says_how_many_were_scripted_and_made() -> None:
     with pytest.raises(ScriptExhaustedError) as exc:
         model.invoke("c")
     assert str(exc.value) == (
-        "FakeChatModel script exhausted: 2 replies were scripted and this is call #3. "
+        "myna: FakeChatModel script exhausted: 2 replies were scripted and this is call #3. "
         "Add replies to the script, or pass cycle=True to repeat it."
     )
     assert isinstance(exc.value, AssertionError)  # pytest reports a failure, not a crash
@@ -406,8 +406,9 @@ def test_scripted_call_to_an_unbound_tool_says_did_you_mean() -> None:
     with pytest.raises(InvalidToolCallError) as exc:
         model.invoke("q")
     assert str(exc.value) == (
-        "FakeChatModel reply #1 calls tool 'get_wether', which is not bound. "
-        "Did you mean 'get_weather'? Bound tools: ['add', 'get_weather']."
+        "myna: FakeChatModel reply #1 calls tool 'get_wether', which is not bound. "
+        "Did you mean 'get_weather'? Bound tools: ['add', 'get_weather']. Fix the call, or pass "
+        "validate_tool_calls=False to skip this check."
     )
 
 
@@ -415,8 +416,8 @@ def test_scripted_call_with_no_tools_bound() -> None:
     with pytest.raises(InvalidToolCallError) as exc:
         FakeChatModel([tool_call("get_weather", city="Paris")]).invoke("q")
     assert str(exc.value) == (
-        "FakeChatModel reply #1 calls tool 'get_weather', but no tools are bound. Bind them "
-        "with model.bind_tools([...]) or pass validate_tool_calls=False."
+        "myna: FakeChatModel reply #1 calls tool 'get_weather', but no tools are bound. Bind "
+        "them with model.bind_tools([...]) or pass validate_tool_calls=False."
     )
 
 
@@ -433,8 +434,8 @@ def test_scripted_call_with_bad_args_names_the_field(args: dict, detail: str) ->
     with pytest.raises(InvalidToolCallError) as exc:
         model.invoke("q")
     assert str(exc.value).startswith(
-        "FakeChatModel reply #1 calls tool 'get_weather' with arguments that do not match its "
-        "schema: "
+        "myna: FakeChatModel reply #1 calls tool 'get_weather' with arguments that do not match "
+        "its schema: "
     )
     assert detail in str(exc.value)
 

@@ -192,7 +192,9 @@ class TestAssertStructuredOutput:
         class Other(BaseModel):
             city: str
 
-        with pytest.raises(AssertionError, match="expected a Advice instance, got Other"):
+        with pytest.raises(
+            AssertionError, match=r"^myna: expected an instance of Advice, got Other\(city='x'\)\.$"
+        ):
             assert_structured_output(Other(city="x"), Advice)
 
     def test_include_raw_dicts(self) -> None:

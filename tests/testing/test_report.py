@@ -57,7 +57,7 @@ def test_terminal_lines() -> None:
     assert lines[0] == (
         "model calls: 4 in 2 tests (1 raised) | tokens in 1,015 / out 106 | estimated cost $0.002800"
     )
-    assert lines[1] == "top 1 tests by estimated cost:"
+    assert lines[1] == "top 1 test by estimated cost:"
     assert lines[2].split() == [
         "$0.002800",
         "2",
@@ -111,6 +111,33 @@ def test_write_json(tmp_path: Path) -> None:
     data = json.loads(target.read_text())
     assert data["version"] == 1 and [t["nodeid"] for t in data["tests"]] == ["t.py::a", "t.py::b"]
     assert data["totals"]["calls"] == 4
+
+
+def test_counts_read_right_for_one() -> None:
+    report = RunReport()
+    report.add_call("t.py::a", _record("openai", "gpt-4.1", (1000, 100)))
+    lines = report.terminal_lines()
+    assert lines[0].startswith("model calls: 1 in 1 test | tokens in 1,000 / out 100")
+    assert lines[1] == "top 1 test by estimated cost:"
+    assert lines[2].split()[1:3] == ["1", "call"]
+
+
+def test_free_runs_are_ranked_by_tokens_not_by_zero_dollars() -> None:
+    report = RunReport()
+    report.add_call("t.py::small", _record("fake", "fake-scripted", (10, 2)))
+    for _ in range(3):
+        report.add_call("t.py::big", _record("fake", "fake-scripted", (100, 20)))
+    report.add_call("t.py::calls", _record("fake", "fake-scripted", (5, 1)))
+    report.add_call("t.py::calls", _record("fake", "fake-scripted", (5, 1)))
+    lines = report.terminal_lines()
+    assert lines[0].endswith("| estimated cost $0")
+    assert lines[1:] == [
+        "top 3 tests by tokens (every estimated cost is $0):",
+        "    3 calls  in    300 / out     60  t.py::big",
+        "    2 calls  in     10 / out      2  t.py::calls",  # same tokens: more calls first
+        "    1 call   in     10 / out      2  t.py::small",
+    ]
+    assert not any("$0 " in line for line in lines[1:])
 
 
 def test_empty() -> None:

@@ -196,14 +196,14 @@ class FakeBase(ChatModel):
                 bound = sorted(specs)
                 if not bound:
                     raise InvalidToolCallError(
-                        f"{where} calls tool {call['name']!r}, but no tools are bound. Bind them "
-                        "with model.bind_tools([...]) or pass validate_tool_calls=False."
+                        f"myna: {where} calls tool {call['name']!r}, but no tools are bound. "
+                        "Bind them with model.bind_tools([...]) or pass validate_tool_calls=False."
                     )
                 close = difflib.get_close_matches(call["name"], bound, n=1)
                 hint = f" Did you mean {close[0]!r}?" if close else ""
                 raise InvalidToolCallError(
-                    f"{where} calls tool {call['name']!r}, which is not bound.{hint} "
-                    f"Bound tools: {bound}."
+                    f"myna: {where} calls tool {call['name']!r}, which is not bound.{hint} "
+                    f"Bound tools: {bound}. {_RELAX}"
                 )
             _validate_args(call["name"], call["args"], spec["parameters"], where)
 
@@ -315,6 +315,10 @@ def _validate_args(name: str, args: dict[str, Any], schema: dict[str, Any], wher
             path = ".".join(str(p) for p in error.absolute_path) or "(arguments)"
             lines.append(f"{path}: {error.message}")
         raise InvalidToolCallError(
-            f"{where} calls tool {name!r} with arguments that do not match its schema: "
+            f"myna: {where} calls tool {name!r} with arguments that do not match its schema: "
             + "; ".join(lines)
+            + f". {_RELAX}"
         )
+
+
+_RELAX = "Fix the call, or pass validate_tool_calls=False to skip this check."

@@ -94,7 +94,7 @@ class FakeChatModel(FakeBase):
             if position >= len(self.script) and not self.cycle:
                 made = len(self.calls)
                 raise ScriptExhaustedError(
-                    f"FakeChatModel script exhausted: {_replies(len(self.script))} scripted "
+                    f"myna: FakeChatModel script exhausted: {_replies(len(self.script))} scripted "
                     f"and this is call #{made}. Add replies to the script, or pass cycle=True "
                     "to repeat it."
                 )

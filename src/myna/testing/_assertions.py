@@ -293,8 +293,7 @@ def assert_structured_output(value: Any, schema: Any) -> Any:
     if output.kind == "pydantic":
         if hasattr(data, "model_dump") and not isinstance(data, output.schema):
             raise AssertionError(
-                f"myna: expected a {output.name} instance, got {type(data).__name__} "
-                f"{short_repr(data)}."
+                f"myna: expected an instance of {output.name}, got {short_repr(data)}."
             )
         if isinstance(data, output.schema):
             # re-validate: model_construct() skips validation

@@ -177,23 +177,41 @@ class RunReport:
     # -- showing --------------------------------------------------------------------------
 
     def terminal_lines(self, top: int = 5) -> list[str]:
-        """The terminal summary: totals, the `top` tests by cost (then tokens), cassettes."""
+        """The terminal summary: totals, the `top` tests by cost (then tokens), cassettes.
+
+        When no call cost anything (fakes, emulators and replays of free models), a column of
+        ``$0`` says nothing: the tests are ranked by tokens, then calls, instead.
+        """
         totals = self.totals()
         lines = [
-            f"model calls: {totals['calls']} in {totals['tests_with_calls']} tests"
-            + (f" ({totals['failed_calls']} raised)" if totals["failed_calls"] else "")
+            f"model calls: {totals['calls']:,} in {_count(totals['tests_with_calls'], 'test')}"
+            + (f" ({totals['failed_calls']:,} raised)" if totals["failed_calls"] else "")
             + f" | tokens in {totals['input_tokens']:,} / out {totals['output_tokens']:,}"
             + f" | estimated cost {_money(totals['cost'])}"
         ]
+        tested = [e for e in self.tests.values() if e.calls]
+        priced = any(e.cost for e in tested)
         ranked = sorted(
-            (e for e in self.tests.values() if e.calls),
-            key=lambda e: (-e.cost, -(e.input_tokens + e.output_tokens), e.nodeid),
+            tested,
+            key=lambda e: (
+                -e.cost,
+                -(e.input_tokens + e.output_tokens),
+                -e.calls,
+                e.nodeid,
+            ),
         )
         if ranked and top > 0:
-            lines.append(f"top {min(top, len(ranked))} tests by estimated cost:")
-            for entry in ranked[:top]:
+            shown = ranked[:top]
+            which = _count(len(shown), "test")
+            if priced:
+                lines.append(f"top {which} by estimated cost:")
+            else:
+                lines.append(f"top {which} by tokens (every estimated cost is $0):")
+            for entry in shown:
+                cost = f"  {_money(entry.cost):>10}" if priced else ""
+                calls = "call " if entry.calls == 1 else "calls"
                 lines.append(
-                    f"  {_money(entry.cost):>10}  {entry.calls:>3} calls  "
+                    f"{cost}  {entry.calls:>3} {calls}  "
                     f"in {entry.input_tokens:>6,} / out {entry.output_tokens:>6,}  {entry.nodeid}"
                 )
         c = totals["cassettes"]
@@ -218,6 +236,11 @@ class RunReport:
                 f"no price for: {shown} (add them under [tool.myna.prices] in pyproject.toml)"
             )
         return lines
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 test``, ``2 tests``."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _money(amount: float) -> str:
