@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from myna.evals import Case, Dataset
 from myna.evals import evaluators as ev
-from myna.evals._files import _validator, load_dataset, plainly_valid, save_dataset
+from myna.evals._files import _validator, load_dataset, plainly_valid
+from myna.evals._save import save_dataset
 from myna.exceptions import UserError
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "evals"

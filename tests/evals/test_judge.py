@@ -21,7 +21,7 @@ from myna.cassettes import Cassette, load_cassette
 from myna.emulators import emulate
 from myna.evals import Case, Dataset, EvalContext, Judge, Pairwise, aevaluate, evaluate
 from myna.evals import evaluators as ev
-from myna.evals._judge import JUDGE_PROMPT_VERSION, _parse_prompt, _prompt
+from myna.evals._verdicts import JUDGE_PROMPT_VERSION, _parse_prompt, _prompt
 from myna.exceptions import UserError
 from myna.fakes import FakeChatModel, FunctionChatModel
 

@@ -160,11 +160,15 @@ class Dataset:
 
         return load_dataset(path)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the dataset as YAML, JSON, JSONL or CSV (the format comes from the suffix)."""
-        from ._files import save_dataset
+    def save(self, path: str | Path, *, schema: bool = False) -> Path:
+        """Write the dataset as YAML, JSON, JSONL or CSV (the format comes from the suffix).
 
-        return save_dataset(self, path)
+        With `schema`, the JSON Schema is written beside it and the file points at it, so
+        editors validate and complete the dataset.
+        """
+        from ._save import save_dataset
+
+        return save_dataset(self, path, schema=schema)
 
     @classmethod
     def from_strategy(
