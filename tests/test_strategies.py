@@ -370,3 +370,223 @@ def test_import_myna_does_not_import_hypothesis():
     code = "import sys, myna; print('hypothesis' in sys.modules, 'myna.strategies' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+# -- values for your schemas and tools -------------------------------------------------------
+
+import datetime as _dt  # noqa: E402
+import uuid as _uuid  # noqa: E402
+from typing import Literal  # noqa: E402
+
+from hypothesis import HealthCheck  # noqa: E402
+from pydantic import BaseModel, Field  # noqa: E402
+from typing_extensions import NotRequired, TypedDict  # noqa: E402
+
+from myna.fakes import FakeChatModel, ScriptedToolCall  # noqa: E402
+from myna.schema import validate_json_schema  # noqa: E402
+from myna.strategies import fake_models, structured_outputs, tool_calls_for  # noqa: E402
+from myna.tools import convert_to_tool_spec, tool  # noqa: E402
+
+
+class Address(BaseModel):
+    city: str = Field(min_length=1)
+    zip: str = Field(pattern=r"^[0-9]{5}$")
+
+
+class Node(BaseModel):
+    value: int
+    children: list["Node"] = []
+
+
+class Trip(BaseModel):
+    """Advice for a trip."""
+
+    city: str = Field(max_length=20)
+    days: int = Field(ge=1, le=14)
+    unit: Literal["c", "f"] = "c"
+    budget: float = Field(gt=0, lt=10_000)
+    starts: _dt.date
+    booking: _uuid.UUID
+    address: Address | None = None
+    tags: list[str] = Field(default_factory=list, max_length=3)
+    plan: Node | None = None
+
+
+class TripTD(TypedDict):
+    city: str
+    days: NotRequired[int]
+
+
+TRIP_JSON = {
+    "title": "trip",
+    "type": "object",
+    "properties": {
+        "city": {"type": "string", "enum": ["Paris", "Oslo"]},
+        "days": {"type": "integer", "multipleOf": 2, "exclusiveMinimum": 0, "maximum": 10},
+        "when": {"type": "string", "format": "date-time"},
+        "people": {
+            "type": "array",
+            "items": {"type": "string"},
+            "minItems": 1,
+            "uniqueItems": True,
+        },
+    },
+    "required": ["city", "days", "people"],
+    "additionalProperties": False,
+}
+
+
+@tool
+def get_weather(city: str, days: int = 1, unit: Literal["c", "f"] = "c") -> str:
+    """Weather for a city.
+
+    Args:
+        city: the city
+        days: how many days
+        unit: the unit
+    """
+    return city
+
+
+@tool
+def book_table(restaurant: str, people: int, time: str) -> str:
+    """Book a table.
+
+    Args:
+        restaurant: where
+        people: how many
+        time: when, HH:MM
+    """
+    return restaurant
+
+
+@NO_SHRINK
+@given(structured_outputs(Trip))
+def test_structured_outputs_of_a_pydantic_class_are_valid_instances(trip):
+    assert isinstance(trip, Trip)
+    assert Trip.model_validate(trip.model_dump(mode="json")) == trip
+
+
+@NO_SHRINK
+@given(structured_outputs(TripTD), structured_outputs(TRIP_JSON))
+def test_structured_outputs_of_typeddicts_and_json_schemas_are_valid_dicts(td, js):
+    assert isinstance(td, dict) and isinstance(td["city"], str)
+    assert set(td) <= {"city", "days"}
+    assert validate_json_schema(TRIP_JSON, js) == []
+    assert js["days"] % 2 == 0 and 0 < js["days"] <= 10
+
+
+def test_structured_outputs_cover_optional_parts_and_shrink_to_the_smallest():
+    assert find(structured_outputs(Trip), lambda t: t.address is not None and t.plan).address
+    assert find(structured_outputs(TripTD), lambda t: "days" in t)["days"] is not None
+    smallest = find(structured_outputs(TripTD), lambda t: True)
+    assert smallest == {"city": ""}
+
+
+@NO_SHRINK
+@given(structured_outputs(Trip))
+def test_a_structured_output_scripts_a_fake(trip):
+    model = FakeChatModel([trip]).with_structured_output(Trip)
+    assert model.invoke("Plan a trip") == trip
+
+
+@NO_SHRINK
+@given(tool_calls_for([get_weather, book_table]))
+def test_tool_calls_for_validate_against_each_tools_schema(call):
+    assert call["type"] == "tool_call" and CALL_ID.fullmatch(call["id"])
+    tools = {"get_weather": get_weather, "book_table": book_table}
+    tools[call["name"]].invoke(call["args"])  # the tool's own validation accepts them
+    spec = convert_to_tool_spec(tools[call["name"]])
+    assert validate_json_schema(spec["parameters"], call["args"]) == []
+
+
+def test_tool_calls_for_reach_every_tool_and_take_a_bound_model():
+    bound = FakeChatModel([]).bind_tools([get_weather, book_table])
+    assert find(tool_calls_for(bound), lambda c: c["name"] == "book_table")["args"]["people"] == 0
+    first = find(tool_calls_for([get_weather, book_table]), lambda c: True)
+    assert first == {
+        "name": "get_weather",
+        "args": {"city": ""},
+        "id": "call_0000",
+        "type": "tool_call",
+    }
+
+
+@NO_SHRINK
+@given(tool_calls_for([get_weather]))
+def test_a_drawn_tool_call_passes_the_fakes_own_check(call):
+    model = FakeChatModel([AIMessage("", tool_calls=[call])]).bind_tools([get_weather])
+    assert model.invoke("weather?").tool_calls[0]["args"] == call["args"]
+
+
+@NO_SHRINK
+@given(fake_models([tool_calls_for([get_weather]), "Sunny.", structured_outputs(TripTD)]))
+def test_fake_models_draw_their_strategy_entries(model):
+    agent = model.bind_tools([get_weather])
+    first = agent.invoke("weather?")
+    assert first.tool_calls[0]["name"] == "get_weather"
+    assert agent.invoke("and?").text == "Sunny."
+    assert "city" in model.with_structured_output(TripTD).invoke("trip?")
+    assert isinstance(model.script[0], ScriptedToolCall)
+
+
+SHARED = FakeChatModel(["one", "two"])
+
+
+@NO_SHRINK
+@given(st.integers())
+def test_a_fake_shared_by_examples_starts_each_example_afresh(n):
+    assert [SHARED.invoke("a").text, SHARED.invoke("b").text] == ["one", "two"]
+    assert len(SHARED.calls) == 2
+
+
+@pytest.mark.myna_script(["one", "two"])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(st.integers())
+def test_the_fake_model_fixture_is_safe_inside_given(fake_model, n):
+    # the health check warns that fixtures are not reset between examples; fakes reset
+    # themselves, so suppressing it is safe
+    assert [fake_model.invoke("a").text, fake_model.invoke("b").text] == ["one", "two"]
+
+
+async def test_a_fake_outside_hypothesis_keeps_its_position():
+    model = FakeChatModel(["one", "two"])
+    assert (await model.ainvoke("a")).text == "one"
+    assert (await model.ainvoke("b")).text == "two"
+    assert model.remaining == 0
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            lambda: structured_outputs({"type": "object", "not": {"required": ["a"]}}),
+            r"structured_outputs\(output\): the keyword 'not' is not supported\. Supported: .* "
+            r"Please open an issue with the schema\.",
+        ),
+        (
+            lambda: structured_outputs({"type": "strng"}),
+            r"Invalid JSON schema at type: ",
+        ),
+        (
+            lambda: tool_calls_for(get_weather),
+            r"tool_calls_for\(tools=.*\): pass the list you give bind_tools",
+        ),
+        (
+            lambda: tool_calls_for([{"type": "web_search_preview"}]),
+            r"no tool with parameters to call",
+        ),
+        (
+            lambda: fake_models("Hello!"),
+            r"fake_models\(script='Hello!'\): pass a list of replies",
+        ),
+        (
+            lambda: fake_models(["x"], chunkng="chars"),
+            r"unknown parameter chunkng=\. Did you mean 'chunking'",
+        ),
+    ],
+    ids=["unsupported-keyword", "broken-schema", "one-tool", "no-parameters", "str-script", "typo"],
+)
+def test_schema_strategy_argument_errors(build, message):
+    with pytest.raises(UserError, match=message):
+        build()

@@ -1,4 +1,9 @@
-"""Hypothesis strategies for myna's message shapes, for property tests of codecs and models.
+"""Hypothesis strategies: myna's message shapes, and values for your own app's tests.
+
+For your app: `structured_outputs(schema)` (valid output for your schema),
+`tool_calls_for(tools)` (calls to your tools whose args validate) and `fake_models(script)`
+(a fresh scripted fake per example, with strategy entries drawn). For codecs and models:
+messages, content blocks, tool calls, usage, conversations and chunked streams.
 
 ```python
 from hypothesis import given
@@ -19,6 +24,7 @@ quoting the bad ``name=value``. Drawn text includes any unicode except lone surr
 from __future__ import annotations
 
 import base64
+import math
 import string
 from collections.abc import Iterable
 from typing import Any
@@ -33,6 +39,7 @@ except ImportError as exc:  # an optional dependency: say which extra brings it
         name=exc.name,
     ) from exc
 
+from ._text import short_repr
 from .exceptions import UserError
 from .messages import (
     AIMessage,
@@ -52,10 +59,13 @@ __all__ = [
     "chunkings",
     "content_blocks",
     "conversations",
+    "fake_models",
     "human_messages",
     "reasoning_blocks",
+    "structured_outputs",
     "text_blocks",
     "tool_calls",
+    "tool_calls_for",
     "usage_metadata",
 ]
 
@@ -410,3 +420,402 @@ def chunked_streams(
         messages_strategy,
         chunkings(),
     )
+
+
+# -- values for a JSON schema --------------------------------------------------------------------
+
+_UNSUPPORTED = (
+    "not",
+    "if",
+    "patternProperties",
+    "dependentSchemas",
+    "dependentRequired",
+    "contains",
+    "propertyNames",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+)
+"""Keywords a drawn value cannot be built for (yet); a schema using one is refused early."""
+
+_MAX_ITEMS = 4
+_MAX_STRING = 40
+
+
+class _SchemaValues:
+    """Builds a strategy of values for one JSON schema; ``$ref`` targets are built once
+    (lazily, so recursive models work) and each part is checked when the strategy is built."""
+
+    def __init__(self, root: dict[str, Any], where: str) -> None:
+        self.root = root
+        self.where = where
+        self.refs: dict[str, SearchStrategy[Any]] = {}
+
+    def fail(self, problem: str) -> UserError:
+        return UserError(
+            f"{self.where}: {problem} Supported: types, enum/const, $ref into $defs, "
+            "anyOf/oneOf/allOf, string lengths, pattern and formats, numeric bounds and "
+            "multipleOf, array bounds and prefixItems, required and optional properties. "
+            "Please open an issue with the schema."
+        )
+
+    def ref(self, ref: Any) -> SearchStrategy[Any]:
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            raise self.fail(f"only local $refs like '#/$defs/Name' are supported, got {ref!r}.")
+        if ref not in self.refs:
+            target: Any = self.root
+            for part in ref[2:].split("/"):
+                if not isinstance(target, dict) or part not in target:
+                    raise self.fail(f"$ref {ref!r} points at nothing in the schema.")
+                target = target[part]
+            self.refs[ref] = st.deferred(lambda target=target: self.build(target))
+        return self.refs[ref]
+
+    def build(self, schema: Any) -> SearchStrategy[Any]:
+        if schema is True or schema == {}:
+            return _json_values
+        if schema is False:
+            raise self.fail("the schema `false` has no valid value.")
+        if not isinstance(schema, dict):
+            raise self.fail(f"{schema!r} is not a JSON schema.")
+        bad = [k for k in _UNSUPPORTED if k in schema]
+        if bad:
+            raise self.fail(f"the keyword {bad[0]!r} is not supported.")
+        if "$ref" in schema:
+            rest = {k: v for k, v in schema.items() if k != "$ref" and k not in _NOTES}
+            if rest:  # siblings of $ref narrow the target: merge them into it
+                return self.build({"allOf": [{"$ref": schema["$ref"]}, rest]})
+            return self.ref(schema["$ref"])
+        if "const" in schema:
+            return st.just(schema["const"])
+        if "enum" in schema:
+            return st.sampled_from(list(schema["enum"]))
+        if "allOf" in schema:
+            return self.build(self.merge(schema))
+        for key in ("anyOf", "oneOf"):
+            if key in schema:
+                rest = {k: v for k, v in schema.items() if k != key}
+                options = [self.build({**rest, **self.inline(o)}) for o in schema[key]]
+                return st.one_of(options)
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            return st.one_of([self.build({**schema, "type": k}) for k in kind])
+        if kind is None:
+            if "properties" in schema or "required" in schema:
+                kind = "object"
+            elif "items" in schema or "prefixItems" in schema:
+                kind = "array"
+            else:
+                return _json_values
+        maker = getattr(self, f"_{kind}", None)
+        if not isinstance(kind, str) or maker is None:
+            raise self.fail(f"unknown type {kind!r}.")
+        return maker(schema)
+
+    def inline(self, schema: Any) -> Any:
+        """A ``$ref`` replaced by its target, so the parts of a merge can be combined."""
+        seen = 0
+        while isinstance(schema, dict) and "$ref" in schema:
+            ref = schema["$ref"]
+            target: Any = self.root
+            for part in str(ref)[2:].split("/"):
+                if not isinstance(target, dict) or part not in target:
+                    raise self.fail(f"$ref {ref!r} points at nothing in the schema.")
+                target = target[part]
+            schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+            seen += 1
+            if seen > 20:
+                raise self.fail(f"$ref {ref!r} refers to itself without any nesting.")
+        return schema
+
+    def merge(self, schema: dict[str, Any]) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for part in [*schema["allOf"], {k: v for k, v in schema.items() if k != "allOf"}]:
+            part = self.inline(part)
+            if not isinstance(part, dict):
+                raise self.fail(f"allOf holds {part!r}, which is not a schema.")
+            for key, value in part.items():
+                if key == "properties":
+                    merged.setdefault("properties", {}).update(value)
+                elif key == "required":
+                    merged["required"] = [*merged.get("required", []), *value]
+                else:
+                    merged[key] = value
+        return merged
+
+    def _null(self, schema: dict[str, Any]) -> SearchStrategy[None]:
+        return st.none()
+
+    def _boolean(self, schema: dict[str, Any]) -> SearchStrategy[bool]:
+        return st.booleans()
+
+    def _bounds(self, schema: dict[str, Any]) -> tuple[Any, Any]:
+        low, high = schema.get("minimum"), schema.get("maximum")
+        ex_low, ex_high = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+        if isinstance(ex_low, (int, float)) and not isinstance(ex_low, bool):
+            low = ex_low if low is None else max(low, ex_low)
+        if isinstance(ex_high, (int, float)) and not isinstance(ex_high, bool):
+            high = ex_high if high is None else min(high, ex_high)
+        return low, high
+
+    def _integer(self, schema: dict[str, Any]) -> SearchStrategy[int]:
+        low, high = self._bounds(schema)
+        lo = -_MAX_SAFE_INT if low is None else math.ceil(low)
+        hi = _MAX_SAFE_INT if high is None else math.floor(high)
+        if schema.get("exclusiveMinimum") is not None and lo == schema["exclusiveMinimum"]:
+            lo += 1
+        if schema.get("exclusiveMaximum") is not None and hi == schema["exclusiveMaximum"]:
+            hi -= 1
+        step = schema.get("multipleOf")
+        if isinstance(step, int) and not isinstance(step, bool) and step > 0:
+            return st.integers(math.ceil(lo / step), math.floor(hi / step)).map(lambda n: n * step)
+        return st.integers(lo, hi)
+
+    def _number(self, schema: dict[str, Any]) -> SearchStrategy[float]:
+        low, high = self._bounds(schema)
+        step = schema.get("multipleOf")
+        if isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0:
+            lo = -_MAX_SAFE_INT if low is None else math.ceil(low / step)
+            hi = _MAX_SAFE_INT if high is None else math.floor(high / step)
+            return st.integers(lo, hi).map(lambda n: n * step)
+        return st.floats(
+            min_value=low,
+            max_value=high,
+            exclude_min=schema.get("exclusiveMinimum") is not None and low is not None,
+            exclude_max=schema.get("exclusiveMaximum") is not None and high is not None,
+            allow_nan=False,
+            allow_infinity=False,
+        ).map(lambda x: 0.0 if x == 0 else x)
+
+    def _string(self, schema: dict[str, Any]) -> SearchStrategy[str]:
+        low = schema.get("minLength", 0)
+        high = schema.get("maxLength")
+        fmt = schema.get("format")
+        if "pattern" in schema:
+            strategy = st.from_regex(schema["pattern"])
+        elif fmt in _FORMATS:
+            strategy = _FORMATS[fmt]()
+        else:
+            return _text(min_size=low, max_size=high if high is not None else max(low, _MAX_STRING))
+        return strategy.filter(lambda s: low <= len(s) and (high is None or len(s) <= high))
+
+    def _array(self, schema: dict[str, Any]) -> SearchStrategy[list[Any]]:
+        prefix = [self.build(s) for s in schema.get("prefixItems", [])]
+        items = schema.get("items", True)
+        low = schema.get("minItems", 0)
+        high = schema.get("maxItems")
+        rest_low = max(low - len(prefix), 0)
+        rest_high = max(rest_low, _MAX_ITEMS) if high is None else max(high - len(prefix), 0)
+        if items is False:
+            rest_high = 0
+        rest = st.lists(
+            self.build(items) if items is not False else st.nothing(),
+            min_size=rest_low,
+            max_size=rest_high,
+            unique_by=_canonical if schema.get("uniqueItems") else None,
+        )
+        if not prefix:
+            return rest
+        return st.builds(lambda head, tail: [*head, *tail], st.tuples(*prefix), rest)
+
+    def _object(self, schema: dict[str, Any]) -> SearchStrategy[dict[str, Any]]:
+        properties = schema.get("properties") or {}
+        required = set(schema.get("required") or ())
+        for name in required - set(properties):
+            properties = {**properties, name: True}
+        fixed = {k: self.build(v) for k, v in properties.items() if k in required}
+        optional = {k: self.build(v) for k, v in properties.items() if k not in required}
+        drawn = st.fixed_dictionaries(fixed, optional=optional)
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict) and not properties:  # a mapping: dict[str, X]
+            low = schema.get("minProperties", 0)
+            return st.dictionaries(_arg_keys, self.build(extra), min_size=low, max_size=max(low, 3))
+        return drawn
+
+
+_NOTES = ("title", "description", "default", "examples", "$comment", "deprecated")
+"""Keywords that say nothing about which values are valid."""
+
+
+def _canonical(value: Any) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True)
+
+
+def _iso_datetimes() -> SearchStrategy[str]:
+    import datetime as dt
+
+    return st.datetimes(min_value=dt.datetime(1970, 1, 1), timezones=st.just(dt.timezone.utc)).map(
+        lambda d: d.isoformat().replace("+00:00", "Z")
+    )
+
+
+_FORMATS: dict[str, Any] = {
+    "date": lambda: st.dates().map(lambda d: d.isoformat()),
+    "date-time": _iso_datetimes,
+    "time": lambda: st.times().map(lambda t: t.isoformat() + "Z"),
+    "email": lambda: st.emails(),
+    "uuid": lambda: st.uuids().map(str),
+    "uri": lambda: st.from_regex(r"\Ahttps://[a-z]{1,12}\.(com|org|net)(/[a-z0-9]{0,10}){0,3}\Z"),
+    "ipv4": lambda: st.ip_addresses(v=4).map(str),
+    "ipv6": lambda: st.ip_addresses(v=6).map(str),
+}
+_FORMATS["url"] = _FORMATS["uri"]
+
+
+def _valid_values(schema: dict[str, Any], where: str) -> SearchStrategy[Any]:
+    """Values that validate against `schema` (built, then checked with the validator)."""
+    from .schema import validate_json_schema
+
+    validate_json_schema(schema, None)  # a broken schema fails here, not at the first draw
+    return (
+        _SchemaValues(schema, where)
+        .build(schema)
+        .filter(lambda value: not validate_json_schema(schema, value))
+    )
+
+
+def structured_outputs(schema: Any) -> SearchStrategy[Any]:
+    """Valid structured outputs for `schema`: what ``with_structured_output(schema)`` returns.
+
+    ```python
+    from hypothesis import given
+    from myna.fakes import FakeChatModel
+    from myna.strategies import structured_outputs
+
+    @given(structured_outputs(TripAdvice))
+    def test_any_valid_advice_renders(advice):
+        model = FakeChatModel([advice])  # a pydantic instance (or dict) scripts the answer
+        assert render(plan_trip("Paris?", model=model))
+    ```
+
+    Values are drawn from the JSON schema (types, enum/const, ``$ref``, anyOf/oneOf/allOf,
+    lengths, patterns, formats, bounds, required and optional properties) and validated
+    like model output: a pydantic class gives instances, a TypedDict or JSON-schema dict
+    gives dicts. Values its own validators reject are skipped.
+
+    Args:
+        schema: a pydantic class, a TypedDict or a JSON-schema dict.
+
+    Shrinks towards the smallest valid value: optional properties left out, the first
+    option of an anyOf, short strings and numbers near zero.
+    """
+    from .exceptions import OutputParserError
+    from .schema import OutputSchema
+
+    output = OutputSchema.from_any(schema)
+    invalid = object()
+
+    def parsed(value: Any) -> Any:
+        try:
+            return output.parse(value)
+        except OutputParserError:
+            return invalid
+
+    where = f"structured_outputs({output.name})"
+    return (
+        _valid_values(output.json_schema, where)
+        .map(parsed)
+        .filter(lambda value: value is not invalid)
+    )
+
+
+def _tool_specs(tools: Any) -> list[dict[str, Any]]:
+    from .tools import convert_to_tool_spec
+
+    bound = getattr(tools, "params", None)
+    if isinstance(bound, dict) and isinstance(bound.get("tools"), list):
+        return list(bound["tools"])  # a model from bind_tools: its specs
+    if isinstance(tools, (str, bytes)) or not isinstance(tools, Iterable):
+        raise UserError(
+            f"tool_calls_for(tools={tools!r}): pass the list you give bind_tools, e.g. "
+            "tool_calls_for([get_weather]), or the model bind_tools returned."
+        )
+    return [convert_to_tool_spec(t) for t in tools]
+
+
+def tool_calls_for(tools: Any) -> SearchStrategy[ToolCall]:
+    """Calls to your tools: `ToolCall` dicts whose args validate against the tool's schema.
+
+    ```python
+    from hypothesis import given
+    from myna.fakes import FakeChatModel
+    from myna.messages import AIMessage
+    from myna.strategies import tool_calls_for
+
+    @given(tool_calls_for([get_weather, book_table]))
+    def test_agent_survives_any_valid_call(call):
+        model = FakeChatModel([AIMessage("", tool_calls=[call]), "Done."])
+        run_agent("Plan my evening", model=model.bind_tools([get_weather, book_table]))
+    ```
+
+    Args:
+        tools: what you pass to ``bind_tools`` (``@tool`` functions, typed functions,
+            pydantic classes, tool dicts), or the model ``bind_tools`` returned. Provider
+            built-in tools (no parameters) are left out.
+
+    Shrinks towards a call to the first tool with its smallest valid arguments.
+    """
+    specs = [s for s in _tool_specs(tools) if isinstance(s.get("parameters"), dict)]
+    if not specs:
+        raise UserError(
+            f"tool_calls_for(tools={short_repr(tools, 80)}): no tool with parameters to call."
+        )
+    ids = st.text(_ALNUM, min_size=4, max_size=24)
+    options = []
+    for spec in specs:
+        args = _valid_values(spec["parameters"], f"tool_calls_for: tool {spec['name']!r}")
+        options.append(
+            st.builds(
+                lambda args, suffix, name=spec["name"]: {
+                    "name": name,
+                    "args": args,
+                    "id": f"call_{suffix}",
+                    "type": "tool_call",
+                },
+                args.filter(lambda a: isinstance(a, dict)),
+                ids,
+            )
+        )
+    return st.one_of(options)
+
+
+def fake_models(script: Iterable[Any], /, **kwargs: Any) -> SearchStrategy[Any]:
+    """A fresh `FakeChatModel` for every example; script entries that are strategies are drawn.
+
+    The way to use a scripted fake inside ``@given`` without the ``fake_model`` fixture
+    (hypothesis's function-scoped-fixture health check): every example gets its own model,
+    script position and call log.
+
+    ```python
+    from hypothesis import given
+    from myna.strategies import fake_models, structured_outputs, tool_calls_for
+
+    @given(fake_models([tool_calls_for([get_weather]), "Sunny.", structured_outputs(TripAdvice)]))
+    def test_plan_trip_for_any_scripted_run(model):
+        assert plan_trip("Paris?", model=model).city
+    ```
+
+    Args:
+        script: replies as for `FakeChatModel`; a strategy entry is drawn once per example
+            (a drawn `ToolCall` dict becomes a scripted tool call).
+        **kwargs: `FakeChatModel` options (``cycle=True``, ``chunking="chars"``, ...).
+
+    Shrinks as the drawn entries shrink.
+    """
+    from .fakes import FakeChatModel, ScriptedToolCall
+
+    if isinstance(script, (str, bytes)) or not isinstance(script, Iterable):
+        raise UserError(
+            f"fake_models(script={script!r}): pass a list of replies, e.g. fake_models(['Hello!'])."
+        )
+    entries = list(script)
+    FakeChatModel([e for e in entries if not isinstance(e, SearchStrategy)], **kwargs)
+
+    def as_entry(value: Any) -> Any:
+        if isinstance(value, dict) and value.get("type") == "tool_call" and "args" in value:
+            return ScriptedToolCall(name=value["name"], args=value["args"], id=value.get("id"))
+        return value
+
+    drawn = [e.map(as_entry) if isinstance(e, SearchStrategy) else st.just(e) for e in entries]
+    return st.builds(lambda *replies: FakeChatModel(list(replies), **kwargs), *drawn)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -86,6 +87,21 @@ def estimate_usage(
 UsageOption = bool | Callable[[list[BaseMessage], AIMessage], dict[str, Any]]
 
 
+def _current_example() -> Any:
+    """The hypothesis example running now, or None.
+
+    Read from hypothesis's build context only when hypothesis is loaded already, and
+    without raising outside a test: a fake call pays one dict lookup for it.
+    """
+    control = sys.modules.get("hypothesis.control")
+    if control is None:
+        return None
+    try:
+        return control._current_build_context.value
+    except AttributeError:  # a hypothesis that keeps it elsewhere: no per-example reset
+        return None
+
+
 class FakeBase(ChatModel):
     """Shared machinery of the fakes; not used directly."""
 
@@ -128,6 +144,7 @@ class FakeBase(ChatModel):
         self.waits: list[float] = []
         """Retry back-off waits, in seconds. Fakes skip them unless ``real_sleep=True``."""
         self._lock = threading.Lock()
+        self._example: Any = _current_example()
         if not self.real_sleep:
             self._sleep = self.waits.append
             self._async_sleep = self._record_async_wait
@@ -142,7 +159,20 @@ class FakeBase(ChatModel):
 
     # -- per call ----------------------------------------------------------------------------
 
+    def _new_example(self) -> None:
+        """A hypothesis example other than the last one called this fake: start afresh."""
+        self.calls.clear()
+        self.waits.clear()
+
     def _record(self, request: ChatRequest, streamed: bool) -> FakeCall:
+        example = _current_example()
+        if example is not self._example and example is not None:
+            # a fake shared by the examples of one @given test (the fake_model fixture, a
+            # module-level fake) answers each example as if new: script, calls and waits
+            with self._lock:
+                if self._example is not None and example is not self._example:
+                    self._new_example()
+                self._example = example
         # the request's messages list and params dict are built fresh for each call, so the
         # log can keep them without copying
         call = FakeCall(

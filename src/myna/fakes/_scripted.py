@@ -42,6 +42,9 @@ class FakeChatModel(FakeBase):
     estimated identically for invoke and stream (`estimate_usage`) unless a reply carries its
     own. Scripted tool calls are checked against the bound tools.
 
+    Inside a hypothesis ``@given`` test every example starts the script afresh, so a fake
+    built outside the test (or the ``fake_model`` fixture) is safe to share between examples.
+
     Deterministic: the same script and calls give the same replies, ids and usage.
     """
 
@@ -82,11 +85,18 @@ class FakeChatModel(FakeBase):
         return max(len(self.script) - self._position, 0) if not self.cycle else 0
 
     def reset(self) -> None:
-        """Rewind the script and clear `calls` and `waits`."""
+        """Rewind the script and clear `calls` and `waits`.
+
+        Inside a hypothesis ``@given`` test this happens by itself: the first call of each
+        new example rewinds a fake that an earlier example used (the ``fake_model``
+        fixture, a fake built outside the test), so every example sees the whole script.
+        """
         with self._lock:
-            self._position = 0
-            self.calls.clear()
-            self.waits.clear()
+            self._new_example()
+
+    def _new_example(self) -> None:
+        self._position = 0
+        super()._new_example()
 
     def _next_entry(self) -> tuple[int, Any]:
         with self._lock:
