@@ -16,7 +16,12 @@ import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from myna.fakes import FakeChatModel, FunctionChatModel, SchemaChatModel, tool_call
+from myna.fakes import (
+    FakeChatModel,
+    FunctionChatModel,
+    SchemaChatModel,
+    ScriptedToolCall,
+)
 from myna.messages import AIMessage, BaseMessage, merge_chunks, split_text
 from myna.strategies import ai_messages, chunkings
 
@@ -91,7 +96,8 @@ def yielding(message: AIMessage) -> Any:
         def fn(messages: list[BaseMessage], info: Any) -> Iterator[Any]:
             yield from split_text(message.text, chunking)
             for call in message.tool_calls:
-                yield tool_call(call["name"], id=call["id"], **call["args"])
+                # args may hold any name, "id" too: build the call without keyword unpacking
+                yield ScriptedToolCall(name=call["name"], args=call["args"], id=call["id"])
 
         return FunctionChatModel(fn, validate_tool_calls=False)
 
