@@ -59,7 +59,7 @@ def test_fake_model_without_script_explains_the_fix(pytester: pytest.Pytester) -
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     assert (
-        "ScriptExhaustedError: FakeChatModel script exhausted: 0 replies were scripted and "
+        "ScriptExhaustedError: myna: FakeChatModel script exhausted: 0 replies were scripted and "
         "this is call #1. Add replies to the script, or pass cycle=True to repeat it. The "
         "fake_model fixture has no script: mark the test with "
         "@pytest.mark.myna_script(['reply', ...]) or build a model with fake_model(['reply', ...])."

@@ -275,7 +275,7 @@ def test_more_ini_options(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             "myna: record mode once, network live",
-            "top 1 tests by estimated cost:",
+            "top 1 test by tokens (every estimated cost is $0):",
             "*test_calls[[]2]",
         ]
     )

@@ -47,7 +47,7 @@ def test_terminal_summary(pytester: pytest.Pytester) -> None:
             "*= myna =*",
             "model calls: 18 in 8 tests (1 raised) | tokens in * / out * | estimated cost $0.00*",
             "top 2 tests by estimated cost:",
-            "*$0.00* 1 calls  in *603 / out *100  test_calls.py::test_priced",
+            "*$0.00* 1 call   in *603 / out *100  test_calls.py::test_priced",
             "*$0    5 calls  in *test_calls.py::test_fake[[]5]",
             "no price for: openai:acme-secret-model (add them under [[]tool.myna.prices] in pyproject.toml)",
         ]
@@ -136,13 +136,13 @@ def test_last_failed_and_stepwise(
     pytester.runpytest("-p", "cacheprovider").assert_outcomes(passed=1, failed=1)
     result = pytester.runpytest("-p", "cacheprovider", "--lf")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["model calls: 1 in 1 tests*"])
+    result.stdout.fnmatch_lines(["model calls: 1 in 1 test |*"])
     result = pytester.runpytest("-p", "cacheprovider", "--sw")  # stops at the failure
     result.assert_outcomes(passed=1, failed=1)
     monkeypatch.setenv("FIXED", "1")
     result = pytester.runpytest("-p", "cacheprovider", "--sw")  # resumes from it
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["model calls: 1 in 1 tests*"])
+    result.stdout.fnmatch_lines(["model calls: 1 in 1 test |*"])
 
 
 def test_assertrepr_compare_for_messages(pytester: pytest.Pytester) -> None:
