@@ -450,7 +450,9 @@ def chat_model(request: pytest.FixtureRequest) -> Iterator[Any]:
     from myna.testing._recording import setup_chat_model
 
     state = _state(request.config)
-    model, finish, kind = setup_chat_model(request.node, state)
+    model, finish, kind = setup_chat_model(
+        request.node, state, lambda: request.getfixturevalue("cassette")
+    )
     request.node.user_properties.append(("myna_chat_model", kind))
     state.observe()
     yield model

@@ -273,3 +273,24 @@ def test_ini_model_and_report_file(pytester: pytest.Pytester) -> None:
     data = json.loads((pytester.path / "out" / "report.json").read_text())
     assert data["cassettes"][0]["recorded"] == 1
     assert data["tests"][0]["models"] == {"anthropic:claude-haiku-4-5": 1}
+
+
+def test_chat_model_and_cassette_share_one_cassette(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_both="""
+        import pytest
+
+        @pytest.mark.myna_cassette
+        @pytest.mark.myna_model("openai:gpt-4.1-mini")
+        @pytest.mark.myna_script(["Shared."])
+        def test_both(chat_model, cassette):
+            assert chat_model.invoke("Hi").text == "Shared."
+            assert len(cassette.recorded) + cassette.play_count == 1  # the one chat_model used
+        """
+    )
+    first = pytester.runpytest("--myna-record-mode=once")
+    first.assert_outcomes(passed=1)
+    first.stdout.fnmatch_lines(["cassettes: 0 replayed, 1 recorded, 0 missing, *"])
+    second = pytester.runpytest("--myna-record-mode=none", "--myna-block-network")
+    second.assert_outcomes(passed=1)
+    second.stdout.fnmatch_lines(["cassettes: 1 replayed, 0 recorded, 0 missing, 0 with unplayed*"])

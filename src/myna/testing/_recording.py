@@ -171,36 +171,34 @@ def _emulator_for(item: Any, model: str) -> Any:
         raise
 
 
-def setup_chat_model(item: Any, state: Any) -> tuple[Any, Finish, str]:
+def setup_chat_model(
+    item: Any, state: Any, test_cassette: Callable[[], Any]
+) -> tuple[Any, Finish, str]:
     """Build the `chat_model` fixture's model; returns it, its teardown and its kind:
-    ``"live"``, ``"record"`` (against an emulator), ``"replay"`` or ``"fake"``."""
+    ``"live"``, ``"record"`` (against an emulator), ``"replay"`` or ``"fake"``.
+
+    `test_cassette` starts (or returns the already started) test's cassette, the `cassette`
+    fixture: one cassette per test, shared by both fixtures, so a test asking for both does
+    not open its file twice.
+    """
     settings = state.settings
     path, mode, _, marked = _cassette_options(item, state)
     if settings.live:
         model, params = _model_spec(item, state)
         llm = _real_model(model, params, live=True)
-        if not (marked or settings.record_mode_given) or mode == "none":
-            return llm, (lambda passed: None), "live"
-        _, finish = _start_cassette(item, state)  # records the real traffic
-        return llm, finish, "live"
+        if (marked or settings.record_mode_given) and mode != "none":
+            test_cassette()  # records the real traffic
+        return llm, (lambda passed: None), "live"
     if not (marked or path.exists()):
         fake, _ = _fake(item)
         return fake, (lambda passed: None), "fake"
     model, params = _model_spec(item, state)
-    server = _emulator_for(item, model) if _can_record(path, mode) else None
-    try:
-        _, stop_cassette = _start_cassette(item, state)
-    except BaseException:
-        if server is not None:
-            server.stop(check=False)
-        raise
+    active = test_cassette()
+    server = _emulator_for(item, model) if _can_record(path, active.mode) else None
     llm = _real_model(model, params, live=False)
 
     def finish(passed: bool) -> None:
-        try:
-            stop_cassette(passed)
-        finally:
-            if server is not None:
-                server.stop(check=passed)
+        if server is not None:
+            server.stop(check=passed)
 
     return llm, finish, "record" if server is not None else "replay"
