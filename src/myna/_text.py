@@ -11,3 +11,9 @@ def short_repr(value: Any, limit: int = 80) -> str:
     """``repr(value)``, cut to `limit` characters with a trailing ``...``."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def unprefixed(error: BaseException) -> str:
+    """An error's message without a leading ``myna: `` (for quoting inside another message)."""
+    text = str(error)
+    return text[len("myna: ") :] if text.startswith("myna: ") else text

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
+from .._text import unprefixed
 from ..exceptions import UserError
 from ._app import EmulatedRequest, EmulatedResponse, EmulatorApp
 
@@ -281,7 +282,7 @@ class Emulator:
             first = self.app.errors[0]
             raise AssertionError(
                 f"myna: the emulator could not answer {len(self.app.errors)} request(s); first: "
-                f"{first}"
+                f"{unprefixed(first)}"
             ) from first
         remaining = self.app.engine.remaining
         if self.assert_all_replies_used and remaining:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .._text import unprefixed
 from ._app import EmulatedRequest, EmulatorApp
 
 __all__ = ["LoopbackServer", "serve"]
@@ -35,7 +36,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             response = self.server.app.handle(self.command, url, dict(self.headers.items()), body)
         except Exception as exc:  # a script error: report it as a 500 the test will see
-            message = f"myna emulator script error: {exc}".encode()
+            message = f"myna emulator script error: {unprefixed(exc)}".encode()
             self.send_response(500)
             self.send_header("content-type", "text/plain")
             self.send_header("content-length", str(len(message)))
