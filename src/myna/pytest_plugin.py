@@ -12,7 +12,8 @@ Options (``pytest --help``, group "myna"; each also an ini key with ``_`` for ``
   eval tests (`myna.evals.cases`); their side lives in `myna.evals._pytest`, imported only
   when a test module uses it or one of these options is given.
 
-Markers: ``myna_cassette(name=None, mode=None, ignore=[...])``, ``myna_script([...])``,
+Markers: ``myna_cassette(name=None, mode=None, ignore=[...])`` (alone it records and
+replays the test's HTTP traffic, as pytest-recording's ``vcr`` marker does), ``myna_script([...])``,
 ``myna_model("provider:model", **params)``, ``myna_eval`` (set by `myna.evals.cases`).
 
 Fixtures: ``fake_model``, ``schema_model``, ``emulator``, ``cassette``, ``model_calls``,
@@ -45,8 +46,9 @@ _EVAL_WORKER_KEY = "myna_evals"  # myna.evals._pytest.WORKER_KEY
 _EVAL_OPTIONS = ("myna_eval_report", "myna_eval_baseline", "myna_eval_repeat")
 
 _MARKERS = (
-    "myna_cassette(name=None, mode=None, ignore=[]): the test's cassette: its file name, its "
-    "record mode (none, once, new_episodes, all) and request fields ignored when matching.",
+    "myna_cassette(name=None, mode=None, ignore=[]): the test's cassette, active for the whole "
+    "test (the marker alone records and replays): its file name, its record mode (none, once, "
+    "new_episodes, all) and request fields ignored when matching.",
     "myna_script(replies, *, assert_all_replies_used=True, **options): the replies of the "
     "fake_model fixture (and of chat_model when faked); a list or a YAML script path.",
     "myna_model(model, **params): the model string (and parameters) of the chat_model "
@@ -252,8 +254,34 @@ def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: 
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None:
+        for item in items:
+            if item.get_closest_marker("myna_cassette") is not None:
+                _use_cassette(item, state.settings)
     if _EVALS in sys.modules:  # a test module uses myna.evals.cases
-        sys.modules[_EVALS].collected(config, items, config.stash.get(_STATE, None))
+        sys.modules[_EVALS].collected(config, items, state)
+
+
+def _use_cassette(item: pytest.Item, settings: Any) -> None:
+    """The ``myna_cassette`` marker alone makes the test use its cassette, as
+    ``@pytest.mark.vcr`` does with pytest-recording: `cassette` joins the item's fixtures,
+    before its function-scoped ones (so fixtures' traffic is recorded too). Only marked tests
+    pay for it. Under ``--myna-live`` with record mode ``none`` there is no cassette."""
+    names = getattr(item, "fixturenames", None)
+    if names is None or "cassette" in names:
+        return
+    if settings.live:
+        marker = item.get_closest_marker("myna_cassette")
+        if (marker.kwargs.get("mode") or settings.record_mode) == "none":  # type: ignore[union-attr]
+            return
+    # after the fixtures of wider scope, which must not be set up inside this test's cassette
+    defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    index = next(
+        (i for i, name in enumerate(names) if name in defs and defs[name][-1].scope == "function"),
+        len(names),
+    )
+    item.fixturenames = [*names[:index], "cassette", *names[index:]]  # type: ignore[attr-defined]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -425,6 +453,8 @@ def cassette(request: pytest.FixtureRequest) -> Iterator[Any]:
     The file is ``cassettes/<module>/<test>.yaml`` beside the test module (see
     ``--myna-cassette-dir``); ``@pytest.mark.myna_cassette(name=, mode=, ignore=[...])``
     changes the name, the record mode and the request body fields ignored when matching.
+    The marker alone is enough: a marked test uses its cassette whether or not it asks for
+    this fixture, and `chat_model` shares it.
     """
     from myna.testing._recording import setup_cassette
 

@@ -294,3 +294,63 @@ def test_chat_model_and_cassette_share_one_cassette(pytester: pytest.Pytester) -
     second = pytester.runpytest("--myna-record-mode=none", "--myna-block-network")
     second.assert_outcomes(passed=1)
     second.stdout.fnmatch_lines(["cassettes: 1 replayed, 0 recorded, 0 missing, 0 with unplayed*"])
+
+
+MARKER_ONLY = """
+import os
+import pytest
+from myna import init_chat_model
+
+@pytest.fixture
+def app_model(emulator):  # a fixture of the app: its traffic goes to the cassette too
+    if os.environ.get("RECORDING"):
+        emulator("openai", script=["Recorded.", "Again."])
+    return init_chat_model("openai:gpt-4.1-mini", api_key="k")
+
+@pytest.mark.myna_cassette
+def test_marker_only(app_model):
+    assert app_model.invoke("Hi").text == "Recorded."
+    assert app_model.invoke("Hi again").text == "Again."
+
+def test_unmarked(request):
+    assert "cassette" not in request.fixturenames
+"""
+
+
+def test_the_marker_alone_records_and_replays(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_marker=MARKER_ONLY)
+    monkeypatch.setenv("RECORDING", "1")
+    first = pytester.runpytest("--myna-record-mode=once")
+    first.assert_outcomes(passed=2)
+    first.stdout.fnmatch_lines(["cassettes: 0 replayed, 1 recorded, 0 missing, *"])
+    assert (pytester.path / "cassettes" / "test_marker" / "test_marker_only.yaml").exists()
+    monkeypatch.delenv("RECORDING")
+    second = pytester.runpytest("--myna-record-mode=none", "--myna-block-network")
+    second.assert_outcomes(passed=2)
+    second.stdout.fnmatch_lines(["cassettes: 1 replayed, 0 recorded, 0 missing, 0 with unplayed*"])
+    # live with record mode none: the marked test talks to the provider, no cassette
+    monkeypatch.setenv("RECORDING", "1")
+    live = pytester.runpytest("--myna-live", "--myna-record-mode=none")
+    live.assert_outcomes(passed=2)
+    assert "cassettes:" not in live.stdout.str()
+
+
+def test_the_marker_on_a_class_or_module(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_scopes="""
+        import pytest
+
+        pytestmark = pytest.mark.myna_cassette(mode="none")
+
+        def test_module_marked(request):
+            assert request.getfixturevalue("cassette").mode == "none"
+
+        @pytest.mark.myna_cassette(mode="all")
+        class TestClass:
+            def test_class_marked(self, request):
+                assert request.getfixturevalue("cassette").mode == "all"
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
