@@ -3,7 +3,8 @@ entry point; it imports the rest of myna only inside hooks and fixtures.
 
 Options (``pytest --help``, group "myna"; each also an ini key with ``_`` for ``-``):
 
-- ``--myna-record-mode={none,once,new_episodes,all}`` for cassettes (default ``none``).
+- ``--myna-record-mode={none,once,new_episodes,all}`` for cassettes (default ``once``, or
+  ``none`` when ``CI`` is set; ``MYNA_RECORD_MODE`` overrides both).
 - ``--myna-cassette-dir=DIR`` (default: ``cassettes/`` beside each test module).
 - ``--myna-block-network[={on,off,auto}]`` (auto: on when ``CI`` is set).
 - ``--myna-live``: real provider calls (opens the network; `chat_model` goes live).
@@ -67,7 +68,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="myna_record_mode",
         choices=("none", "once", "new_episodes", "all"),
         default=None,
-        help="cassette record mode: none (replay only; default), once, new_episodes, all.",
+        help="cassette record mode: none (replay only), once (record missing cassettes), "
+        "new_episodes, all. Default: once, or none when CI is set (MYNA_RECORD_MODE "
+        "overrides both).",
     )
     group.addoption(
         "--myna-cassette-dir",
@@ -131,7 +134,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help="run every eval case N times, whatever the tests say.",
     )
-    parser.addini("myna_record_mode", "cassette record mode (none, once, new_episodes, all)")
+    parser.addini(
+        "myna_record_mode",
+        "cassette record mode (none, once, new_episodes, all); default once, or none under CI",
+    )
     parser.addini("myna_cassette_dir", "where cassettes live (relative to the rootdir)")
     parser.addini("myna_block_network", "block the network: on, off or auto", default="auto")
     parser.addini("myna_live", "allow real provider calls", type="bool", default=False)

@@ -280,3 +280,34 @@ def test_more_ini_options(pytester: pytest.Pytester) -> None:
         ]
     )
     assert "test_calls[1]" not in result.stdout.str()
+
+
+def test_one_default_record_mode_everywhere(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the rule: MYNA_RECORD_MODE, else none under CI, else once; every text says the same
+    from pathlib import Path
+
+    import myna.cassettes
+    from myna import pytest_plugin
+    from myna.testing import _session
+
+    help_text = " ".join(pytester.runpytest("--help").stdout.str().split())
+    assert "Default: once, or none when CI is set (MYNA_RECORD_MODE overrides both)" in help_text
+    assert "default once, or none under CI" in help_text  # the ini key
+    doc = " ".join(pytest_plugin.__doc__.split())
+    assert "(default ``once``, or ``none`` when ``CI`` is set;" in doc
+    assert "default ``none``" not in doc
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "default `once` locally, `none` under `CI`" in readme
+    assert "`none` (replay only; the default under `CI`), `once` (the default elsewhere)" in readme
+    assert _session.default_record_mode is myna.cassettes.default_record_mode
+    assert _session.RECORD_MODES is myna.cassettes.MODES
+    for env, expected in [({}, "once"), ({"CI": "true"}, "none"), ({"CI": "0"}, "once")]:
+        assert myna.cassettes.default_record_mode(env) == expected
+    assert myna.cassettes.default_record_mode({"CI": "1", "MYNA_RECORD_MODE": "all"}) == "all"
+    pytester.makepyfile("def test_ok(): pass")
+    monkeypatch.delenv("CI", raising=False)
+    pytester.runpytest().stdout.fnmatch_lines(["myna: record mode once, network open"])
+    monkeypatch.setenv("CI", "true")
+    pytester.runpytest().stdout.fnmatch_lines(["myna: record mode none, network blocked"])

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from .._record_mode import MODES, default_record_mode
 from ..exceptions import UserError
 from ._errors import (
     CassetteError,
@@ -29,27 +30,7 @@ from ._transport import LiveRequest, Prepared, install, scoped_session, uninstal
 
 __all__ = ["MODES", "Cassette", "cassette", "default_record_mode"]
 
-MODES = ("none", "once", "new_episodes", "all")
-"""Record modes, with vcrpy's names and meaning:
-
-- ``none``: replay only; a request with no recorded match raises `CassetteMismatch`.
-- ``once``: record a cassette that does not exist yet; once it exists, behave like ``none``.
-- ``new_episodes``: replay what matches, record what does not (appended to the file).
-- ``all``: record everything anew, replay nothing; the file is rewritten.
-"""
-
 _UNPLAYED = ("fail", "warn", "ignore")
-_FALSE = ("", "0", "false", "no", "off")
-
-
-def default_record_mode() -> str:
-    """``MYNA_RECORD_MODE`` if set, else ``"none"`` when ``CI`` is set, else ``"once"``."""
-    env = os.environ.get("MYNA_RECORD_MODE", "").strip()
-    if env:
-        if env not in MODES:
-            raise UserError(f"MYNA_RECORD_MODE={env!r} is not a record mode; use one of {MODES}.")
-        return env
-    return "once" if os.environ.get("CI", "").strip().lower() in _FALSE else "none"
 
 
 def _record_hint(mode: str) -> str:
@@ -85,7 +66,8 @@ class Cassette:
     Args:
         path: the cassette file.
         mode: ``"none"``, ``"once"``, ``"new_episodes"`` or ``"all"`` (see `MODES`); default
-            `default_record_mode()`: ``"none"`` on CI, ``"once"`` elsewhere.
+            `default_record_mode()`: ``"once"``, or ``"none"`` when ``CI`` is set
+            (``MYNA_RECORD_MODE`` overrides both; so does pytest's ``--myna-record-mode``).
         match_on: request parts compared (default method, host, path, query, body).
         ignore: extra JSON body field paths to ignore when matching, e.g. ``["metadata.*"]``.
         ignore_defaults: also ignore the volatile fields in `DEFAULT_IGNORE`.
@@ -482,8 +464,8 @@ def cassette(path: str | os.PathLike[str], mode: str | None = None, **options: A
 
     Args:
         path: the YAML file to replay from / record to.
-        mode: ``"none"``, ``"once"``, ``"new_episodes"`` or ``"all"``; default ``"none"``
-            when ``CI`` is set, else ``"once"``.
+        mode: ``"none"``, ``"once"``, ``"new_episodes"`` or ``"all"``; default ``"once"``,
+            or ``"none"`` when ``CI`` is set (``MYNA_RECORD_MODE`` overrides both).
         **options: see `Cassette`.
     """
     return Cassette(path, mode=mode, **options)

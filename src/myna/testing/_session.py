@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._record_mode import MODES, default_record_mode, is_ci
+from ..exceptions import UserError
 from ._calls import ModelCalls
 from ._prices import PriceTable
 from ._report import RunReport
@@ -26,30 +28,13 @@ __all__ = [
     "network_default",
 ]
 
-RECORD_MODES = ("none", "once", "new_episodes", "all")
-"""Record modes: ``none`` replays only (a missing cassette or an unmatched request fails),
-``once`` records a cassette that does not exist yet, ``new_episodes`` replays and records
-requests the cassette lacks, ``all`` re-records everything."""
-
-_FALSE = {"", "0", "false", "no", "off"}
-
-
-def default_record_mode(environ: dict[str, str] | None = None) -> str:
-    """``MYNA_RECORD_MODE`` if set, else ``none`` under ``CI``, else ``once``.
-
-    The same rule as `myna.cassettes.default_record_mode`, without importing cassettes.
-    """
-    env = environ if environ is not None else os.environ
-    given = env.get("MYNA_RECORD_MODE", "").strip()
-    if given:
-        return given
-    return "none" if network_default(env) else "once"
+RECORD_MODES = MODES
+"""The record modes (`myna.cassettes.MODES`)."""
 
 
 def network_default(environ: dict[str, str] | None = None) -> bool:
     """Whether the network is blocked when nothing says otherwise: yes under ``CI``."""
-    value = (environ if environ is not None else os.environ).get("CI", "")
-    return value.strip().lower() not in _FALSE
+    return is_ci(environ)
 
 
 @dataclass(frozen=True)
@@ -57,7 +42,8 @@ class Settings:
     """The plugin's options, resolved from the command line, the ini file and ``CI``."""
 
     record_mode: str
-    """From the command line, the ini file or ``MYNA_RECORD_MODE``; else `default_record_mode`."""
+    """From the command line, the ini file or ``MYNA_RECORD_MODE``; else `default_record_mode`:
+    ``once``, or ``none`` when ``CI`` is set."""
     record_mode_given: bool
     """True when the record mode was chosen (option, ini or environment), not defaulted."""
     cassette_dir: Path | None
@@ -94,7 +80,11 @@ def resolve_settings(config: Any) -> Settings:
     if not mode and os.environ.get("MYNA_RECORD_MODE", "").strip():
         source = "MYNA_RECORD_MODE"
     given = bool(mode) or source == "MYNA_RECORD_MODE"
-    mode = mode or default_record_mode()
+    if not mode:
+        try:
+            mode = default_record_mode()
+        except UserError:
+            mode = os.environ["MYNA_RECORD_MODE"].strip()  # reported below, as a usage error
     if mode not in RECORD_MODES:
         raise pytest.UsageError(
             f"{source} = {mode!r} is not a record mode; use one of {', '.join(RECORD_MODES)}."
