@@ -4,7 +4,9 @@ entry point; it imports the rest of myna only inside hooks and fixtures.
 Options (``pytest --help``, group "myna"; each also an ini key with ``_`` for ``-``):
 
 - ``--myna-record-mode={none,once,new_episodes,all}`` for cassettes (default ``once``, or
-  ``none`` when ``CI`` is set; ``MYNA_RECORD_MODE`` overrides both).
+  ``none`` when ``CI`` is set; ``MYNA_RECORD_MODE`` overrides both). A mode chosen by option
+  or ini key is also the default of cassettes the plugin does not open (``cassette(path)``
+  in a test, ``myna.evals`` judges): the plugin sets ``MYNA_RECORD_MODE`` for the run.
 - ``--myna-cassette-dir=DIR`` (default: ``cassettes/`` beside each test module).
 - ``--myna-block-network[={on,off,auto}]`` (auto: on when ``CI`` is set).
 - ``--myna-live``: real provider calls (opens the network; `chat_model` goes live).
@@ -162,12 +164,42 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     state = PluginState(settings, prices)
     config.stash[_STATE] = state
+    _share_record_mode(config, settings)
     _log_cassette_use(config)
     config.pluginmanager.register(_PerTest(state), "myna-per-test")
     if settings.block_network:
         state.block()
     if _eval_options_given(config):
         _evals().configure(config)
+
+
+_SAVED_ENV = pytest.StashKey[dict[str, Any]]()
+
+
+def _share_record_mode(config: pytest.Config, settings: Any) -> None:
+    """Make a record mode chosen by option or ini key the default of every cassette of the run.
+
+    Cassettes the plugin does not open (your own ``cassette(path)``, a ``myna.evals`` judge's
+    ``cassette=``, a subprocess) read ``MYNA_RECORD_MODE`` (`myna.cassettes.default_record_mode`);
+    the plugin sets it for the run and restores it at the end. Through the environment, so
+    nothing is imported here and xdist workers and subprocesses see it too.
+    """
+    import os
+
+    if not settings.record_mode_given:
+        return
+    config.stash[_SAVED_ENV] = {"MYNA_RECORD_MODE": os.environ.get("MYNA_RECORD_MODE")}
+    os.environ["MYNA_RECORD_MODE"] = settings.record_mode
+
+
+def _restore_env(config: pytest.Config) -> None:
+    import os
+
+    for key, value in config.stash.get(_SAVED_ENV, {}).items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def _eval_options_given(config: pytest.Config) -> bool:
@@ -199,6 +231,7 @@ def _log_cassette_use(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    _restore_env(config)
     state = config.stash.get(_STATE, None)
     if state is not None:
         state.stop()

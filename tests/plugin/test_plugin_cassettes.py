@@ -354,3 +354,42 @@ def test_the_marker_on_a_class_or_module(pytester: pytest.Pytester) -> None:
         """
     )
     pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_record_mode_option_reaches_cassettes_opened_anywhere(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # cassettes the plugin does not open (your own cassette(...), a judge's cassette=...)
+    # follow --myna-record-mode / the ini key, not only the CI rule
+    pytester.makepyfile(
+        test_own="""
+        import os
+        from myna.cassettes import cassette
+
+        def test_own_cassette(tmp_path):
+            assert cassette(tmp_path / "own.yaml").mode == os.environ["EXPECTED"]
+
+        def test_default_for_judges():  # myna.evals judges with cassette=... read this
+            from myna.cassettes import default_record_mode
+
+            assert default_record_mode() == os.environ["EXPECTED"]
+        """
+    )
+    import os
+
+    monkeypatch.setenv("EXPECTED", "none")
+    pytester.runpytest("--myna-record-mode=none").assert_outcomes(passed=2)
+    assert "MYNA_RECORD_MODE" not in os.environ  # restored after the run
+    monkeypatch.setenv("MYNA_RECORD_MODE", "all")  # the option wins over the variable
+    monkeypatch.setenv("EXPECTED", "new_episodes")
+    pytester.runpytest("--myna-record-mode=new_episodes").assert_outcomes(passed=2)
+    assert os.environ["MYNA_RECORD_MODE"] == "all"
+    monkeypatch.delenv("MYNA_RECORD_MODE")
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\naddopts = -p no:benchmark\n"
+        "myna_record_mode = all\n"
+    )
+    monkeypatch.setenv("EXPECTED", "all")
+    pytester.runpytest().assert_outcomes(passed=2)
+    monkeypatch.setenv("CI", "1")  # the ini key wins over CI, too
+    pytester.runpytest().assert_outcomes(passed=2)
