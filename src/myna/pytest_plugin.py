@@ -515,6 +515,9 @@ def chat_model(request: pytest.FixtureRequest) -> Iterator[Any]:
       marker while the cassette records, so cassettes are made offline.
     - otherwise: a `FakeChatModel` with the ``myna_script`` replies, or a `SchemaChatModel`
       when there is no script.
+
+    The model string and parameters (marker or ini key) are checked at setup in every mode,
+    faked too: a typo such as ``myna_model("opnai:gpt-4.1-mini")`` fails the test at once.
     """
     from myna.testing._recording import setup_chat_model
 

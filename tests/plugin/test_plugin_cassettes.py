@@ -393,3 +393,57 @@ def test_record_mode_option_reaches_cassettes_opened_anywhere(
     pytester.runpytest().assert_outcomes(passed=2)
     monkeypatch.setenv("CI", "1")  # the ini key wins over CI, too
     pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_model_strings_are_checked_even_when_faked(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_typos="""
+        import pytest
+
+        @pytest.mark.myna_model("opnai:gpt-4.1-mini")
+        @pytest.mark.myna_script(["Hi"])
+        def test_provider_typo(chat_model):
+            chat_model.invoke("x")
+
+        @pytest.mark.myna_model("openai:gpt-4.1-mini", temprature=0)
+        def test_parameter_typo(chat_model):
+            pass
+
+        @pytest.mark.myna_cassette
+        @pytest.mark.myna_model("opnai:gpt-4.1-mini")
+        def test_replayed_typo(chat_model):
+            pass
+
+        @pytest.mark.myna_model("openai:gpt-4.1-mini", temperature=0)
+        @pytest.mark.myna_script(["Hi"])
+        def test_fine(chat_model):
+            assert chat_model.invoke("x").text == "Hi"
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*UserError: @pytest.mark.myna_model('opnai:gpt-4.1-mini') of "
+            "test_typos.py::test_provider_typo: Unknown provider 'opnai' in "
+            "'opnai:gpt-4.1-mini'. Did you mean 'openai'?*",
+            "*UserError: @pytest.mark.myna_model('openai:gpt-4.1-mini') of "
+            "test_typos.py::test_parameter_typo: OpenAIChatModel got an unknown parameter "
+            "temprature=. Did you mean 'temperature'?*",
+            "*UserError: @pytest.mark.myna_model('opnai:gpt-4.1-mini') of "
+            "test_typos.py::test_replayed_typo: Unknown provider 'opnai'*",
+        ]
+    )
+
+
+def test_ini_model_string_is_checked_even_when_faked(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\naddopts = -p no:benchmark\n"
+        "myna_model = antropic:claude-haiku-4-5\n"
+    )
+    pytester.makepyfile("def test_faked(chat_model):\n    chat_model.invoke('x')\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*UserError: myna_model = antropic:claude-haiku-4-5 (ini): Unknown provider 'antropic'*"]
+    )

@@ -105,7 +105,8 @@ def _can_record(path: Path, mode: str) -> bool:
     return mode in ("all", "new_episodes") or (mode == "once" and not path.exists())
 
 
-def _model_spec(item: Any, state: Any) -> tuple[str, dict[str, Any]]:
+def _named_model(item: Any, state: Any) -> tuple[str, dict[str, Any], str] | None:
+    """The model the test names (marker, else ini key): string, parameters, where it is set."""
     found = _marker(item, "myna_model")
     if found is not None:
         args, kwargs = found
@@ -114,9 +115,16 @@ def _model_spec(item: Any, state: Any) -> tuple[str, dict[str, Any]]:
                 "@pytest.mark.myna_model takes the model string and parameters: "
                 f"myna_model('openai:gpt-4.1-mini', temperature=0); got {args!r}."
             )
-        return args[0], kwargs
+        return args[0], kwargs, f"@pytest.mark.myna_model({args[0]!r}) of {item.nodeid}"
     if state.settings.model:
-        return state.settings.model, {}
+        return state.settings.model, {}, f"myna_model = {state.settings.model} (ini)"
+    return None
+
+
+def _model_spec(item: Any, state: Any) -> tuple[str, dict[str, Any], str]:
+    named = _named_model(item, state)
+    if named is not None:
+        return named
     raise UserError(
         f"chat_model in {item.nodeid} must replay or call a real model, but no model is named: "
         "mark the test with @pytest.mark.myna_model('provider:model') or set myna_model = "
@@ -124,13 +132,18 @@ def _model_spec(item: Any, state: Any) -> tuple[str, dict[str, Any]]:
     )
 
 
-def _real_model(model: str, params: dict[str, Any], *, live: bool) -> Any:
+def _real_model(model: str, params: dict[str, Any], where: str, *, live: bool) -> Any:
+    """The provider model the test names; a wrong model string or parameter fails the
+    test's setup naming the marker (or ini key), whatever the test then runs against."""
     from ..models import init_chat_model
 
     if not live:
         # replays and emulators accept any key, so no real one is read (or needed)
         params = {"api_key": _TEST_KEY, **params}
-    return init_chat_model(model, **params)
+    try:
+        return init_chat_model(model, **params)
+    except UserError as exc:
+        raise UserError(f"{where}: {exc}") from None
 
 
 def _fake(item: Any) -> tuple[Any, bool]:
@@ -184,18 +197,21 @@ def setup_chat_model(
     settings = state.settings
     path, mode, _, marked = _cassette_options(item, state)
     if settings.live:
-        model, params = _model_spec(item, state)
-        llm = _real_model(model, params, live=True)
+        model, params, where = _model_spec(item, state)
+        llm = _real_model(model, params, where, live=True)
         if (marked or settings.record_mode_given) and mode != "none":
             test_cassette()  # records the real traffic
         return llm, (lambda passed: None), "live"
     if not (marked or path.exists()):
+        named = _named_model(item, state)
+        if named is not None:  # checked though unused: the same body runs replayed or live
+            _real_model(*named, live=False)
         fake, _ = _fake(item)
         return fake, (lambda passed: None), "fake"
-    model, params = _model_spec(item, state)
+    model, params, where = _model_spec(item, state)
+    llm = _real_model(model, params, where, live=False)
     active = test_cassette()
     server = _emulator_for(item, model) if _can_record(path, active.mode) else None
-    llm = _real_model(model, params, live=False)
 
     def finish(passed: bool) -> None:
         if server is not None:
