@@ -43,7 +43,9 @@ __all__ = [
 ]
 
 _STATE = pytest.StashKey[Any]()
+_USAGE = pytest.StashKey[Any]()  # myna.testing._usage.UsageRun: the cassette usage log
 _WORKER_KEY = "myna_report"
+_USAGE_WORKER_KEY = "myna_usage"
 _EVALS = "myna.evals._pytest"
 _EVAL_WORKER_KEY = "myna_evals"  # myna.evals._pytest.WORKER_KEY
 _EVAL_OPTIONS = ("myna_eval_report", "myna_eval_baseline", "myna_eval_repeat")
@@ -165,8 +167,13 @@ def pytest_configure(config: pytest.Config) -> None:
     state = PluginState(settings, prices)
     config.stash[_STATE] = state
     _share_record_mode(config, settings)
-    _log_cassette_use(config)
+    from myna.testing._usage import UsageRun
+
+    usage = UsageRun(config, settings)
+    usage.start()
+    config.stash[_USAGE] = usage
     config.pluginmanager.register(_PerTest(state), "myna-per-test")
+    config.pluginmanager.register(_RunHooks(usage), "myna-run")
     if settings.block_network:
         state.block()
     if _eval_options_given(config):
@@ -213,25 +220,11 @@ def _evals() -> Any:
     return myna.evals._pytest
 
 
-def _log_cassette_use(config: pytest.Config) -> None:
-    """Log the cassettes this run uses, for ``myna cassettes prune``.
-
-    Through the ``MYNA_CASSETTE_LOG`` variable (read by `myna.cassettes` when a cassette is
-    used, inherited by xdist workers), so the plugin imports nothing here. The controller
-    empties an existing log; a run that uses no cassette leaves no file behind.
-    """
-    import os
-
-    if "MYNA_CASSETTE_LOG" in os.environ and hasattr(config, "workerinput"):
-        return
-    log = config.rootpath / ".myna" / "cassettes-used.log"
-    os.environ.setdefault("MYNA_CASSETTE_LOG", str(log))
-    if log.exists() and os.environ["MYNA_CASSETTE_LOG"] == str(log):
-        log.write_text("", encoding="utf-8")
-
-
 def pytest_unconfigure(config: pytest.Config) -> None:
     _restore_env(config)
+    usage = config.stash.get(_USAGE, None)
+    if usage is not None:
+        usage.restore()
     state = config.stash.get(_STATE, None)
     if state is not None:
         state.stop()
@@ -298,8 +291,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if item.get_closest_marker("myna_cassette") is not None:
                 _use_cassette(item, state.settings)
+        config.stash[_USAGE].collected(items)
     if _EVALS in sys.modules:  # a test module uses myna.evals.cases
         sys.modules[_EVALS].collected(config, items, state)
+
+
+class _RunHooks:
+    """What the cassette usage log needs to know about the run: tests left out of it."""
+
+    def __init__(self, usage: Any) -> None:
+        self.usage = usage
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.usage.deselected += len(items)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.usage.collect_errors += 1
 
 
 def _use_cassette(item: pytest.Item, settings: Any) -> None:
@@ -330,9 +338,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = config.stash.get(_STATE, None)
     if state is None:
         return
+    usage = config.stash[_USAGE]
     if hasattr(config, "workerinput"):  # an xdist worker: hand the report to the controller
         config.workeroutput[_WORKER_KEY] = json.dumps(state.report.to_json())  # type: ignore[attr-defined]
+        config.workeroutput[_USAGE_WORKER_KEY] = usage.worker_output()  # type: ignore[attr-defined]
         return
+    usage.finish(session, exitstatus)
     if state.settings.report_file is not None:
         state.report.write(state.settings.report_file)
 
@@ -345,6 +356,9 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
         _state(node.config).report.merge(json.loads(data))
     if output.get(_EVAL_WORKER_KEY):
         _evals().merge(node.config, output[_EVAL_WORKER_KEY])
+    usage = node.config.stash.get(_USAGE, None)
+    if usage is not None:
+        usage.merge(output.get(_USAGE_WORKER_KEY) or {}, crashed=error is not None)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from myna.cassettes import CassetteError, load_cassette
-from myna.cassettes._store import cassette_lock, note_usage, read_usage, set_usage_log, write_atomic
+from myna.cassettes._store import (
+    cassette_lock,
+    finish_usage_log,
+    note_usage,
+    read_usage,
+    read_usage_record,
+    set_usage_log,
+    write_atomic,
+)
 
 WRITER = textwrap.dedent(
     """
@@ -132,6 +140,15 @@ def test_usage_log(tmp_path, monkeypatch):
     set_usage_log(log, reset=True)
     try:
         assert read_usage(log) == set()
+        assert read_usage_record(log).status is None  # open until finish_usage_log()
+        note_usage(tmp_path / "b.yaml", tmp_path / "c.yaml")
+        finish_usage_log(partial="2 test(s) deselected", covers=[tmp_path])
+        record = read_usage_record(log)
+        assert record.paths == {str((tmp_path / n).resolve()) for n in ("b.yaml", "c.yaml")}
+        assert record.status == "partial: 2 test(s) deselected" and record.managed
+        assert record.covers == [tmp_path.resolve()]
+        finish_usage_log()  # the last run to close the log decides
+        assert read_usage_record(log).status == "complete"
     finally:
         set_usage_log(None)
     with pytest.raises(CassetteError, match="Cannot read the cassette usage log"):

@@ -48,7 +48,7 @@ from ._format import (
 )
 from ._match import DEFAULT_IGNORE, DEFAULT_MATCH_ON
 from ._scrub import PATTERNS, REDACTED, SECRET_HEADERS, Finding, Scrubber, find_secrets
-from ._store import set_usage_log, usage_log
+from ._store import finish_usage_log, note_usage, set_usage_log, usage_log
 
 __all__ = [
     "BODY_KINDS",
@@ -75,9 +75,11 @@ __all__ = [
     "dump_cassette",
     "encode_body",
     "find_secrets",
+    "finish_usage_log",
     "load_cassette",
     "loads_cassette",
     "new_cassette",
+    "note_usage",
     "scrub_cassette",
     "set_usage_log",
     "sse_bytes",

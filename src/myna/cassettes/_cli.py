@@ -213,27 +213,60 @@ _DEFAULT_LOG = Path(".myna") / "cassettes-used.log"
 
 def _prune(args: argparse.Namespace) -> int:
     from ._errors import CassetteError
-    from ._store import read_usage, usage_log
+    from ._store import read_usage_record, usage_log
 
     log = Path(args.log) if args.log else (usage_log() or _DEFAULT_LOG)
-    used = read_usage(log)
-    if not used:
+    record = read_usage_record(log)
+    rerun = "Run the whole suite (pytest with no -k, -m, --lf, --sw, -x or test paths), then prune."
+    if record.status is not None and record.status.startswith("partial"):
+        why = record.status.split(":", 1)[1].strip()
+        raise CassetteError(
+            f"Refusing to prune: the last run ({log}) did not run the whole suite: {why}. "
+            f"The cassettes of the tests it did not run would look unused. {rerun}"
+        )
+    if record.managed and record.status is None:
+        raise CassetteError(
+            f"Refusing to prune: the run that wrote {log} never finished (or its runner did "
+            f"not call myna.cassettes.finish_usage_log()), so it may not have used every "
+            f"cassette. {rerun}"
+        )
+    if not record.paths:
         raise CassetteError(
             f"The usage log {log} names no cassette; refusing to prune everything. Run the test "
             "suite (with the myna pytest plugin or MYNA_CASSETTE_LOG set) first."
         )
     console = _console()
-    stale = [
-        path
-        for path in _iter_files([args.path])
-        if _is_myna(path) and str(path.resolve()) not in used
-    ]
+    finished = log.stat().st_mtime
+    covers = [folder.resolve() for folder in record.covers]
+    stale, kept = [], []
+    for path in _iter_files([args.path]):
+        full = path.resolve()
+        if not _is_myna(path) or str(full) in record.paths:
+            continue
+        if covers and not any(full.is_relative_to(folder) for folder in covers):
+            kept.append(f"kept {path} (outside the folders the last run covered)")
+        elif path.stat().st_mtime > finished:
+            kept.append(f"kept {path} (written after the last run)")
+        else:
+            stale.append(path)
     for path in stale:
         if not args.dry_run:
             path.unlink()
         _print(console, f"{'would remove' if args.dry_run else 'removed'} {path}")
+    for line in kept:
+        _print(console, line)
     _print(console, f"{len(stale)} unused cassette(s) {'found' if args.dry_run else 'removed'}")
+    if kept and covers:
+        shown = ", ".join(_relative(folder) for folder in covers)
+        _print(console, f"{len(kept)} kept: the last run covered only {shown}")
     return 0
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd())) or "."
+    except ValueError:
+        return str(path)
 
 
 # ---------------------------------------------------------------- convert
@@ -294,7 +327,13 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("paths", nargs="+", help="files or folders")
     p.set_defaults(run=_scrub)
 
-    p = commands.add_parser("prune", help="delete cassettes no test used in the last run")
+    p = commands.add_parser(
+        "prune",
+        help="delete cassettes no test used in the last complete test run",
+        description="Delete the cassettes the last test run did not use. Refuses after a "
+        "partial run (-k, -m, --lf, test paths, stopped early), whose unused cassettes may "
+        "belong to tests it did not run; keeps cassettes outside the folders the run covered.",
+    )
     p.add_argument("path", nargs="?", default=".", help="folder to prune (default: .)")
     p.add_argument("--log", help=f"usage log (default: $MYNA_CASSETTE_LOG or {_DEFAULT_LOG})")
     p.add_argument("--dry-run", action="store_true", help="only list what would be removed")

@@ -15,15 +15,19 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ._errors import CassetteError
 
 __all__ = [
+    "UsageRecord",
     "cassette_lock",
+    "finish_usage_log",
     "note_usage",
     "read_usage",
+    "read_usage_record",
     "set_usage_log",
     "usage_log",
     "write_atomic",
@@ -124,20 +128,25 @@ def write_atomic(path: Path, text: str) -> None:
 
 _usage_log: Path | None = None
 _ENV_LOG = "MYNA_CASSETTE_LOG"
+_HEADER = "# myna cassette usage log: `myna cassettes prune` keeps the cassettes named here\n"
+_COVERS = "# covers: "
+_RUN = "# run: "
 
 
 def set_usage_log(path: str | Path | None, *, reset: bool = False) -> None:
     """Log every cassette used in this process to `path` (one absolute path per line).
 
-    ``myna cassettes prune`` removes cassettes the log does not name. The pytest plugin calls
-    this at the start of a run with ``reset=True``; the ``MYNA_CASSETTE_LOG`` environment
-    variable does the same for other runners. None turns logging off.
+    ``myna cassettes prune`` removes cassettes the log does not name, once the log says the
+    run is over and was complete (`finish_usage_log`). The pytest plugin does all of this
+    through the ``MYNA_CASSETTE_LOG`` environment variable; other runners call this at the
+    start with ``reset=True`` (a new log) and `finish_usage_log` at the end. None turns
+    logging off.
     """
     global _usage_log
     _usage_log = Path(path) if path is not None else None
     if _usage_log is not None and reset:
-        _usage_log.parent.mkdir(parents=True, exist_ok=True)
-        _usage_log.write_text("", encoding="utf-8")
+        _usage_log.unlink(missing_ok=True)
+        _append(_usage_log, "")
 
 
 def usage_log() -> Path | None:
@@ -148,22 +157,67 @@ def usage_log() -> Path | None:
     return Path(env) if env else None
 
 
-def note_usage(path: Path) -> None:
-    """Append `path` to the usage log, if one is set (one short O_APPEND write: atomic)."""
-    log = usage_log()
-    if log is None:
-        return
+def _append(log: Path, text: str) -> None:
+    """Append to the log in one write (O_APPEND: atomic across processes); a new log starts
+    with the header that marks it as one `finish_usage_log` must close."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    line = (str(path.resolve()) + "\n").encode("utf-8")
-    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line)
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o644)
+        text = _HEADER + text
+    except FileExistsError:
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, text.encode("utf-8"))
     finally:
         os.close(fd)
 
 
-def read_usage(log: Path) -> set[str]:
-    """The absolute cassette paths named in a usage log."""
+def note_usage(*paths: str | Path) -> None:
+    """Name cassettes in the usage log, if one is set, so ``myna cassettes prune`` keeps them.
+
+    Every cassette notes itself when it starts; the pytest plugin also notes the cassettes of
+    every collected test (a skipped test opens none, yet its cassette is not stale).
+    """
+    log = usage_log()
+    if log is None or not paths:
+        return
+    _append(log, "".join(str(Path(path).resolve()) + "\n" for path in paths))
+
+
+def finish_usage_log(*, partial: str | None = None, covers: Sequence[str | Path] = ()) -> None:
+    """Close the usage log of a run: ``myna cassettes prune`` acts only on a closed log.
+
+    Args:
+        partial: why the run did not run the whole suite (tests deselected, paths named,
+            stopped early, ...); prune then refuses, naming the reason. None: complete.
+        covers: the folders the run's tests came from; prune removes unused cassettes only
+            under them (a run of ``tests/`` says nothing about ``examples/``). Empty: all.
+    """
+    log = usage_log()
+    if log is None or not log.exists():
+        return
+    lines = [f"{_COVERS}{Path(folder).resolve()}\n" for folder in covers]
+    lines.append(f"{_RUN}partial: {partial}\n" if partial else f"{_RUN}complete\n")
+    _append(log, "".join(lines))
+
+
+@dataclass
+class UsageRecord:
+    """What a usage log says about the run that wrote it."""
+
+    paths: set[str]
+    """Absolute paths of the cassettes the run used (or would have, for skipped tests)."""
+    covers: list[Path]
+    """Folders the run's tests came from; empty: no limit."""
+    status: str | None
+    """``"complete"``, ``"partial: <why>"``, or None: the run has not closed the log."""
+    managed: bool
+    """Whether a myna writer made the log (so it must be closed); a hand-written list of
+    paths is taken as it is."""
+
+
+def read_usage_record(log: Path) -> UsageRecord:
+    """Parse a usage log (raises `CassetteError` when it cannot be read)."""
     try:
         text = log.read_text(encoding="utf-8")
     except OSError as exc:
@@ -171,4 +225,22 @@ def read_usage(log: Path) -> set[str]:
             f"Cannot read the cassette usage log {log}: {exc.strerror or exc}. Run the tests "
             f"with the myna pytest plugin (or {_ENV_LOG}={log}) first."
         ) from None
-    return {line.strip() for line in text.splitlines() if line.strip()}
+    record = UsageRecord(set(), [], None, False)
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line == _HEADER.strip():
+            record.managed = True
+        elif line.startswith(_COVERS):
+            record.covers.append(Path(line[len(_COVERS) :]))
+        elif line.startswith(_RUN):
+            record.status = line[len(_RUN) :]  # the last run to close the log decides
+        elif not line.startswith("#"):
+            record.paths.add(line)
+    return record
+
+
+def read_usage(log: Path) -> set[str]:
+    """The absolute cassette paths named in a usage log."""
+    return read_usage_record(log).paths
