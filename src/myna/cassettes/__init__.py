@@ -25,7 +25,7 @@ vcrpy scans every interaction with every matcher for each request; here a reques
 by a dict lookup on a normalised key, so replay cost does not grow with the cassette.
 """
 
-from ._cassette import MODES, Cassette, cassette, default_record_mode
+from ._cassette import MODES, Cassette, cassette, default_record_mode, replaying
 from ._convert import convert_cassette, scrub_cassette
 from ._errors import (
     CassetteError,
@@ -80,6 +80,7 @@ __all__ = [
     "loads_cassette",
     "new_cassette",
     "note_usage",
+    "replaying",
     "scrub_cassette",
     "set_usage_log",
     "sse_bytes",

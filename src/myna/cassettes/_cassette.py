@@ -26,9 +26,16 @@ from ._format import ParsedCassette, dump_cassette, encode_body, load_parsed, ne
 from ._match import DEFAULT_MATCH_ON, Matcher, RequestView, diff_views, distance, format_diff
 from ._scrub import HookType, Scrubber, find_secrets
 from ._store import cassette_lock, note_usage, write_atomic
-from ._transport import LiveRequest, Prepared, install, scoped_session, uninstall
+from ._transport import (
+    LiveRequest,
+    Prepared,
+    current_session,
+    install,
+    scoped_session,
+    uninstall,
+)
 
-__all__ = ["MODES", "Cassette", "cassette", "default_record_mode"]
+__all__ = ["MODES", "Cassette", "cassette", "default_record_mode", "replaying"]
 
 _UNPLAYED = ("fail", "warn", "ignore")
 
@@ -162,6 +169,13 @@ class Cassette:
     def mode(self) -> str:
         """The record mode in effect (resolved from the environment when not given)."""
         return self._resolved or self._mode or default_record_mode()
+
+    @property
+    def replays_only(self) -> bool:
+        """True while active in a mode that never records: ``none``, or ``once`` with its
+        file present. Every request is then replayed or fails; none reaches the network."""
+        mode = self.mode
+        return self._active and (mode == "none" or (mode == "once" and self._existed))
 
     @property
     def interactions(self) -> list[dict[str, Any]]:
@@ -457,6 +471,18 @@ class Cassette:
                     "before_record_response hooks or redact=[...]; nothing was written."
                 )
             write_atomic(self.path, dump_cassette(data))
+
+
+def replaying() -> bool:
+    """Whether a request made here is answered by an active cassette that only replays (mode
+    ``none``, or ``once`` with its file present), so it never reaches a provider.
+
+    myna's providers ask this when no API key is set: a replay needs none (they send a
+    placeholder the cassette never matches on nor records). The official SDKs check the key
+    when their client is built: set any value there (``OPENAI_API_KEY=test``).
+    """
+    session = current_session()
+    return bool(getattr(session, "replays_only", False))
 
 
 def cassette(path: str | os.PathLike[str], mode: str | None = None, **options: Any) -> Cassette:

@@ -28,7 +28,14 @@ from typing import Any, Protocol
 
 from ._format import body_chunks, encode_body
 
-__all__ = ["LiveRequest", "Prepared", "install", "scoped_session", "uninstall"]
+__all__ = [
+    "LiveRequest",
+    "Prepared",
+    "current_session",
+    "install",
+    "scoped_session",
+    "uninstall",
+]
 
 _FLAVOURS = ("httpx", "httpx2")
 
@@ -152,6 +159,11 @@ scoped_session: contextvars.ContextVar[Session | None] = contextvars.ContextVar(
     "myna_scoped_cassette", default=None
 )
 """The cassette requests made in this context go to (`Cassette.scope`), ahead of the stack."""
+
+
+def current_session() -> Session | None:
+    """The active cassette a request made in this context goes to, or None (the network)."""
+    return _current()
 
 
 def _current() -> Session | None:
