@@ -20,7 +20,7 @@ Per case: the median of 3 timed runs (after a warm-up run of each configuration,
 collection before each) divided by the number of cases, in wall time and in CPU time of the
 whole process (threads included). The per-case target is checked on CPU time, which the other
 tenants of a shared machine do not inflate as they do wall time, against the faster of the two
-pydantic-evals configurations. Peak memory: the ``tracemalloc`` peak during one extra run, the
+pydantic-evals configurations. Peak memory: the median ``tracemalloc`` peak of 3 extra runs, the
 dataset built before tracing starts, so the peak is the run's own (its report included).
 Summary: myna ``report.print()`` into a StringIO against pydantic-evals
 ``report.render(width=120)``, on the report of the last timed run. Async: a target sleeping
@@ -224,7 +224,8 @@ def measure(configs: list[Config], n: int) -> dict[str, dict[str, float]]:
         summary, _, text = timed(lambda c=config: c.summary(reports[c.label]))
         assert text, config.label
         del reports[config.label]  # the report goes before the memory run
-        memory = peak_memory(config, datasets[config.label])
+        # median of 3: one run can differ by a one-off allocation (such as a thread pool)
+        memory = statistics.median(peak_memory(config, datasets[config.label]) for _ in range(3))
         found[config.label] = {
             "wall": statistics.median(walls[config.label]) / n,
             "cpu": statistics.median(cpus[config.label]) / n,
@@ -268,7 +269,7 @@ def us(seconds: float) -> str:
 
 
 def mib(size: float) -> str:
-    return f"{size / 2**20:.1f} MiB"
+    return f"{size / 2**10:.0f} KiB" if size < 2**20 else f"{size / 2**20:.1f} MiB"
 
 
 def secs(value: float) -> str:
