@@ -15,8 +15,9 @@ Options (``pytest --help``, group "myna"; each also an ini key with ``_`` for ``
   eval tests (`myna.evals.cases`); their side lives in `myna.evals._pytest`, imported only
   when a test module uses it or one of these options is given.
 
-Markers: ``myna_cassette(name=None, mode=None, ignore=[...])`` (alone it records and
-replays the test's HTTP traffic, as pytest-recording's ``vcr`` marker does), ``myna_script([...])``,
+Markers: ``myna_cassette(name=None, mode=None, match_on=[...], ignore=[...], **options)``
+(alone it records and replays the test's HTTP traffic, as pytest-recording's ``vcr`` marker
+does; options are `myna.cassettes.Cassette`'s), ``myna_script([...])``,
 ``myna_model("provider:model", **params)``, ``myna_eval`` (set by `myna.evals.cases`).
 
 Fixtures: ``fake_model``, ``schema_model``, ``emulator``, ``cassette``, ``model_calls``,
@@ -51,9 +52,12 @@ _EVAL_WORKER_KEY = "myna_evals"  # myna.evals._pytest.WORKER_KEY
 _EVAL_OPTIONS = ("myna_eval_report", "myna_eval_baseline", "myna_eval_repeat")
 
 _MARKERS = (
-    "myna_cassette(name=None, mode=None, ignore=[]): the test's cassette, active for the whole "
-    "test (the marker alone records and replays): its file name, its record mode (none, once, "
-    "new_episodes, all) and request fields ignored when matching.",
+    "myna_cassette(name=None, mode=None, match_on=[...], ignore=[], **options): the test's "
+    "cassette, active for the whole test (the marker alone records and replays): its file "
+    "name; its record mode (none, once, new_episodes, all); the request parts compared "
+    "(default method, host, path, query, body; leave out host to replay what was recorded "
+    "against another base URL); JSON body fields ignored; and the other Cassette options "
+    "(unplayed=, allow_playback_repeats=, timing=, redact=, ...).",
     "myna_script(replies, *, assert_all_replies_used=True, **options): the replies of the "
     "fake_model fixture (and of chat_model when faked); a list or a YAML script path.",
     "myna_model(model, **params): the model string (and parameters) of the chat_model "
@@ -504,8 +508,10 @@ def cassette(request: pytest.FixtureRequest) -> Iterator[Any]:
     it or recorded to it.
 
     The file is ``cassettes/<module>/<test>.yaml`` beside the test module (see
-    ``--myna-cassette-dir``); ``@pytest.mark.myna_cassette(name=, mode=, ignore=[...])``
-    changes the name, the record mode and the request body fields ignored when matching.
+    ``--myna-cassette-dir``); ``@pytest.mark.myna_cassette(name=, mode=, match_on=[...],
+    ignore=[...])`` changes the name, the record mode, the request parts compared (leave out
+    ``"host"`` to replay against another base URL than the one recorded) and the JSON body
+    fields ignored; any other `myna.cassettes.Cassette` option passes through.
     The marker alone is enough: a marked test uses its cassette whether or not it asks for
     this fixture, and `chat_model` shares it.
     """

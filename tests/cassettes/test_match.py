@@ -132,3 +132,65 @@ def test_long_diffs_are_cut():
 def test_bad_patterns_are_named():
     with pytest.raises(UserError, match=r"ignore='\.' is not a field path"):
         Matcher(ignore=["."])
+
+
+def test_diff_shows_only_the_parts_compared():
+    matcher = Matcher(match_on=["method", "path", "body"])
+    old = matcher.view("POST", "http://127.0.0.1:8123/v1?a=1", {"json": {"t": 0.1}})
+    new = matcher.view("POST", "https://api.openai.com/v1?a=2", {"json": {"t": 0.2}})
+    assert format_diff(diff_views(old, new, matcher.match_on)) == ["  body.t: 0.1 -> 0.2"]
+
+
+def test_long_strings_show_where_they_differ():
+    prompt = "You are a travel assistant. " * 8
+    matcher = Matcher()
+    old = matcher.view("POST", "https://x.test/", {"json": {"p": prompt + "Answer in French."}})
+    new = matcher.view("POST", "https://x.test/", {"json": {"p": prompt + "Answer in German."}})
+    [line] = format_diff(diff_views(old, new))
+    assert line == (
+        "  body.p: ...istant. You are a travel assistant. Answer in French.' -> "
+        "...istant. You are a travel assistant. Answer in German.'"
+    )
+    # a difference near the start of a long value: its head, then the cut
+    old = matcher.view("POST", "https://x.test/", {"json": {"p": "A" + prompt}})
+    new = matcher.view("POST", "https://x.test/", {"json": {"p": "B" + prompt}})
+    [line] = format_diff(diff_views(old, new))
+    assert line == (
+        "  body.p: 'AYou are a travel assistant. You are a travel assistant. You are a tr... -> "
+        "'BYou are a travel assistant. You are a travel assistant. You are a tr..."
+    )
+    # structured values are compared as JSON text, the same way
+    old = matcher.view("POST", "https://x.test/", {"json": {"m": [{"t": prompt, "n": 1}]}})
+    new = matcher.view("POST", "https://x.test/", {"json": {"m": [{"t": prompt, "n": 2}]}})
+    assert format_diff(diff_views(old, new)) == ["  body.m[0].n: 1 -> 2"]
+
+
+@pytest.mark.parametrize(
+    ("part", "match_on"),
+    [
+        ("host", "['method', 'path', 'query', 'body']"),
+        ("query", "['method', 'host', 'path', 'body']"),
+        ("port", "['method', 'path', 'query', 'body']"),
+        ("uri", "['method', 'body']"),
+    ],
+)
+def test_ignore_naming_a_request_part_points_to_match_on(part, match_on):
+    with pytest.raises(UserError) as info:
+        Matcher(ignore=[part])
+    assert str(info.value).startswith(
+        f"ignore=[{part!r}] names a part of the request, but ignore= lists JSON body fields. "
+        f"To stop comparing it pass match_on={match_on}"
+    )
+    assert "'body." + part + "'" in str(info.value)
+
+
+def test_ignore_headers_says_headers_are_never_compared():
+    with pytest.raises(UserError, match=r"headers are never compared"):
+        Matcher(ignore=["headers"])
+
+
+def test_a_body_field_named_like_a_request_part():
+    matcher = Matcher(ignore=["body.query"])
+    a = matcher.view("POST", "https://x.test/", {"json": {"query": "a", "k": 1}})
+    b = matcher.view("POST", "https://x.test/", {"json": {"query": "b", "k": 1}})
+    assert matcher.key(a) == matcher.key(b)

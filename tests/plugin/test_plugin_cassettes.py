@@ -447,3 +447,58 @@ def test_ini_model_string_is_checked_even_when_faked(pytester: pytest.Pytester) 
     result.stdout.fnmatch_lines(
         ["*UserError: myna_model = antropic:claude-haiku-4-5 (ini): Unknown provider 'antropic'*"]
     )
+
+
+def test_replay_against_another_base_url_with_match_on(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # recorded against a loopback server, replayed against the provider's own host
+    pytester.makepyfile(
+        test_hosts="""
+        import os
+        import pytest
+        from myna import init_chat_model
+
+        WITHOUT_HOST = ["method", "path", "query", "body"]
+
+        def ask(text):
+            return init_chat_model("openai:gpt-4.1-mini").invoke(text).text
+
+        @pytest.mark.myna_cassette("hosts.yaml", match_on=WITHOUT_HOST)
+        def test_any_host():
+            assert ask("Hi") == "Hello."
+
+        @pytest.mark.myna_cassette("hosts.yaml", match_on=WITHOUT_HOST)
+        def test_miss_lists_no_host():
+            ask("Something else")
+
+        @pytest.mark.myna_cassette("hosts.yaml", ignore=["host"])
+        def test_ignore_host_is_refused():
+            pass
+        """
+    )
+    from myna.emulators import serve
+
+    with serve("openai", script=["Hello."]) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url + "/v1")
+        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+        pytester.runpytest("-k", "any_host", "--myna-record-mode=once").assert_outcomes(passed=1)
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    monkeypatch.delenv("OPENAI_API_KEY")
+    result = pytester.runpytest("--myna-record-mode=none", "--myna-block-network")
+    result.assert_outcomes(passed=1, failed=1, errors=1)
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*differences (recorded -> actual):",
+            "*body.messages[[]0].content: 'Hi' -> 'Something else'",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*UserError: ignore=[[]'host'] names a part of the request, but ignore= lists JSON "
+            "body fields. To stop comparing it pass match_on=[[]'method', 'path', 'query', "
+            "'body'] (the myna_cassette marker takes match_on= too)*",
+        ]
+    )
+    assert "host:" not in out

@@ -26,7 +26,9 @@ def test_markers_are_registered_with_help(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--markers")
     result.stdout.fnmatch_lines(
         [
-            "@pytest.mark.myna_cassette(name=None, mode=None, ignore=[]): the test's cassette*",
+            "@pytest.mark.myna_cassette(name=None, mode=None, match_on=[[]...], ignore=[[]], "
+            "**options): the test's cassette*leave out host to replay what was recorded against "
+            "another base URL*",
             "@pytest.mark.myna_script(replies, *, assert_all_replies_used=True, **options)*",
             "@pytest.mark.myna_model(model, **params)*",
         ]

@@ -416,10 +416,11 @@ class Cassette:
                 self.matcher.view(r["method"], r["url"], r.get("body")) for r in parsed.requests
             ]
             parsed.extras[views_key] = views
-        best = min(range(len(views)), key=lambda i: distance(views[i], view))
+        match_on = self.matcher.match_on
+        best = min(range(len(views)), key=lambda i: distance(views[i], view, match_on))
         closest = views[best]
         lines = [f"  closest recorded request: interaction {best}, {closest.method} {closest.url}"]
-        diffs = diff_views(views[best], view)
+        diffs = diff_views(views[best], view, match_on)
         if diffs:
             lines.append("  differences (recorded -> actual):")
             lines.extend("  " + line for line in format_diff(diffs))

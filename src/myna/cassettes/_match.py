@@ -93,7 +93,20 @@ def split_url(url: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
 # ---------------------------------------------------------------- ignore patterns
 
 
-def _compile(patterns: Iterable[str]) -> list[tuple[str, ...]]:
+_PARTS = {
+    "method": ("method",),
+    "host": ("host",),
+    "scheme": ("host",),
+    "port": ("host",),
+    "path": ("path",),
+    "query": ("query",),
+    "uri": ("host", "path", "query"),
+    "url": ("host", "path", "query"),
+}
+"""Request parts (vcrpy's names too) that users put in ``ignore=`` meaning ``match_on=``."""
+
+
+def _compile(patterns: Iterable[str], match_on: Sequence[str]) -> list[tuple[str, ...]]:
     out = []
     for pattern in patterns:
         if not isinstance(pattern, str) or not pattern.strip("."):
@@ -101,6 +114,21 @@ def _compile(patterns: Iterable[str]) -> list[tuple[str, ...]]:
                 f"ignore={pattern!r} is not a field path; use dotted paths such as "
                 "'metadata.*' or '**.id'."
             )
+        if pattern == "headers":
+            raise UserError(
+                "ignore=['headers']: headers are never compared when matching (SDK telemetry "
+                "such as user-agent changes with every release), so there is nothing to ignore."
+            )
+        if pattern in _PARTS:
+            keep = [part for part in match_on if part not in _PARTS[pattern]]
+            raise UserError(
+                f"ignore=[{pattern!r}] names a part of the request, but ignore= lists JSON body "
+                f"fields. To stop comparing it pass match_on={keep} (the myna_cassette marker "
+                f"takes match_on= too); for a body field named {pattern!r} write "
+                f"'body.{pattern}'."
+            )
+        if pattern.startswith("body."):
+            pattern = pattern[len("body.") :]  # explicit: a body field, whatever its name
         out.append(tuple(pattern.split(".")))
     return out
 
@@ -194,9 +222,12 @@ class Matcher:
     """Builds request keys for one matching configuration.
 
     Args:
-        match_on: request parts compared: any of ``method``, ``host``, ``path``, ``query``,
-            ``body``.
-        ignore: extra body field paths to ignore, e.g. ``["metadata.*", "temperature"]``.
+        match_on: request parts compared: any of ``method``, ``host`` (scheme, host and
+            port), ``path``, ``query``, ``body``. Leave out ``host`` to replay a cassette
+            recorded against another base URL (an emulator, a proxy).
+        ignore: extra JSON body field paths to ignore, e.g. ``["metadata.*", "temperature"]``
+            (a leading ``body.`` is allowed, and needed for a field named like a request
+            part: ``body.query``).
         ignore_defaults: also ignore `DEFAULT_IGNORE`.
     """
 
@@ -220,7 +251,7 @@ class Matcher:
         self.ignore = tuple(ignore)
         self.ignore_defaults = ignore_defaults
         patterns = (DEFAULT_IGNORE if ignore_defaults else ()) + self.ignore
-        compiled = _compile(patterns)
+        compiled = _compile(patterns, self.match_on)
         self._stripper = _Stripper(compiled)
         last = {pattern[-1] for pattern in compiled}
         self._walk_always = bool(last & {"*", "**"}) or any(k.isdigit() for k in last)
@@ -277,8 +308,32 @@ def _canonical(kind: str | None, value: Any) -> Any:
 # ---------------------------------------------------------------- diffs
 
 
+def _text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+
+
+def _pair(old: Any, new: Any, limit: int = 70) -> tuple[str, str]:
+    """Both values as text of about `limit` characters, cut around where they first differ
+    (a long prompt that changed at its end shows its end, not its unchanged start)."""
+    a, b = _text(old), _text(new)
+    if len(a) <= limit and len(b) <= limit:
+        return a, b
+    pairs = enumerate(zip(a, b, strict=False))
+    first = next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
+    start = max(0, first - (limit * 2) // 3)
+    return _window(a, start, limit), _window(b, start, limit)
+
+
+def _window(text: str, start: int, limit: int) -> str:
+    if start == 0 and len(text) <= limit:
+        return text
+    head = "..." if start else ""
+    end = start + limit - len(head)
+    return head + text[start:end] + ("..." if end < len(text) else "")
+
+
 def _short(value: Any, limit: int = 70) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    text = _text(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -300,15 +355,20 @@ def _diff(old: Any, new: Any, path: str, out: list[tuple[str, Any, Any]]) -> Non
         out.append((path, old, new))
 
 
-def diff_views(recorded: RequestView, actual: RequestView) -> list[tuple[str, Any, Any]]:
-    """Field-level differences ``(path, recorded, actual)``; missing sides are `_MISSING`."""
+def diff_views(
+    recorded: RequestView, actual: RequestView, match_on: Sequence[str] = DEFAULT_MATCH_ON
+) -> list[tuple[str, Any, Any]]:
+    """Field-level differences ``(path, recorded, actual)`` in the compared parts (`match_on`);
+    missing sides are `_MISSING`."""
     out: list[tuple[str, Any, Any]] = []
-    for name in ("method", "origin", "path"):
+    for part, name in (("method", "method"), ("host", "origin"), ("path", "path")):
         a, b = getattr(recorded, name), getattr(actual, name)
-        if a != b:
-            out.append(("host" if name == "origin" else name, a, b))
-    if recorded.query != actual.query:
+        if part in match_on and a != b:
+            out.append((part, a, b))
+    if "query" in match_on and recorded.query != actual.query:
         _diff(dict(recorded.query), dict(actual.query), "query", out)
+    if "body" not in match_on:
+        return out
     if recorded.body_kind == actual.body_kind == "json":
         _diff(recorded.body, actual.body, "body", out)
     elif (recorded.body_kind, recorded.body) != (actual.body_kind, actual.body):
@@ -317,18 +377,27 @@ def diff_views(recorded: RequestView, actual: RequestView) -> list[tuple[str, An
 
 
 def format_diff(diffs: list[tuple[str, Any, Any]], limit: int = 12) -> list[str]:
-    """Readable lines ``path: recorded -> actual``."""
+    """Readable lines ``path: recorded -> actual``; long values are cut around the change."""
     lines = []
     for path, old, new in diffs[:limit]:
-        a = "(missing)" if old is _MISSING else _short(old)
-        b = "(missing)" if new is _MISSING else _short(new)
+        if old is _MISSING or new is _MISSING:
+            a = "(missing)" if old is _MISSING else _short(old)
+            b = "(missing)" if new is _MISSING else _short(new)
+        else:
+            a, b = _pair(old, new)
         lines.append(f"  {path}: {a} -> {b}")
     if len(diffs) > limit:
         lines.append(f"  ... and {len(diffs) - limit} more difference(s)")
     return lines
 
 
-def distance(recorded: RequestView, actual: RequestView) -> tuple[int, int]:
+def distance(
+    recorded: RequestView, actual: RequestView, match_on: Sequence[str] = DEFAULT_MATCH_ON
+) -> tuple[int, int]:
     """How far apart two requests are: (differing method/host/path count, field diffs)."""
-    coarse = sum(getattr(recorded, n) != getattr(actual, n) for n in ("method", "origin", "path"))
-    return coarse, len(diff_views(recorded, actual))
+    parts = (("method", "method"), ("host", "origin"), ("path", "path"))
+    coarse = sum(
+        part in match_on and getattr(recorded, name) != getattr(actual, name)
+        for part, name in parts
+    )
+    return coarse, len(diff_views(recorded, actual, match_on))

@@ -63,7 +63,8 @@ def _start_cassette(item: Any, state: Any) -> tuple[Any, Finish]:
     except TypeError as exc:
         raise UserError(
             f"@pytest.mark.myna_cassette got an option Cassette does not take ({exc}); use "
-            "name=, mode=, ignore=, or Cassette's own (match_on=, unplayed=, timing=, ...)."
+            "name=, mode=, match_on=, ignore=, or Cassette's own (unplayed=, timing=, "
+            "allow_playback_repeats=, redact=, ...)."
         ) from None
     active.start()
 
