@@ -22,6 +22,9 @@ does; options are `myna.cassettes.Cassette`'s), ``myna_script([...])``,
 
 Fixtures: ``fake_model``, ``schema_model``, ``emulator``, ``cassette``, ``model_calls``,
 ``override_models``, ``chat_model``.
+
+Files: ``.myna/cassettes-used.log`` under the rootdir names the cassettes the last run used,
+for ``myna cassettes prune`` (see `myna.testing._usage`); the folder ignores itself in git.
 """
 
 from __future__ import annotations

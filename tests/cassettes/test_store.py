@@ -153,3 +153,14 @@ def test_usage_log(tmp_path, monkeypatch):
         set_usage_log(None)
     with pytest.raises(CassetteError, match="Cannot read the cassette usage log"):
         read_usage(tmp_path / "missing.txt")
+
+
+def test_a_log_folder_myna_creates_ignores_itself_in_git(tmp_path, monkeypatch):
+    monkeypatch.setenv("MYNA_CASSETTE_LOG", str(tmp_path / ".myna" / "cassettes-used.log"))
+    note_usage(tmp_path / "a.yaml")
+    assert (tmp_path / ".myna" / ".gitignore").read_text().splitlines()[-1] == "*"
+    mine = tmp_path / "logs"
+    mine.mkdir()
+    monkeypatch.setenv("MYNA_CASSETTE_LOG", str(mine / "used.log"))
+    note_usage(tmp_path / "a.yaml")
+    assert sorted(p.name for p in mine.iterdir()) == ["used.log"]  # a folder of yours: as is

@@ -168,3 +168,22 @@ def test_prune_refuses_after_a_partial_xdist_run(pytester, suite, capsys) -> Non
     pytester.runpytest_subprocess("tests", "-n", "2").assert_outcomes(passed=3)
     status, out = prune(capsys, "--dry-run")
     assert status == 0 and "1 unused cassette(s) found" in out, out
+
+
+def test_the_myna_folder_stays_out_of_git(pytester, suite) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    subprocess.run(["git", "init", "-q"], cwd=pytester.path, check=True)
+    pytester.runpytest("tests").assert_outcomes(passed=3)
+    assert (pytester.path / ".myna" / "cassettes-used.log").exists()
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=pytester.path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert ".myna" not in status and "tests/test_suite.py" in status

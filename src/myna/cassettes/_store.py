@@ -157,10 +157,23 @@ def usage_log() -> Path | None:
     return Path(env) if env else None
 
 
+_GITIGNORE = "# made by myna: the cassette usage log of the last test run; not for git\n*\n"
+
+
+def _make_folder(folder: Path) -> None:
+    """Create the log's folder; one myna creates ignores itself in git (as .pytest_cache
+    does), so ``.myna/`` never shows up in ``git status``."""
+    if folder.is_dir():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        (folder / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
+
+
 def _append(log: Path, text: str) -> None:
     """Append to the log in one write (O_APPEND: atomic across processes); a new log starts
     with the header that marks it as one `finish_usage_log` must close."""
-    log.parent.mkdir(parents=True, exist_ok=True)
+    _make_folder(log.parent)
     try:
         fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o644)
         text = _HEADER + text
