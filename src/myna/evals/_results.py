@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import json
 import math
@@ -95,8 +96,9 @@ class RunResult:
     judge_cost: float | None = 0.0
     calls: list[dict[str, Any]] = field(default_factory=list)
     seed: int = 0
+    _digest: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
-    @property
+    @functools.cached_property
     def status(self) -> str:
         """``"error"`` (the target or an evaluator raised), ``"pass"`` or ``"fail"``."""
         if self.error is not None:
@@ -133,6 +135,20 @@ class RunResult:
         if self.calls:
             data["calls"] = self.calls
         return data
+
+    def digest(self, data: dict[str, Any] | None = None) -> bytes:
+        """A hash of this run's deterministic parts; `data` is its `to_dict()` when at hand."""
+        if self._digest is None:
+            data = dict(data if data is not None else self.to_dict())
+            data.pop("latency", None)
+            data.pop("raised_at", None)  # a line number moves when unrelated code does
+            output = data.get("output")
+            if isinstance(output, dict) and output.get("type") == "ai":
+                # a message id names the call (fakes count calls), not what was said
+                data["output"] = {k: v for k, v in output.items() if k != "id"}
+            text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=repr)
+            self._digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
+        return self._digest
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunResult:
@@ -189,7 +205,7 @@ class CaseResult:
         """How many runs there were."""
         return len(self.runs)
 
-    @property
+    @functools.cached_property
     def passes(self) -> int:
         """How many runs passed."""
         return sum(1 for run in self.runs if run.status == "pass")
@@ -207,7 +223,7 @@ class CaseResult:
                     found.append(f"repeat {run.repeat}: {result.name}: {result.error}")
         return found
 
-    @property
+    @functools.cached_property
     def status(self) -> str:
         """``"pass"``, ``"flaky"``, ``"fail"`` or ``"error"``."""
         if any(run.status == "error" for run in self.runs):
@@ -235,7 +251,7 @@ class CaseResult:
         """pass^k: chance that all of k runs pass (1 <= k <= repeats)."""
         return pass_pow_k(self.passes, self.repeats, k)
 
-    @property
+    @functools.cached_property
     def scores(self) -> dict[str, float]:
         """Mean score per evaluator over the runs where it gave one (errors left out)."""
         sums: dict[str, list[float]] = {}
@@ -346,17 +362,14 @@ class CaseResult:
 
     def digest(self) -> int:
         """A hash of everything deterministic about this case (timings left out)."""
-        data = self.to_dict()
-        data.pop("latency", None)
-        for run in data.get("runs", ()):
-            run.pop("latency", None)
-            run.pop("raised_at", None)  # a line number moves when unrelated code does
-            output = run.get("output")
-            if isinstance(output, dict) and output.get("type") == "ai":
-                # a message id names the call (fakes count calls), not what was said
-                run["output"] = {k: v for k, v in output.items() if k != "id"}
-        text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=repr)
-        return int.from_bytes(hashlib.sha256(text.encode()).digest(), "big")
+        head = [self.name, self.min_pass_rate]
+        head += [jsonable(self.inputs), jsonable(self.expected), jsonable(self.metadata or None)]
+        hasher = hashlib.blake2b(
+            json.dumps(head, separators=(",", ":"), default=repr).encode(), digest_size=32
+        )
+        for run in self.runs:
+            hasher.update(run.digest())
+        return int.from_bytes(hasher.digest(), "big")
 
 
 def sort_worst_first(cases: Sequence[CaseResult]) -> list[CaseResult]:

@@ -3,7 +3,7 @@
 One event loop drives a fixed pool of `max_concurrency` workers that pull (case, repeat)
 runs from a lazy iterator, so at most that many runs are in flight and memory stays flat.
 Sync targets run inline while they are fast (a thread hop would cost more than the call) and
-move to a thread pool as soon as one call blocks for longer than `_INLINE_LIMIT`.
+move to a thread pool once they show that they block (see `_INLINE_LIMIT`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 from ..exceptions import UserError
 from ..fakes import seed_var as _fake_seed
+from ..testing import ModelCalls
 from ._case import Case, Dataset, check_rate
 from ._context import (
     DEFAULT_MIN_SCORE,
@@ -40,7 +41,10 @@ from ._results import CaseResult, RunResult, call_summary
 __all__ = ["aevaluate", "evaluate", "run_seed"]
 
 _INLINE_LIMIT = 0.002
-"""Seconds a sync target may block the event loop before it is moved to threads."""
+"""Seconds a sync target may block the event loop; `_SLOW_CALLS` slower calls in a row (or
+one past `_BLOCKING`) move it to threads."""
+_SLOW_CALLS = 3
+_BLOCKING = 0.05
 
 _capture = current_capture()
 
@@ -231,6 +235,7 @@ class _Target:
                 getattr(target, "__call__", None)  # noqa: B004 - an async __call__
             )
         self.inline = timeout is None
+        self.slow = 0
         self.max_concurrency = max_concurrency
         self.pool: ThreadPoolExecutor | None = None
 
@@ -246,8 +251,15 @@ class _Target:
         if self.inline:
             started = time.perf_counter()
             result = self.fn(*args, **kwargs)
-            if time.perf_counter() - started > _INLINE_LIMIT:
-                self.inline = False  # it blocks: later runs go to threads
+            took = time.perf_counter() - started
+            if took > _INLINE_LIMIT:
+                # one slow call may be a GC pause or a busy machine; a long one, or a few in
+                # a row, is a target that blocks (I/O): later runs go to threads
+                self.slow += 1
+                if took > _BLOCKING or self.slow >= _SLOW_CALLS:
+                    self.inline = False
+            else:
+                self.slow = 0
         else:
             if self.pool is None:
                 self.pool = ThreadPoolExecutor(self.max_concurrency, "myna-eval-target")
@@ -474,7 +486,9 @@ class _Run:
 
     def _finish(self, case: Case, run: RunResult, *, write: bool) -> None:
         if write and self._handle is not None:
-            self._handle.write(json.dumps(run.to_dict(), ensure_ascii=False, default=repr) + "\n")
+            data = run.to_dict()
+            run.digest(data)  # the fingerprint reuses this serialisation
+            self._handle.write(json.dumps(data, ensure_ascii=False, default=repr) + "\n")
             self._handle.flush()  # a killed run keeps every finished line
         runs = self._pending.setdefault(case.name, {})
         runs[run.repeat] = run
@@ -528,8 +542,6 @@ class _Run:
                 evaluators = _prepare(
                     [*(e.fn for e in self.shared), *case.evaluators]
                 )  # names stay unique across both lists
-            from ..testing import ModelCalls
-
             context = EvalContext(
                 case=case,
                 inputs=case.inputs,
