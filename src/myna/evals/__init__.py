@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 _LAZY = {
     "Case": "._case",
+    "CaseChange": "._compare",
     "CaseResult": "._results",
     "Comparison": "._compare",
     "Dataset": "._case",
@@ -33,6 +34,7 @@ _LAZY = {
     "Pairwise": "._judge",
     "Report": "._report",
     "RunResult": "._results",
+    "ScoreDelta": "._compare",
     "aevaluate": "._runner",
     "cases": "._pytest",
     "compare": "._compare",
@@ -45,7 +47,7 @@ __all__ = sorted([*_LAZY, "evaluators"])
 if TYPE_CHECKING:
     from . import evaluators
     from ._case import Case, Dataset
-    from ._compare import Comparison, compare
+    from ._compare import CaseChange, Comparison, ScoreDelta, compare
     from ._context import EvalContext, EvalResult
     from ._judge import Judge, Pairwise
     from ._pytest import EvalCase, cases
