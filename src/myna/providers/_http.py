@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import queue
 import sys
-import threading
 from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
 from typing import Any, ClassVar
@@ -285,6 +282,7 @@ class HTTPChatModel(ChatModel):
         headers = self._headers()
         body = self._body(request, True)
         chunks: list[AIMessageChunk] = []
+        payloads: Any = None
         with map_transport_errors(self.provider, url):
             context = client.stream(
                 "POST", url, json=body, headers=headers, timeout=self._timeout()
@@ -295,9 +293,10 @@ class HTTPChatModel(ChatModel):
                 with map_transport_errors(self.provider, url):
                     content = await response.aread()
                 raise self._error(response, content, request)
+            # the codec's push decoder runs on the event loop: no thread, no queue
             payloads = self._apayloads(response)
             try:
-                async for chunk in _adecode(self.codec, payloads):
+                async for chunk in self.codec.adecode_stream(payloads):
                     self._stamp_provider(chunk)
                     chunks.append(chunk)
                     yield chunk
@@ -306,74 +305,6 @@ class HTTPChatModel(ChatModel):
                     raise
                 raise self._interrupted(exc, chunks) from exc
         finally:
+            if payloads is not None:
+                await payloads.aclose()
             await context.__aexit__(None, None, None)
-
-
-async def _adecode(
-    codec: ModuleType, payloads: AsyncIterator[Any]
-) -> AsyncIterator[AIMessageChunk]:
-    """Decode async payloads chunk by chunk with the codec's decoder.
-
-    A codec with a native `adecode_stream` decodes on the event loop. Otherwise its pull-based
-    `decode_stream` runs in a worker thread that pulls events from a queue the event loop
-    fills, so chunks reach the caller as soon as their events arrive and the codec stays one
-    pure generator for both sync and async providers.
-    """
-    native = getattr(codec, "adecode_stream", None)
-    if native is not None:
-        async for chunk in native(payloads):
-            yield chunk
-        return
-
-    loop = asyncio.get_running_loop()
-    inbox: queue.Queue[Any] = queue.Queue()
-    outbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-    end = object()
-    failure: list[BaseException] = []
-
-    def events() -> Iterator[Any]:
-        while True:
-            item = inbox.get()
-            if item is end:
-                return
-            yield item
-
-    def post(item: tuple[str, Any]) -> None:
-        loop.call_soon_threadsafe(outbox.put_nowait, item)
-
-    def decode() -> None:
-        # every message goes through the same thread-safe channel, so chunks decoded before a
-        # transport failure reach the caller before the failure does
-        try:
-            for chunk in codec.decode_stream(events()):
-                post(("chunk", chunk))
-        except BaseException as exc:
-            # the transport failure outranks the decoder's "stream ended early"
-            post(("error", failure[0] if failure else exc))
-        else:
-            post(("error", failure[0]) if failure else ("done", None))
-
-    async def pump() -> None:
-        try:
-            async for payload in payloads:
-                inbox.put(payload)
-        except Exception as exc:
-            failure.append(exc)
-        finally:
-            inbox.put(end)
-
-    worker = threading.Thread(target=decode, name="myna-stream-decoder", daemon=True)
-    worker.start()
-    pump_task = asyncio.ensure_future(pump())
-    try:
-        while True:
-            kind, value = await outbox.get()
-            if kind == "chunk":
-                yield value
-            elif kind == "error":
-                raise value
-            else:
-                return
-    finally:
-        pump_task.cancel()
-        inbox.put(end)

@@ -36,16 +36,16 @@ How the wire maps onto myna's messages:
   ``cache_read`` / ``cache_creation`` (and ``ephemeral_5m/1h_input_tokens`` when non-zero).
 """
 
-from ._client import decode_error, decode_response, decode_stream, encode_request
-from ._server import (
+from ._client import decode_error, decode_response, encode_request
+from ._server import decode_request, render_error, render_response, render_stream_error
+from ._shared import (
+    DEFAULT_MAX_TOKENS,
     DEFAULT_MODEL_NAME,
-    decode_request,
-    render_error,
-    render_response,
-    render_stream,
-    render_stream_error,
+    PROTOCOL,
+    SSE_EVENT_FIELD,
+    STREAM_FORMAT,
 )
-from ._shared import DEFAULT_MAX_TOKENS, PROTOCOL, SSE_EVENT_FIELD, STREAM_FORMAT
+from ._stream import StreamDecoder, adecode_stream, decode_stream, render_stream
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
@@ -53,6 +53,8 @@ __all__ = [
     "PROTOCOL",
     "SSE_EVENT_FIELD",
     "STREAM_FORMAT",
+    "StreamDecoder",
+    "adecode_stream",
     "decode_error",
     "decode_request",
     "decode_response",

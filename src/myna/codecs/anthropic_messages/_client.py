@@ -3,45 +3,33 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ...exceptions import DecodeError, ProviderError, StreamInterruptedError, UserError
+from ...exceptions import DecodeError, ProviderError, UserError
 from ...messages import (
     AIMessage,
-    AIMessageChunk,
     BaseMessage,
     HumanMessage,
     SystemMessage,
     ToolMessage,
     coerce_messages,
-    merge_chunks,
     standard_blocks,
-    tool_call_chunk,
 )
 from ._shared import (
     DEFAULT_MAX_TOKENS,
-    PROVIDER,
-    Fail,
-    assistant_block_to_standard,
     cache_control_of,
-    cache_ttl_metadata,
-    citation_to_annotation,
     decode_assistant_content,
     decode_failure,
     decode_usage,
     encode_assistant_content,
     error_from_payload,
     excerpt,
-    server_tool_use_to_standard,
-    stop_metadata,
-    usage_minus,
+    reply_metadata,
     user_block_to_wire,
 )
 
-__all__ = ["decode_error", "decode_response", "decode_stream", "encode_request"]
+__all__ = ["decode_error", "decode_response", "encode_request"]
 
-_SERVER_TOOL_USES = ("server_tool_use", "mcp_tool_use")
 # Params with a neutral meaning that the body never carries under their own name.
 _DROPPED = ("seed", "stream_usage", "include_reasoning", "top_logprobs")
 
@@ -292,31 +280,6 @@ def encode_request(messages: list[BaseMessage], params: dict[str, Any] | None = 
 # --------------------------------------------------------------------------- decode_response
 
 
-def _response_metadata(body: dict[str, Any], fail: Fail) -> dict[str, Any]:
-    meta: dict[str, Any] = {"model_provider": PROVIDER}
-    for key, target in (("model", "model_name"), ("id", "id")):
-        value = body.get(key)
-        if value is not None and not isinstance(value, str):
-            raise fail(f"{key} must be a string, got {excerpt(value)}")
-        if value is not None:
-            meta[target] = value
-    stop_reason = body.get("stop_reason")
-    if stop_reason is not None:
-        if not isinstance(stop_reason, str):
-            raise fail(f"stop_reason must be a string, got {excerpt(stop_reason)}")
-        meta.update(stop_metadata(stop_reason, body.get("stop_sequence")))
-    for key in ("stop_details", "container"):
-        if body.get(key) is not None:
-            meta[key] = body[key]
-    usage = body.get("usage")
-    if isinstance(usage, dict):
-        for key in ("service_tier", "server_tool_use"):
-            if usage.get(key) is not None:
-                meta[key] = usage[key]
-        meta.update(cache_ttl_metadata(usage))
-    return meta
-
-
 def decode_response(body: dict[str, Any]) -> AIMessage:
     """Turn a non-streaming Messages response into an `AIMessage`.
 
@@ -343,268 +306,12 @@ def decode_response(body: dict[str, Any]) -> AIMessage:
         tool_calls=calls,
         invalid_tool_calls=invalid,
         usage_metadata=decode_usage(usage, fail) if usage is not None else None,
-        response_metadata=_response_metadata(body, fail),
+        response_metadata=reply_metadata(body, fail),
         id=body.get("id"),
     )
 
 
 # ----------------------------------------------------------------------------- decode_stream
-
-
-class _StreamDecoder:
-    """The state of one Anthropic SSE stream, fed one event payload at a time.
-
-    Text streams as plain strings while the reply has had only one content block, so a
-    text-only stream merges into string content like `decode_response` gives; from the
-    second content block on (or any thinking, server tool or cited block) content streams
-    as blocks keyed by the wire ``index``.
-    """
-
-    def __init__(self) -> None:
-        self.started = False
-        self.finished = False
-        self.id: str | None = None
-        self.blocks: dict[int, dict[str, Any]] = {}
-        self.block_mode = False
-        self.content_blocks = 0
-        self.usage_raw: dict[str, Any] = {}
-        self.usage_sent: dict[str, Any] | None = None
-
-    def chunk(self, **fields: Any) -> AIMessageChunk:
-        fields.setdefault("content", [] if self.block_mode else "")
-        return AIMessageChunk(id=self.id, **fields)
-
-    def feed(self, i: int, event: Any) -> list[AIMessageChunk]:
-        if isinstance(event, (bytes, str)):
-            try:
-                event = json.loads(event)
-            except ValueError:
-                raise DecodeError(
-                    f"Anthropic stream event {i} is not JSON: {excerpt(event)}"
-                ) from None
-        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-            raise DecodeError(
-                f"Anthropic stream event {i} must be an object with a string 'type', "
-                f"got {excerpt(event)}"
-            )
-        kind = event["type"]
-        prefix = f"Anthropic stream event {i} ({kind})"
-
-        def fail(problem: str) -> Exception:
-            return DecodeError(f"{prefix}: {problem}; event: {excerpt(event)}")
-
-        if kind == "ping":
-            return []
-        if kind == "error":
-            raise error_from_payload(None, event)
-        if self.finished:
-            return []
-        if kind == "message_start":
-            return self.message_start(event, fail)
-        if not self.started:
-            raise fail("the stream must open with message_start")
-        handler = {
-            "content_block_start": self.block_start,
-            "content_block_delta": self.block_delta,
-            "content_block_stop": self.block_stop,
-            "message_delta": self.message_delta,
-            "message_stop": self.message_stop,
-        }.get(kind)
-        return handler(event, fail) if handler else []  # unknown event types: newer API
-
-    def message_start(self, event: dict[str, Any], fail: Fail) -> list[AIMessageChunk]:
-        if self.started:
-            raise fail("a second message_start")
-        message = event.get("message")
-        if not isinstance(message, dict):
-            raise fail("'message' must be an object")
-        meta = _response_metadata({k: message.get(k) for k in ("id", "model")}, fail)
-        self.started = True
-        self.id = message.get("id")
-        usage = message.get("usage")
-        if usage is not None:
-            decode_usage(usage, fail)  # fail early on a malformed usage
-            self.usage_raw = dict(usage)
-            if usage.get("service_tier") is not None:
-                meta["service_tier"] = usage["service_tier"]
-            meta.update(cache_ttl_metadata(usage))
-        return [self.chunk(response_metadata=meta)]
-
-    def _index(self, event: dict[str, Any], fail: Fail) -> int:
-        index = event.get("index")
-        if isinstance(index, bool) or not isinstance(index, int):
-            raise fail(f"'index' must be an integer, got {excerpt(index)}")
-        return index
-
-    def block_start(self, event: dict[str, Any], fail: Fail) -> list[AIMessageChunk]:
-        index = self._index(event, fail)
-        block = event.get("content_block")
-        if not isinstance(block, dict) or not isinstance(block.get("type"), str):
-            raise fail("'content_block' must be an object with a string 'type'")
-        if index in self.blocks:
-            raise fail(f"content block {index} started twice")
-        kind = block["type"]
-        self.blocks[index] = {"kind": kind, "block": block, "json": "", "stopped": False}
-        if kind == "tool_use":
-            call_id, name, args = block.get("id"), block.get("name"), block.get("input") or {}
-            if (
-                not isinstance(call_id, str)
-                or not isinstance(name, str)
-                or not isinstance(args, dict)
-            ):
-                raise fail("a tool_use block needs string 'id', 'name' and an object 'input'")
-            start = json.dumps(args) if args else ""
-            piece = tool_call_chunk(name=name, id=call_id, args=start, index=index)
-            return [self.chunk(tool_call_chunks=[piece])]
-        if not self.block_mode and (
-            self.content_blocks or kind != "text" or block.get("citations")
-        ):
-            self.block_mode = True
-        self.content_blocks += 1
-        if kind in _SERVER_TOOL_USES:
-            return []  # its input streams as JSON fragments; the block goes out at its stop
-        if kind == "thinking":  # a streamed skeleton: empty thinking and signature
-            block = {"type": "thinking", "thinking": "", **block}
-        std = assistant_block_to_standard(block, f"content block {index}", fail)
-        if not self.block_mode:
-            return [self.chunk(content=std["text"])] if std["text"] else []
-        return [self.chunk(content=[{**std, "index": index}])]
-
-    def block_delta(self, event: dict[str, Any], fail: Fail) -> list[AIMessageChunk]:
-        index = self._index(event, fail)
-        state = self.blocks.get(index)
-        if state is None or state["stopped"]:
-            raise fail(f"a delta for content block {index}, which is not open")
-        delta = event.get("delta")
-        if not isinstance(delta, dict) or not isinstance(delta.get("type"), str):
-            raise fail("'delta' must be an object with a string 'type'")
-        dkind, bkind = delta["type"], state["kind"]
-        field, wanted = {
-            "text_delta": ("text", ("text",)),
-            "citations_delta": ("citation", ("text",)),
-            "thinking_delta": ("thinking", ("thinking",)),
-            "signature_delta": ("signature", ("thinking",)),
-            "input_json_delta": ("partial_json", ("tool_use", *_SERVER_TOOL_USES)),
-        }.get(dkind, (None, ()))
-        if field is None or (bkind not in wanted and bkind in ("text", "thinking", "tool_use")):
-            if field is None:
-                return []  # a delta type newer than this codec
-            raise fail(f"a {dkind} cannot apply to a {bkind} block")
-        if bkind not in wanted:
-            return []  # deltas of blocks this codec keeps whole (non_standard)
-        value = delta.get(field)
-        if not isinstance(value, dict if field == "citation" else str):
-            raise fail(f"delta.{field} has the wrong type: {excerpt(value)}")
-        if dkind == "input_json_delta":
-            if bkind != "tool_use":
-                state["json"] += value
-                return []
-            piece = tool_call_chunk(args=value, index=index)
-            return [self.chunk(tool_call_chunks=[piece])] if value else []
-        if dkind == "text_delta":
-            if not self.block_mode:
-                return [self.chunk(content=value)] if value else []
-            return [self.chunk(content=[{"type": "text", "text": value, "index": index}])]
-        if dkind == "citations_delta":
-            self.block_mode = True
-            ann = citation_to_annotation(value)
-            return [
-                self.chunk(
-                    content=[{"type": "text", "text": "", "index": index, "annotations": [ann]}]
-                )
-            ]
-        if dkind == "thinking_delta":
-            return [self.chunk(content=[{"type": "reasoning", "reasoning": value, "index": index}])]
-        sig = {"type": "reasoning", "index": index, "extras": {"signature": value}}
-        return [self.chunk(content=[sig])]
-
-    def block_stop(self, event: dict[str, Any], fail: Fail) -> list[AIMessageChunk]:
-        index = self._index(event, fail)
-        state = self.blocks.get(index)
-        if state is None or state["stopped"]:
-            raise fail(f"content block {index} is not open")
-        state["stopped"] = True
-        if state["kind"] not in _SERVER_TOOL_USES:
-            return []
-        block = dict(state["block"])
-        if state["json"].strip():
-            try:
-                block["input"] = json.loads(state["json"])
-            except ValueError as exc:
-                raise fail(
-                    f"the server tool input is not JSON ({exc}): {state['json'][:80]!r}"
-                ) from None
-        std = server_tool_use_to_standard(block, f"content block {index}", fail)
-        return [self.chunk(content=[{**std, "index": index}])]
-
-    def message_delta(self, event: dict[str, Any], fail: Fail) -> list[AIMessageChunk]:
-        delta = event.get("delta")
-        if not isinstance(delta, dict):
-            raise fail("'delta' must be an object")
-        meta: dict[str, Any] = {}
-        stop_reason = delta.get("stop_reason")
-        if stop_reason is not None:
-            if not isinstance(stop_reason, str):
-                raise fail(f"stop_reason must be a string, got {excerpt(stop_reason)}")
-            meta.update(stop_metadata(stop_reason, delta.get("stop_sequence")))
-        if delta.get("stop_details") is not None:
-            meta["stop_details"] = delta["stop_details"]
-        usage = event.get("usage")
-        if usage is None:
-            return [self.chunk(response_metadata=meta)]
-        if not isinstance(usage, dict):
-            raise fail("'usage' must be an object")
-        # Counts here are cumulative (newer API versions repeat the input side): keep the
-        # latest value of each field and send chunks the difference, since chunks add up.
-        self.usage_raw.update({k: v for k, v in usage.items() if v is not None})
-        return [self.chunk(response_metadata=meta, usage_metadata=self.usage_step(fail))]
-
-    def usage_step(self, fail: Fail) -> Any:
-        full = decode_usage(self.usage_raw, fail)
-        step = usage_minus(dict(full), self.usage_sent)
-        self.usage_sent = dict(full)
-        return step
-
-    def message_stop(self, event: dict[str, Any], fail: Fail) -> list[AIMessageChunk]:
-        self.finished = True
-        fields: dict[str, Any] = {"chunk_position": "last"}
-        if self.usage_sent is None and self.usage_raw:
-            fields["usage_metadata"] = self.usage_step(fail)
-        return [self.chunk(**fields)]
-
-
-def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
-    """Turn the event payloads of a streamed Messages call into `AIMessageChunk`s.
-
-    Chunks merge (``merge_chunks(chunks).to_message()``) into what `decode_response` gives
-    for the same reply. ``ping`` is ignored; the stream ends at ``message_stop``.
-
-    Raises:
-        ProviderError: an ``error`` event (``overloaded_error`` -> `OverloadedError`).
-        StreamInterruptedError: the events ran out before ``message_stop``; ``partial``
-            holds the merged chunks received so far (None if none).
-        DecodeError: a malformed event, naming its index and an excerpt.
-    """
-    decoder = _StreamDecoder()
-    seen: list[AIMessageChunk] = []
-    try:
-        iterator = iter(events)
-    except TypeError:
-        raise DecodeError(
-            f"Anthropic stream events must be iterable, got {excerpt(events)}"
-        ) from None
-    count = 0
-    for count, event in enumerate(iterator, start=1):
-        for chunk in decoder.feed(count - 1, event):
-            seen.append(chunk)
-            yield chunk
-        if decoder.finished:
-            return
-    raise StreamInterruptedError(
-        f"The Anthropic stream ended after {count} events without message_stop; "
-        "the reply so far is on the error's .partial.",
-        partial=merge_chunks(seen) if seen else None,
-    )
 
 
 # ------------------------------------------------------------------------------ decode_error

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Iterator
 from typing import Any
 
 from ...exceptions import (
@@ -23,18 +21,16 @@ from ...messages import (
     HumanMessage,
     SystemMessage,
     ToolMessage,
-    split_message,
 )
 from ._shared import (
     STATUS_ERROR_TYPE,
-    annotation_to_citation,
-    assistant_block_to_wire,
     bad_request,
     decode_assistant_content,
     encode_assistant_content,
-    encode_usage,
     new_id,
     provider_id,
+    reply_model_name,
+    reply_usage,
     stop_reason_for,
     user_block_to_standard,
 )
@@ -43,12 +39,9 @@ __all__ = [
     "decode_request",
     "render_error",
     "render_response",
-    "render_stream",
     "render_stream_error",
 ]
 
-DEFAULT_MODEL_NAME = "claude-sonnet-4-5"
-"""Model named in rendered replies when neither the reply nor the request names one."""
 
 _THINKING_DOCS = (
     "https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
@@ -418,22 +411,6 @@ def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, A
 # --------------------------------------------------------------------------- render_response
 
 
-def _model_name(message: AIMessage, params: dict[str, Any] | None) -> str:
-    named = message.response_metadata.get("model_name")
-    if isinstance(named, str) and named:
-        return named
-    requested = (params or {}).get("model")
-    return requested if isinstance(requested, str) and requested else DEFAULT_MODEL_NAME
-
-
-def _usage(message: AIMessage) -> dict[str, Any]:
-    usage = encode_usage(message.usage_metadata, message.response_metadata.get("cache_creation"))
-    tier = message.response_metadata.get("service_tier")
-    if tier is not None:
-        usage["service_tier"] = tier
-    return usage
-
-
 def render_response(message: AIMessage, params: dict[str, Any] | None = None) -> dict:
     """The Messages response body the real API would send for `message`.
 
@@ -449,182 +426,15 @@ def render_response(message: AIMessage, params: dict[str, Any] | None = None) ->
         "id": provider_id(message.id or meta.get("id"), "msg_"),
         "type": "message",
         "role": "assistant",
-        "model": _model_name(message, params),
+        "model": reply_model_name(message, params),
         "content": encode_assistant_content(message, "message", for_request=False),
         "stop_reason": stop_reason_for(message),
         "stop_sequence": meta.get("stop_sequence"),
-        "usage": _usage(message),
+        "usage": reply_usage(message),
     }
 
 
 # ----------------------------------------------------------------------------- render_stream
-
-
-class _StreamRenderer:
-    """Turns the chunks of `split_message` into Anthropic SSE event payloads."""
-
-    def __init__(self, message: AIMessage) -> None:
-        self.message = message
-        self.events: list[dict[str, Any]] = []
-        self.open_key: Any = None
-        self.next_index = 0
-        self.pinged = False
-        blocks = message.content if isinstance(message.content, list) else []
-        self.names = {
-            b.get("id"): b.get("name")
-            for b in blocks
-            if isinstance(b, dict) and b.get("type") == "server_tool_call"
-        }
-        self.call_ids = {c["id"] for c in message.tool_calls if c["id"]}
-
-    def delta(self, delta: dict[str, Any]) -> None:
-        index = self.next_index - 1
-        self.events.append({"type": "content_block_delta", "index": index, "delta": delta})
-
-    def open(self, key: Any, block: dict[str, Any]) -> None:
-        self.close()
-        self.open_key = key
-        self.events.append(
-            {"type": "content_block_start", "index": self.next_index, "content_block": block}
-        )
-        self.next_index += 1
-        if not self.pinged:  # the real API pings right after the first block opens
-            self.events.append({"type": "ping"})
-            self.pinged = True
-
-    def close(self) -> None:
-        if self.open_key is not None:
-            self.events.append({"type": "content_block_stop", "index": self.next_index - 1})
-            self.open_key = None
-
-    def text_piece(self, key: Any, piece: dict[str, Any]) -> None:
-        if key != self.open_key:
-            self.open(key, {"type": "text", "text": ""})
-        for ann in piece.get("annotations") or []:
-            citation = annotation_to_citation(ann)
-            if citation is not None:
-                self.delta({"type": "citations_delta", "citation": citation})
-        if piece.get("text"):
-            self.delta({"type": "text_delta", "text": piece["text"]})
-
-    def reasoning_piece(self, key: Any, piece: dict[str, Any]) -> None:
-        extras = piece.get("extras") or {}
-        if extras.get("redacted"):
-            self.open(key, {"type": "redacted_thinking", "data": extras["redacted"]})
-            return
-        if key != self.open_key:
-            self.open(key, {"type": "thinking", "thinking": "", "signature": ""})
-        if piece.get("reasoning"):
-            self.delta({"type": "thinking_delta", "thinking": piece["reasoning"]})
-        if extras.get("signature"):
-            self.delta({"type": "signature_delta", "signature": extras["signature"]})
-
-    def whole_block(self, key: Any, block: dict[str, Any], where: str) -> None:
-        kind = block.get("type")
-        if kind == "tool_call":
-            if block.get("id") in self.call_ids:
-                return  # sent from message.tool_calls
-            block = {
-                "type": "tool_use",
-                "id": block.get("id"),
-                "name": block.get("name"),
-                "input": block.get("args"),
-            }
-        else:
-            wire = assistant_block_to_wire(block, where, for_request=False, names=self.names)
-            if wire is None:
-                return
-            block = wire
-        if block["type"] in ("tool_use", "server_tool_use", "mcp_tool_use"):
-            args = block.get("input") or {}
-            self.open(key, {**block, "input": {}})
-            self.delta(
-                {"type": "input_json_delta", "partial_json": json.dumps(args) if args else ""}
-            )
-            return
-        self.open(key, block)
-
-    def content_piece(self, piece: dict[str, Any]) -> None:
-        key = ("content", piece.get("index"))
-        kind = piece.get("type")
-        if kind == "text":
-            self.text_piece(key, piece)
-        elif kind == "reasoning":
-            self.reasoning_piece(key, piece)
-        else:
-            block = {k: v for k, v in piece.items() if k != "index"}
-            self.whole_block(key, block, f"message.content[{piece.get('index')}]")
-
-    def tool_piece(self, piece: dict[str, Any]) -> None:
-        key = ("tool", piece.get("index"))
-        if key != self.open_key:
-            call_id = piece.get("id") or new_id("toolu_")
-            self.open(
-                key,
-                {"type": "tool_use", "id": call_id, "name": piece.get("name") or "", "input": {}},
-            )
-            self.delta({"type": "input_json_delta", "partial_json": ""})
-        if piece.get("args"):
-            self.delta({"type": "input_json_delta", "partial_json": piece["args"]})
-
-
-def render_stream(
-    message: AIMessage, params: dict[str, Any] | None = None, *, chunking: Any = "words"
-) -> Iterator[Any]:
-    """The SSE event payloads the real API would stream for `message`.
-
-    Built on `myna.messages.split_message` (text and reasoning cut by `chunking`, tool
-    arguments as JSON fragments): ``message_start``, a ``ping``, per block
-    ``content_block_start`` / ``_delta`` / ``_stop``, ``message_delta`` with the stop reason
-    and cumulative usage, then ``message_stop``. Each payload's ``type`` is its SSE event name.
-
-    Raises:
-        UserError: the message holds blocks an assistant turn cannot carry (image, audio).
-    """
-    usage = _usage(message)
-    start_usage = {**usage, "output_tokens": min(usage["output_tokens"], 1)}
-    meta = message.response_metadata
-    renderer = _StreamRenderer(message)
-    renderer.events.append(
-        {
-            "type": "message_start",
-            "message": {
-                "id": provider_id(message.id or meta.get("id"), "msg_"),
-                "type": "message",
-                "role": "assistant",
-                "model": _model_name(message, params),
-                "content": [],
-                "stop_reason": None,
-                "stop_sequence": None,
-                "usage": start_usage,
-            },
-        }
-    )
-    for chunk in split_message(message, chunking)[:-1]:
-        if isinstance(chunk.content, str):
-            if chunk.content:
-                renderer.text_piece(("content", 0), {"text": chunk.content})
-        else:
-            for piece in chunk.content:
-                if isinstance(piece, str):
-                    piece = {"type": "text", "text": piece, "index": 0}
-                renderer.content_piece(piece)
-        for piece in chunk.tool_call_chunks:
-            renderer.tool_piece(dict(piece))
-    renderer.close()
-    final_usage = {k: v for k, v in usage.items() if k not in ("cache_creation", "service_tier")}
-    renderer.events.append(
-        {
-            "type": "message_delta",
-            "delta": {
-                "stop_reason": stop_reason_for(message),
-                "stop_sequence": meta.get("stop_sequence"),
-            },
-            "usage": final_usage,
-        }
-    )
-    renderer.events.append({"type": "message_stop"})
-    return iter(renderer.events)
 
 
 # ------------------------------------------------------------------------------ render_error

@@ -91,7 +91,7 @@ _TTL_KEYS = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
 # The cache-write breakdown by TTL joins `input_token_details` once `InputTokenDetails` declares
 # its keys (the TypedDict forbids others); `response_metadata["cache_creation"]` always has it.
 _TTL_IN_USAGE = all(key in InputTokenDetails.__annotations__ for key in _TTL_KEYS)
-_SERVER_TOOL_USES = frozenset({"server_tool_use", "mcp_tool_use"})
+SERVER_TOOL_USES = frozenset({"server_tool_use", "mcp_tool_use"})
 _CITATION_DOCUMENT_TYPES = frozenset({"char_location", "page_location", "content_block_location"})
 _BASE62 = string.ascii_letters + string.digits
 
@@ -367,7 +367,7 @@ def assistant_block_to_standard(block: dict[str, Any], where: str, fail: Fail) -
         if not isinstance(block.get("data"), str):
             raise fail(f"{where}: a redacted_thinking block needs a string 'data'")
         return {"type": "reasoning", "extras": {"redacted": block["data"]}}
-    if kind in _SERVER_TOOL_USES:
+    if kind in SERVER_TOOL_USES:
         return server_tool_use_to_standard(block, where, fail)
     if is_server_tool_result(kind):
         return server_tool_result_to_standard(block, where, fail)
@@ -769,3 +769,48 @@ def decode_failure(prefix: str) -> Fail:
         return DecodeError(f"{prefix}: {problem}")
 
     return fail
+
+
+DEFAULT_MODEL_NAME = "claude-sonnet-4-5"
+"""Model named in rendered replies when neither the reply nor the request names one."""
+
+
+def reply_model_name(message: AIMessage, params: dict[str, Any] | None) -> str:
+    named = message.response_metadata.get("model_name")
+    if isinstance(named, str) and named:
+        return named
+    requested = (params or {}).get("model")
+    return requested if isinstance(requested, str) and requested else DEFAULT_MODEL_NAME
+
+
+def reply_usage(message: AIMessage) -> dict[str, Any]:
+    usage = encode_usage(message.usage_metadata, message.response_metadata.get("cache_creation"))
+    tier = message.response_metadata.get("service_tier")
+    if tier is not None:
+        usage["service_tier"] = tier
+    return usage
+
+
+def reply_metadata(body: dict[str, Any], fail: Fail) -> dict[str, Any]:
+    meta: dict[str, Any] = {"model_provider": PROVIDER}
+    for key, target in (("model", "model_name"), ("id", "id")):
+        value = body.get(key)
+        if value is not None and not isinstance(value, str):
+            raise fail(f"{key} must be a string, got {excerpt(value)}")
+        if value is not None:
+            meta[target] = value
+    stop_reason = body.get("stop_reason")
+    if stop_reason is not None:
+        if not isinstance(stop_reason, str):
+            raise fail(f"stop_reason must be a string, got {excerpt(stop_reason)}")
+        meta.update(stop_metadata(stop_reason, body.get("stop_sequence")))
+    for key in ("stop_details", "container"):
+        if body.get(key) is not None:
+            meta[key] = body[key]
+    usage = body.get("usage")
+    if isinstance(usage, dict):
+        for key in ("service_tier", "server_tool_use"):
+            if usage.get(key) is not None:
+                meta[key] = usage[key]
+        meta.update(cache_ttl_metadata(usage))
+    return meta

@@ -57,7 +57,14 @@ from ._eventstream import (
 )
 from ._server import decode_request, render_error, render_response
 from ._shared import PROTOCOL, SSE_EVENT_FIELD, STREAM_FORMAT
-from ._stream import decode_stream, encode_stream_event, render_stream, render_stream_error
+from ._stream import (
+    StreamDecoder,
+    adecode_stream,
+    decode_stream,
+    encode_stream_event,
+    render_stream,
+    render_stream_error,
+)
 
 __all__ = [
     "CONTENT_TYPE",
@@ -65,6 +72,8 @@ __all__ = [
     "SSE_EVENT_FIELD",
     "STREAM_FORMAT",
     "EventStreamDecoder",
+    "StreamDecoder",
+    "adecode_stream",
     "decode_error",
     "decode_request",
     "decode_response",

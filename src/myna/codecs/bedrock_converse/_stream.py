@@ -10,11 +10,14 @@ the stream.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any
 
-from ...exceptions import DecodeError, ProviderError, StreamInterruptedError, UserError
-from ...messages import AIMessage, AIMessageChunk, merge_chunks, split_message, tool_call_chunk
+from ...exceptions import DecodeError, ProviderError, UserError
+from ...messages import AIMessage, AIMessageChunk, split_message, tool_call_chunk
+from .._stream_driver import PushDecoder
+from .._stream_driver import adecode_stream as adrive
+from .._stream_driver import decode_stream as drive
 from ._blocks import (
     annotation_from_citation,
     citation_from_annotation,
@@ -25,6 +28,7 @@ from ._shared import (
     ERROR_TYPES,
     EXTRA_RESPONSE_FIELDS,
     IMAGE_FORMATS,
+    PROTOCOL,
     PROVIDER,
     Fail,
     decode_usage,
@@ -40,7 +44,14 @@ from ._shared import (
     wire_error_type,
 )
 
-__all__ = ["decode_stream", "encode_stream_event", "render_stream", "render_stream_error"]
+__all__ = [
+    "StreamDecoder",
+    "adecode_stream",
+    "decode_stream",
+    "encode_stream_event",
+    "render_stream",
+    "render_stream_error",
+]
 
 _SERVER_TOOL = "server_tool_use"
 
@@ -52,7 +63,7 @@ def _is_exception(key: str) -> bool:
 # ----------------------------------------------------------------------------- decode_stream
 
 
-class _StreamDecoder:
+class StreamDecoder(PushDecoder):
     """The state of one ConverseStream, fed one event at a time.
 
     Text streams as plain strings while the reply has had only one text block, so a
@@ -61,9 +72,11 @@ class _StreamDecoder:
     blocks keyed by ``contentBlockIndex``.
     """
 
+    PROTOCOL = PROTOCOL
+
     def __init__(self) -> None:
+        super().__init__()
         self.started = False
-        self.finished = False
         self.blocks: dict[int, dict[str, Any]] = {}
         self.block_mode = False
         self.content_blocks = 0
@@ -72,7 +85,13 @@ class _StreamDecoder:
         fields.setdefault("content", [] if self.block_mode else "")
         return AIMessageChunk(**fields)
 
-    def feed(self, i: int, event: Any) -> list[AIMessageChunk]:
+    def _close(self) -> list[AIMessageChunk]:
+        raise self.interrupted(
+            f"The Bedrock stream ended after {self.events} events without its metadata event; "
+            "the reply so far is on the error's .partial."
+        )
+
+    def _feed(self, i: int, event: Any) -> list[AIMessageChunk]:
         if isinstance(event, (bytes, str)):
             try:
                 event = json.loads(event)
@@ -308,8 +327,13 @@ class _StreamDecoder:
         fields: dict[str, Any] = {"response_metadata": meta, "chunk_position": "last"}
         if usage is not None:
             fields["usage_metadata"] = decode_usage(usage, fail)
-        self.finished = True
+        self.done = True
         return [self.chunk(**fields)]
+
+
+def adecode_stream(events: AsyncIterable[Any]) -> AsyncIterator[AIMessageChunk]:
+    """`decode_stream` for an async iterable of events, decoded on the event loop."""
+    return adrive(StreamDecoder(), events)
 
 
 def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
@@ -326,26 +350,7 @@ def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
             the merged chunks received so far (None if none).
         DecodeError: a malformed event, naming its index and an excerpt.
     """
-    decoder = _StreamDecoder()
-    seen: list[AIMessageChunk] = []
-    try:
-        iterator = iter(events)
-    except TypeError:
-        raise DecodeError(
-            f"Bedrock stream events must be iterable, got {excerpt(events)}"
-        ) from None
-    count = 0
-    for count, event in enumerate(iterator, start=1):
-        for chunk in decoder.feed(count - 1, event):
-            seen.append(chunk)
-            yield chunk
-        if decoder.finished:
-            return
-    raise StreamInterruptedError(
-        f"The Bedrock stream ended after {count} events without its metadata event; "
-        "the reply so far is on the error's .partial.",
-        partial=merge_chunks(seen) if seen else None,
-    )
+    return drive(StreamDecoder(), events)
 
 
 # ----------------------------------------------------------------------------- render_stream

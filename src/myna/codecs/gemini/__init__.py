@@ -38,13 +38,17 @@ says it), ``stream_usage`` (usage always streams), ``parallel_tool_calls`` and
 ``cache_control``. ``response_format`` loses its ``name`` and ``strict`` (Gemini has none).
 """
 
-from ._client import decode_error, decode_response, decode_stream, encode_request, request_path
+from ._client import decode_error, decode_response, encode_request, request_path
 from ._server import decode_request, model_from_path, render_error, render_response, render_stream
+from ._shared import PROTOCOL, SSE_EVENT_FIELD, STREAM_FORMAT
+from ._stream import StreamDecoder, adecode_stream, decode_stream
 
 __all__ = [
     "PROTOCOL",
     "SSE_EVENT_FIELD",
     "STREAM_FORMAT",
+    "StreamDecoder",
+    "adecode_stream",
     "decode_error",
     "decode_request",
     "decode_response",
@@ -56,10 +60,3 @@ __all__ = [
     "render_stream",
     "request_path",
 ]
-
-PROTOCOL = "gemini"
-"""Protocol name, as `myna.codecs.get_codec` knows it."""
-STREAM_FORMAT = "sse"
-"""Streams are Server-Sent Events (``?alt=sse``); the events have no ``event:`` names."""
-SSE_EVENT_FIELD = None
-"""Gemini's SSE events carry no ``event:`` name."""

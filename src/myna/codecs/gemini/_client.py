@@ -3,38 +3,30 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ...exceptions import ProviderError, StreamInterruptedError, UserError
+from ...exceptions import ProviderError, UserError
 from ...messages import (
     AIMessage,
-    AIMessageChunk,
     BaseMessage,
     HumanMessage,
     SystemMessage,
     ToolMessage,
-    merge_chunks,
-    tool_call_chunk,
 )
 from ._parts import PartReader, ai_parts, assemble, content_parts, tool_name, tool_response_part
 from ._shared import (
-    CALL_SIGNATURES,
     PROVIDER,
-    TEXT_SIGNATURE,
     _expect,
     decode_error_at,
     decode_usage,
     error_from_body,
     has,
     normalise_finish,
-    with_signature,
 )
 
 __all__ = [
     "decode_error",
     "decode_response",
-    "decode_stream",
     "encode_request",
     "request_path",
 ]
@@ -296,7 +288,7 @@ def as_object(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _candidate(body: dict[str, Any], where: str) -> tuple[dict[str, Any] | None, list]:
+def first_candidate(body: dict[str, Any], where: str) -> tuple[dict[str, Any] | None, list]:
     candidates = body.get("candidates")
     if candidates is None:
         return None, []
@@ -312,7 +304,7 @@ def _candidate(body: dict[str, Any], where: str) -> tuple[dict[str, Any] | None,
     return first, others
 
 
-def _parts(candidate: dict[str, Any], where: str) -> list[Any]:
+def parts(candidate: dict[str, Any], where: str) -> list[Any]:
     content = candidate.get("content")
     if content is None:
         return []
@@ -331,7 +323,7 @@ _CANDIDATE_METADATA = {
 }
 
 
-def _candidate_metadata(candidate: dict[str, Any], has_calls: bool, where: str) -> dict[str, Any]:
+def candidate_metadata(candidate: dict[str, Any], has_calls: bool, where: str) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     raw = candidate.get("finishReason")
     if raw is not None:
@@ -344,7 +336,7 @@ def _candidate_metadata(candidate: dict[str, Any], has_calls: bool, where: str) 
     return meta
 
 
-def _body_metadata(body: dict[str, Any]) -> dict[str, Any]:
+def body_metadata(body: dict[str, Any]) -> dict[str, Any]:
     meta: dict[str, Any] = {"model_provider": PROVIDER}
     if isinstance(body.get("modelVersion"), str):
         meta["model_name"] = body["modelVersion"]
@@ -358,7 +350,7 @@ def _body_metadata(body: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
-def _blocked(body: dict[str, Any], meta: dict[str, Any]) -> bool:
+def blocked(body: dict[str, Any], meta: dict[str, Any]) -> bool:
     feedback = body.get("promptFeedback")
     if isinstance(feedback, dict):
         meta["prompt_feedback"] = feedback
@@ -369,7 +361,7 @@ def _blocked(body: dict[str, Any], meta: dict[str, Any]) -> bool:
     return False
 
 
-def _raise_if_error(body: dict[str, Any], where: str, *, in_stream: bool) -> None:
+def raise_if_error(body: dict[str, Any], where: str, *, in_stream: bool) -> None:
     if "error" in body:
         error = error_from_body(None, body)
         if in_stream:
@@ -386,19 +378,19 @@ def decode_response(body: dict[str, Any]) -> AIMessage:
     """
     where = "response"
     body = as_object(body, where)
-    _raise_if_error(body, where, in_stream=False)
-    candidate, others = _candidate(body, where)
-    meta = _body_metadata(body)
+    raise_if_error(body, where, in_stream=False)
+    candidate, others = first_candidate(body, where)
+    meta = body_metadata(body)
     usage = decode_usage(body.get("usageMetadata"), where)
     if candidate is None:
-        if _blocked(body, meta):
+        if blocked(body, meta):
             return AIMessage("", response_metadata=meta, usage_metadata=usage, id=meta.get("id"))
         raise decode_error_at(where, "has no candidates and no promptFeedback", body)
-    _blocked(body, meta)
+    blocked(body, meta)
     reader = PartReader()
-    items = [reader.read(p, f"{where} part {k}") for k, p in enumerate(_parts(candidate, where))]
+    items = [reader.read(p, f"{where} part {k}") for k, p in enumerate(parts(candidate, where))]
     content, calls, extra = assemble(items)
-    meta.update(_candidate_metadata(candidate, bool(calls), where))
+    meta.update(candidate_metadata(candidate, bool(calls), where))
     if candidate.get("logprobsResult") is not None:
         meta["logprobs"] = candidate["logprobsResult"]
     if others:
@@ -414,162 +406,6 @@ def decode_response(body: dict[str, Any]) -> AIMessage:
 
 
 # ---------------------------------------------------------------- streams
-
-
-class _StreamContent:
-    """Turns each event's parts into chunk content that merges back into one reply.
-
-    Plain text streams as strings, so a text reply merges to a string as it does without
-    streaming. The first thought, media or other part switches to indexed blocks: runs of
-    text (or of thoughts) share a block index until a signature closes the run, since Gemini
-    attaches the signature to the last part of what it signs.
-    """
-
-    def __init__(self) -> None:
-        self.blocks = False
-        self.next_index = 0
-        self.open: tuple[str, int] | None = None
-
-    def _index(self, kind: str) -> int:
-        if self.open is not None and self.open[0] == kind:
-            return self.open[1]
-        index = self.next_index
-        self.next_index += 1
-        self.open = (kind, index)
-        return index
-
-    def render(self, items: list[tuple[str, Any, str | None]], extra: dict[str, Any]) -> Any:
-        text = ""
-        out: list[dict[str, Any]] = []
-        for kind, value, sig in items:
-            if kind == "call":
-                self.open = None  # text after a function call is a new block
-                continue
-            if not self.blocks and kind == "text":
-                text += value
-                if sig is not None:
-                    extra[TEXT_SIGNATURE] = sig
-                continue
-            if not self.blocks:
-                self.blocks = True
-                if text:
-                    out.append({"type": "text", "text": text, "index": self._index("text")})
-                    text = ""
-            if kind in ("text", "thought"):
-                if value == "" and sig is None:
-                    continue
-                block_kind = "text" if kind == "text" else "reasoning"
-                block = {"type": block_kind, block_kind: value, "index": self._index(kind)}
-                out.append(with_signature(block, sig))
-                if sig is not None:
-                    self.open = None
-            else:
-                out.append({**value, "index": self.next_index})
-                self.next_index += 1
-                self.open = None
-        return out if self.blocks else text
-
-
-def _flatten(events: Iterable[Any]) -> Iterator[Any]:
-    for event in events:
-        if isinstance(event, list):
-            yield from event  # a whole JSON-array stream handed over as one event
-        elif isinstance(event, str) and event.strip() == "[DONE]":
-            continue
-        else:
-            yield event
-
-
-def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
-    """`AIMessageChunk`s for the events of ``streamGenerateContent``.
-
-    Each event is a whole GenerateContentResponse holding the next parts. Function calls
-    arrive whole, as one tool-call chunk each. ``usageMetadata`` repeats in every event with
-    running counts, so it is taken once, from the last event, on the final chunk
-    (``chunk_position="last"``), together with the finish reason and response metadata.
-
-    Raises:
-        ProviderError: an event is an error object.
-        DecodeError: an event is malformed (its index is in the message).
-        StreamInterruptedError: the stream ended before an event with a ``finishReason``;
-            ``partial`` holds the merged chunks received so far.
-    """
-    reader = PartReader()
-    content = _StreamContent()
-    received: list[AIMessageChunk] = []
-    meta: dict[str, Any] = {}
-    usage = None
-    finished = False
-    has_calls = False
-    response_id = None
-    index = -1
-    for index, raw in enumerate(_flatten(events)):
-        where = f"stream event {index}"
-        try:
-            event = as_object(raw, where)
-            _raise_if_error(event, where, in_stream=True)
-            if event.get("usageMetadata") is not None:
-                usage = decode_usage(event["usageMetadata"], where)
-            body_meta = _body_metadata(event)
-            response_id = body_meta.get("id", response_id)
-            meta.update(body_meta)
-            candidate, _ = _candidate(event, where)
-            if candidate is None:
-                finished = _blocked(event, meta) or finished
-                continue
-            items = [
-                reader.read(p, f"{where} part {k}") for k, p in enumerate(_parts(candidate, where))
-            ]
-        except (KeyError, TypeError, AttributeError, IndexError) as exc:  # belt and braces
-            raise decode_error_at(where, f"malformed event ({exc!r})", raw) from None
-        extra: dict[str, Any] = {}
-        calls = []
-        for item in items:
-            if item[0] != "call":
-                continue
-            call, sig = item[1], item[2]
-            calls.append(
-                tool_call_chunk(
-                    name=call["name"],
-                    args=json.dumps(call["args"], ensure_ascii=False),
-                    id=call["id"],
-                    index=call["index"],
-                )
-            )
-            if sig is not None:
-                extra.setdefault(CALL_SIGNATURES, {})[call["id"]] = sig
-        has_calls = has_calls or bool(calls)
-        chunk_content = content.render(items, extra)
-        chunk_meta: dict[str, Any] = {}
-        if candidate.get("logprobsResult") is not None:
-            chunk_meta["logprobs"] = candidate["logprobsResult"]
-        finished = finished or candidate.get("finishReason") is not None
-        meta.update(_candidate_metadata(candidate, has_calls, where))
-        if chunk_content or calls or extra or chunk_meta:
-            chunk = AIMessageChunk(
-                content=chunk_content,
-                tool_call_chunks=calls,
-                additional_kwargs=extra,
-                response_metadata=chunk_meta,
-                id=response_id,
-            )
-            received.append(chunk)
-            yield chunk
-    if not finished:
-        raise StreamInterruptedError(
-            f"Gemini stream ended after {index + 1} events without a finishReason; "
-            "the connection was probably cut.",
-            partial=merge_chunks(received) if received else None,
-        )
-    if meta.get("finishReason") == "STOP" and has_calls:
-        meta["finish_reason"] = "tool_calls"
-    yield AIMessageChunk(
-        content=[] if content.blocks else "",
-        usage_metadata=usage,
-        response_metadata=meta,
-        id=response_id,
-        chunk_position="last",
-    )
 
 
 def decode_error(status: int, body: Any, headers: dict[str, str] | None = None) -> ProviderError:

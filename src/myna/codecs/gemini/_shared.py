@@ -36,6 +36,13 @@ from ...exceptions import (
 )
 from .._common import excerpt
 
+PROTOCOL = "gemini"
+"""Protocol name, as `myna.codecs.get_codec` knows it."""
+STREAM_FORMAT = "sse"
+"""Streams are Server-Sent Events (``?alt=sse``); the events have no ``event:`` names."""
+SSE_EVENT_FIELD = None
+"""Gemini's SSE events carry no ``event:`` name."""
+
 __all__: list[str] = []
 
 PROVIDER = "google_genai"

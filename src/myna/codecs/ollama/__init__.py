@@ -35,13 +35,17 @@ Ollama has no signatures, encrypted reasoning, server-side tools, prompt-cache c
 image/audio outputs, so none of those appear here.
 """
 
-from ._client import decode_error, decode_response, decode_stream, encode_request
+from ._client import decode_error, decode_response, encode_request
 from ._server import decode_request, render_error, render_response, render_stream
+from ._shared import PROTOCOL, SSE_EVENT_FIELD, STREAM_FORMAT
+from ._stream import StreamDecoder, adecode_stream, decode_stream
 
 __all__ = [
     "PROTOCOL",
     "SSE_EVENT_FIELD",
     "STREAM_FORMAT",
+    "StreamDecoder",
+    "adecode_stream",
     "decode_error",
     "decode_request",
     "decode_response",
@@ -51,12 +55,3 @@ __all__ = [
     "render_response",
     "render_stream",
 ]
-
-PROTOCOL = "ollama"
-"""The protocol name `myna.codecs.get_codec` knows this codec by."""
-
-STREAM_FORMAT = "ndjson"
-"""Streams are newline-delimited JSON objects, not SSE."""
-
-SSE_EVENT_FIELD = None
-"""NDJSON lines have no SSE ``event:`` name."""

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ...exceptions import (
-    DecodeError,
     OverloadedError,
     ProviderError,
-    StreamInterruptedError,
     UserError,
     error_for_status,
 )
@@ -24,7 +21,6 @@ from ...messages import (
     ToolCallChunk,
     ToolMessage,
     coerce_messages,
-    merge_chunks,
     parse_tool_call_chunks,
     standard_blocks,
     tool_call_chunk,
@@ -44,7 +40,7 @@ from ._shared import (
     wire_content,
 )
 
-__all__ = ["decode_error", "decode_response", "decode_stream", "encode_request"]
+__all__ = ["decode_error", "decode_response", "encode_request"]
 
 # params keys encode_request maps itself; any other key goes to the body top level as is.
 _CONSUMED = frozenset(
@@ -296,7 +292,7 @@ def encode_request(messages: list[BaseMessage], params: dict[str, Any]) -> dict[
 # --- decode_response / decode_stream ----------------------------------------------------------
 
 
-def _images(raw: Any, fail: Any) -> list[str]:
+def wire_images(raw: Any, fail: Any) -> list[str]:
     if raw is None:
         return []
     if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
@@ -304,7 +300,7 @@ def _images(raw: Any, fail: Any) -> list[str]:
     return raw
 
 
-def _tool_chunks(raw: Any, start: int, fail: Any) -> list[ToolCallChunk]:
+def wire_tool_chunks(raw: Any, start: int, fail: Any) -> list[ToolCallChunk]:
     """One complete `ToolCallChunk` per wire tool call; `start` numbers them across a stream."""
     if raw is None:
         return []
@@ -326,14 +322,14 @@ def _tool_chunks(raw: Any, start: int, fail: Any) -> list[ToolCallChunk]:
     return chunks
 
 
-def _check_logprobs(event: dict[str, Any], fail: Any) -> list[Any] | None:
+def check_logprobs(event: dict[str, Any], fail: Any) -> list[Any] | None:
     value = event.get("logprobs")
     if value is not None and not isinstance(value, list):
         raise fail("has logprobs that is not a list")
     return value
 
 
-def _raise_error_event(event: dict[str, Any], partial: AIMessageChunk | None) -> None:
+def raise_error_event(event: dict[str, Any], partial: AIMessageChunk | None) -> None:
     """Raise the `ProviderError` an ``{"error": ...}`` body or stream line stands for."""
     message = event["error"]
     if isinstance(message, dict):
@@ -364,17 +360,17 @@ def decode_response(body: dict[str, Any]) -> AIMessage:
     if not isinstance(body, dict):
         raise fail("is not a JSON object")
     if body.get("error") is not None and "message" not in body:
-        _raise_error_event(body, None)
+        raise_error_event(body, None)
     message = body.get("message")
     if not isinstance(message, dict):
         raise fail("has no 'message' object")
     text = check_str(message.get("content"), "message.content", fail)
     thinking = check_str(message.get("thinking"), "message.thinking", fail)
-    images = _images(message.get("images"), fail)
-    chunks = _tool_chunks(message.get("tool_calls"), 0, fail)
+    images = wire_images(message.get("images"), fail)
+    chunks = wire_tool_chunks(message.get("tool_calls"), 0, fail)
     calls, invalid = parse_tool_call_chunks(chunks)
     metadata = metadata_from(body, bool(chunks), fail)
-    logprobs = _check_logprobs(body, fail)
+    logprobs = check_logprobs(body, fail)
     if logprobs is not None:
         metadata["logprobs"] = logprobs
     return AIMessage(
@@ -383,119 +379,6 @@ def decode_response(body: dict[str, Any]) -> AIMessage:
         invalid_tool_calls=invalid,
         usage_metadata=usage_from(body, fail),
         response_metadata=metadata,
-    )
-
-
-class _StreamState:
-    """What decoding a stream needs to remember between lines."""
-
-    def __init__(self) -> None:
-        self.saw_reasoning = False
-        self.block_index = -1
-        self.block_kind: str | None = None
-        self.tool_calls = 0
-        self.chunks: list[AIMessageChunk] = []
-
-    def block(self, kind: str, key: str, piece: str) -> dict[str, Any]:
-        # A new index each time the stream switches between thinking and text, so the
-        # pieces of one run merge into one block.
-        if kind != self.block_kind:
-            self.block_index += 1
-            self.block_kind = kind
-        return {"type": kind, key: piece, "index": self.block_index}
-
-    def content(self, text: str, thinking: str) -> str | list[dict[str, Any]]:
-        if thinking:
-            self.saw_reasoning = True
-        if not self.saw_reasoning:
-            return text  # plain text streams merge into a plain string
-        blocks = []
-        if thinking:
-            blocks.append(self.block("reasoning", "reasoning", thinking))
-        if text:
-            blocks.append(self.block("text", "text", text))
-        return blocks
-
-    def partial(self) -> AIMessageChunk | None:
-        return merge_chunks(self.chunks) if self.chunks else None
-
-
-def _event_dict(raw: Any, index: int) -> dict[str, Any]:
-    if isinstance(raw, (bytes, bytearray)):
-        try:
-            raw = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise DecodeError(
-                f"Ollama stream event #{index} is not UTF-8: {excerpt(repr(raw[:60]))}"
-            ) from None
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raise DecodeError(f"Ollama stream event #{index} is not JSON: {excerpt(raw)}") from None
-    if not isinstance(raw, dict):
-        raise DecodeError(f"Ollama stream event #{index} is not a JSON object: {excerpt(raw)}")
-    return raw
-
-
-def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
-    """`AIMessageChunk`s for the parsed NDJSON lines of a streaming ``/api/chat`` response.
-
-    Thinking and text fragments become indexed ``reasoning`` / ``text`` blocks once thinking
-    appears (plain strings before that); each tool call, which Ollama sends whole, becomes one
-    complete tool-call chunk. The ``done: true`` line gives the last chunk, with usage and
-    metadata; anything after it is ignored.
-
-    Raises:
-        ProviderError: for an ``{"error": ...}`` line; `partial` holds what came before.
-        StreamInterruptedError: when the events end before the ``done: true`` line.
-        DecodeError: for a line that is not an Ollama chat chunk.
-    """
-    state = _StreamState()
-    for i, raw in enumerate(events):
-        event = _event_dict(raw, i)
-        fail = decode_fail(f"Ollama stream event #{i}", event)
-        if event.get("error") is not None:
-            _raise_error_event(event, state.partial())
-        message = event.get("message", {})
-        if not isinstance(message, dict):
-            raise fail("has a 'message' that is not an object")
-        done = event.get("done", False)
-        if not isinstance(done, bool):
-            raise fail("has a 'done' that is not a boolean")
-        text = check_str(message.get("content"), "message.content", fail)
-        thinking = check_str(message.get("thinking"), "message.thinking", fail)
-        if _images(message.get("images"), fail):
-            raise fail("carries images, which Ollama chat streams never send")
-        tool_chunks = _tool_chunks(message.get("tool_calls"), state.tool_calls, fail)
-        state.tool_calls += len(tool_chunks)
-        logprobs = _check_logprobs(event, fail)
-        fields: dict[str, Any] = {"content": state.content(text, thinking)}
-        if tool_chunks:
-            fields["tool_call_chunks"] = tool_chunks
-        metadata: dict[str, Any] = {}
-        if logprobs:
-            metadata["logprobs"] = logprobs
-        if done:
-            metadata.update(metadata_from(event, state.tool_calls > 0, fail))
-            fields["usage_metadata"] = usage_from(event, fail)
-            fields["chunk_position"] = "last"
-            if not fields["content"]:
-                fields["content"] = [] if state.saw_reasoning else ""
-        if metadata:
-            fields["response_metadata"] = metadata
-        if not done and not fields["content"] and not tool_chunks and not metadata:
-            continue  # an empty keep-going line
-        chunk = AIMessageChunk(**fields)
-        state.chunks.append(chunk)
-        yield chunk
-        if done:
-            return
-    got = f"after {len(state.chunks)} chunks" if state.chunks else "before any content"
-    raise StreamInterruptedError(
-        f"The Ollama stream ended {got} without its final 'done: true' line; "
-        "the connection was probably cut. The partial message is in .partial.",
-        partial=state.partial(),
     )
 
 

@@ -13,6 +13,15 @@ from .._common import excerpt
 
 __all__: list[str] = []
 
+PROTOCOL = "ollama"
+"""The protocol name `myna.codecs.get_codec` knows this codec by."""
+
+STREAM_FORMAT = "ndjson"
+"""Streams are newline-delimited JSON objects, not SSE."""
+
+SSE_EVENT_FIELD = None
+"""NDJSON lines have no SSE ``event:`` name."""
+
 PROVIDER = "ollama"
 
 FINISH_REASON = {"stop": "stop", "length": "length"}

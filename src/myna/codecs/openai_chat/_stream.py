@@ -21,8 +21,11 @@ import json
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any
 
-from ...exceptions import DecodeError, MynaError, StreamInterruptedError
-from ...messages import AIMessageChunk, merge_chunks, tool_call_chunk
+from ...exceptions import DecodeError
+from ...messages import AIMessageChunk, tool_call_chunk
+from .._stream_driver import PushDecoder
+from .._stream_driver import adecode_stream as adrive
+from .._stream_driver import decode_stream as drive
 from ._convert import citation
 from ._shared import (
     META_KEYS,
@@ -44,7 +47,7 @@ from ._shared import (
 __all__ = ["StreamDecoder", "adecode_stream", "decode_stream"]
 
 
-class StreamDecoder:
+class StreamDecoder(PushDecoder):
     """Feed Chat Completions stream events in order; get `AIMessageChunk`s back.
 
     ```python
@@ -56,12 +59,10 @@ class StreamDecoder:
     ```
     """
 
+    PROTOCOL = PROTOCOL
+
     def __init__(self) -> None:
-        self.events = 0
-        """How many events were fed."""
-        self.done = False
-        """True once ``[DONE]`` arrived; later events are ignored."""
-        self._yielded: list[AIMessageChunk] = []
+        super().__init__()
         self._blocks: dict[str, int] = {}
         self._list_mode = False
         self._message_id: str | None = None
@@ -80,51 +81,20 @@ class StreamDecoder:
         self._last_tool: int | None = None
         self._custom: dict[Any, dict[str, Any]] = {}
 
-    # -- public ------------------------------------------------------------------------------
-
-    def feed(self, event: Any) -> list[AIMessageChunk]:
-        """The chunks one event carries (often one, sometimes none).
-
-        Raises:
-            DecodeError: the event is malformed (not JSON, wrong shape or types).
-            ProviderError: the event is an in-stream error.
-        """
-        if self.done:
-            return []
-        index = self.events
-        self.events += 1
+    def _feed(self, index: int, event: Any) -> list[AIMessageChunk]:
         try:
-            out = self._feed(event)
+            return self._event(event)
         except Malformed as exc:
             raise DecodeError(
                 f"Malformed {PROTOCOL} stream event {index}: {exc.where}: {exc.problem}. "
                 f"Event: {excerpt(event)}"
             ) from None
-        except MynaError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            # a shape no check above foresaw; still a malformed event, never a crash
-            raise DecodeError(
-                f"Malformed {PROTOCOL} stream event {index} ({type(exc).__name__}: {exc}). "
-                f"Event: {excerpt(event)}"
-            ) from None
-        self._yielded.extend(out)
-        return out
 
-    def close(self) -> list[AIMessageChunk]:
-        """Call once the events run out.
-
-        Raises:
-            StreamInterruptedError: ``[DONE]`` never arrived; ``partial`` holds what did.
-        """
-        if self.done:
-            return []
-        partial = merge_chunks(self._yielded) if self._yielded else None
-        raise StreamInterruptedError(
+    def _close(self) -> list[AIMessageChunk]:
+        raise self.interrupted(
             f"The {PROTOCOL} stream ended after {self.events} event(s) without "
             "'data: [DONE]'; the reply is incomplete. The connection was probably cut; "
-            "retry the request (the partial reply is on the error's .partial).",
-            partial=partial,
+            "retry the request (the partial reply is on the error's .partial)."
         )
 
     # -- one event ---------------------------------------------------------------------------
@@ -137,7 +107,7 @@ class StreamDecoder:
             self._blocks[kind] = len(self._blocks)
         return self._blocks[kind]
 
-    def _feed(self, event: Any) -> list[AIMessageChunk]:
+    def _event(self, event: Any) -> list[AIMessageChunk]:
         if isinstance(event, (bytes, bytearray)):
             event = event.decode("utf-8", "replace")
         if isinstance(event, str):
@@ -402,20 +372,9 @@ def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
             ``event: error``); the class follows the error's status or type.
         StreamInterruptedError: the events ended before ``[DONE]``.
     """
-    decoder = StreamDecoder()
-    for event in events:
-        yield from decoder.feed(event)
-        if decoder.done:
-            return
-    decoder.close()
+    return drive(StreamDecoder(), events)
 
 
-async def adecode_stream(events: AsyncIterable[Any]) -> AsyncIterator[AIMessageChunk]:
-    """`decode_stream` for an async iterable of events."""
-    decoder = StreamDecoder()
-    async for event in events:
-        for chunk in decoder.feed(event):
-            yield chunk
-        if decoder.done:
-            return
-    decoder.close()
+def adecode_stream(events: AsyncIterable[Any]) -> AsyncIterator[AIMessageChunk]:
+    """`decode_stream` for an async iterable of events, decoded on the event loop."""
+    return adrive(StreamDecoder(), events)

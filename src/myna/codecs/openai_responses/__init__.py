@@ -32,12 +32,15 @@ How the wire maps onto messages:
 
 from ._client import decode_error, decode_response, encode_request
 from ._server import decode_request, render_error, render_response
-from ._stream import decode_stream, render_stream
+from ._shared import PROTOCOL, SSE_EVENT_FIELD, STREAM_FORMAT
+from ._stream import StreamDecoder, adecode_stream, decode_stream, render_stream
 
 __all__ = [
     "PROTOCOL",
     "SSE_EVENT_FIELD",
     "STREAM_FORMAT",
+    "StreamDecoder",
+    "adecode_stream",
     "decode_error",
     "decode_request",
     "decode_response",
@@ -47,10 +50,3 @@ __all__ = [
     "render_response",
     "render_stream",
 ]
-
-PROTOCOL = "openai-responses"
-"""The protocol name `myna.codecs.get_codec` knows this codec by."""
-STREAM_FORMAT = "sse"
-"""Streams are Server-Sent Events."""
-SSE_EVENT_FIELD = "type"
-"""Each event's payload repeats its SSE ``event:`` name under this key."""

@@ -20,7 +20,13 @@ from ...messages import UsageMetadata
 __all__: list[str] = []
 
 PROVIDER = "openai"
-PROTOCOL_NAME = "openai-responses"
+PROTOCOL = "openai-responses"
+"""The protocol name `myna.codecs.get_codec` knows this codec by."""
+STREAM_FORMAT = "sse"
+"""Streams are Server-Sent Events."""
+SSE_EVENT_FIELD = "type"
+"""Each event's payload repeats its SSE ``event:`` name under this key."""
+PROTOCOL_NAME = PROTOCOL
 
 FUNCTION_CALL_IDS = "openai_function_call_ids"
 """`additional_kwargs` key: ``{call_id: "fc_..." item id}``, sent back next to reasoning."""

@@ -7,15 +7,19 @@ Stream events are the parsed ``data:`` payloads; each carries its ``type`` (also
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from ...exceptions import DecodeError, MynaError, StreamInterruptedError
-from ...messages import AIMessage, AIMessageChunk, merge_chunks, split_message, tool_call_chunk
+from ...messages import AIMessage, AIMessageChunk, split_message, tool_call_chunk
+from .._stream_driver import PushDecoder
+from .._stream_driver import adecode_stream as adrive
+from .._stream_driver import decode_stream as drive
 from ._client import in_stream_error, response_metadata
 from ._items import Decoded, Plan, decode_item, reasoning_blocks
 from ._shared import (
     FUNCTION_CALL_IDS,
+    PROTOCOL,
     annotation_from_citation,
     citation_from_annotation,
     excerpt,
@@ -23,16 +27,19 @@ from ._shared import (
     usage_from_wire,
 )
 
-__all__ = ["decode_stream", "render_stream"]
+__all__ = ["StreamDecoder", "adecode_stream", "decode_stream", "render_stream"]
 
 _TERMINAL = ("response.completed", "response.incomplete")
 _STARTED = ("response.created", "response.in_progress", "response.queued")
 
 
-class _Decoder:
+class StreamDecoder(PushDecoder):
     """State of one stream: which block and tool-call index each output part maps to."""
 
+    PROTOCOL = PROTOCOL
+
     def __init__(self) -> None:
+        super().__init__()
         self.resp_id: str | None = None
         self.blocks: dict[tuple[Any, ...], int] = {}
         self.tools: dict[int, int] = {}
@@ -47,7 +54,6 @@ class _Decoder:
         self.refusal: str | None = None
         """All refusal text so far: sent whole each time, as later metadata values win."""
         self.emitted = False
-        self.finished = False
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -105,6 +111,31 @@ class _Decoder:
         return [self.chunk(tool_call_chunks=[tc], additional_kwargs=extra)]
 
     # -- events --------------------------------------------------------------------------------
+
+    def _feed(self, index: int, event: Any) -> list[AIMessageChunk]:
+        where = f"stream event {index}"
+        if event == "[DONE]":
+            raise self._ended_early()
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            raise DecodeError(
+                f"{where} is not a Responses API event (a JSON object with a 'type'): "
+                f"{excerpt(event)}"
+            )
+        try:
+            return self.handle(event, where)
+        except MynaError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise DecodeError(f"{where} ({event['type']}) is malformed: {excerpt(event)}") from exc
+
+    def _close(self) -> list[AIMessageChunk]:
+        raise self._ended_early()
+
+    def _ended_early(self) -> StreamInterruptedError:
+        return self.interrupted(
+            "The Responses API stream ended before response.completed / response.incomplete "
+            f"({len(self.chunks)} chunks received); the reply is incomplete."
+        )
 
     def handle(self, event: dict[str, Any], where: str) -> list[AIMessageChunk]:
         kind = event["type"]
@@ -281,7 +312,7 @@ class _Decoder:
         return out
 
     def finish(self, response: dict[str, Any], where: str) -> list[AIMessageChunk]:
-        self.finished = True
+        self.done = True
         if isinstance(response.get("id"), str):
             self.resp_id = response["id"]
         out: list[AIMessageChunk] = []
@@ -303,19 +334,24 @@ class _Decoder:
 
 
 _HANDLERS = {
-    "response.output_item.added": _Decoder.item_added,
-    "response.content_part.added": _Decoder.part_added,
-    "response.output_text.delta": _Decoder.text_delta,
-    "response.output_text.done": _Decoder.text_done,
-    "response.output_text.annotation.added": _Decoder.annotation,
-    "response.refusal.done": _Decoder.refusal_done,
-    "response.reasoning_summary_part.added": _Decoder.summary_added,
-    "response.reasoning_summary_text.delta": _Decoder.summary_delta,
-    "response.reasoning_text.delta": _Decoder.raw_reasoning,
-    "response.function_call_arguments.delta": _Decoder.args_delta,
-    "response.function_call_arguments.done": _Decoder.args_done,
-    "response.output_item.done": _Decoder.item_done,
+    "response.output_item.added": StreamDecoder.item_added,
+    "response.content_part.added": StreamDecoder.part_added,
+    "response.output_text.delta": StreamDecoder.text_delta,
+    "response.output_text.done": StreamDecoder.text_done,
+    "response.output_text.annotation.added": StreamDecoder.annotation,
+    "response.refusal.done": StreamDecoder.refusal_done,
+    "response.reasoning_summary_part.added": StreamDecoder.summary_added,
+    "response.reasoning_summary_text.delta": StreamDecoder.summary_delta,
+    "response.reasoning_text.delta": StreamDecoder.raw_reasoning,
+    "response.function_call_arguments.delta": StreamDecoder.args_delta,
+    "response.function_call_arguments.done": StreamDecoder.args_done,
+    "response.output_item.done": StreamDecoder.item_done,
 }
+
+
+def adecode_stream(events: AsyncIterable[Any]) -> AsyncIterator[AIMessageChunk]:
+    """`decode_stream` for an async iterable of events, decoded on the event loop."""
+    return adrive(StreamDecoder(), events)
 
 
 def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
@@ -332,34 +368,7 @@ def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
         StreamInterruptedError: the events ended before ``response.completed`` /
             ``response.incomplete``; ``partial`` holds what arrived.
     """
-    state = _Decoder()
-    seen: list[AIMessageChunk] = []
-    for index, event in enumerate(events):
-        where = f"stream event {index}"
-        if event == "[DONE]":
-            break
-        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-            raise DecodeError(
-                f"{where} is not a Responses API event (a JSON object with a 'type'): "
-                f"{excerpt(event)}"
-            )
-        try:
-            chunks = state.handle(event, where)
-        except MynaError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            raise DecodeError(f"{where} ({event['type']}) is malformed: {excerpt(event)}") from exc
-        for chunk in chunks:
-            seen.append(chunk)
-            yield chunk
-        if state.finished:
-            return
-    partial = merge_chunks(seen) if seen else None
-    raise StreamInterruptedError(
-        "The Responses API stream ended before response.completed / response.incomplete "
-        f"({len(seen)} chunks received); the reply is incomplete.",
-        partial=partial,
-    )
+    return drive(StreamDecoder(), events)
 
 
 # ---------------------------------------------------------------------------------------------

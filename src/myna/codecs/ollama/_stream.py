@@ -1,0 +1,144 @@
+"""Ollama streams: the push decoder for ``/api/chat`` NDJSON lines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from typing import Any
+
+from ...exceptions import (
+    DecodeError,
+)
+from ...messages import (
+    AIMessageChunk,
+)
+from .._stream_driver import PushDecoder
+from .._stream_driver import adecode_stream as adrive
+from .._stream_driver import decode_stream as drive
+from ._client import check_logprobs, raise_error_event, wire_images, wire_tool_chunks
+from ._shared import (
+    PROTOCOL,
+    check_str,
+    decode_fail,
+    excerpt,
+    metadata_from,
+    usage_from,
+)
+
+__all__ = ["StreamDecoder", "adecode_stream", "decode_stream"]
+
+
+class StreamDecoder(PushDecoder):
+    """The state of one ``/api/chat`` NDJSON stream, fed one parsed line at a time."""
+
+    PROTOCOL = PROTOCOL
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saw_reasoning = False
+        self.block_index = -1
+        self.block_kind: str | None = None
+        self.tool_calls = 0
+
+    def block(self, kind: str, key: str, piece: str) -> dict[str, Any]:
+        # A new index each time the stream switches between thinking and text, so the
+        # pieces of one run merge into one block.
+        if kind != self.block_kind:
+            self.block_index += 1
+            self.block_kind = kind
+        return {"type": kind, key: piece, "index": self.block_index}
+
+    def content(self, text: str, thinking: str) -> str | list[dict[str, Any]]:
+        if thinking:
+            self.saw_reasoning = True
+        if not self.saw_reasoning:
+            return text  # plain text streams merge into a plain string
+        blocks = []
+        if thinking:
+            blocks.append(self.block("reasoning", "reasoning", thinking))
+        if text:
+            blocks.append(self.block("text", "text", text))
+        return blocks
+
+    def _feed(self, i: int, raw: Any) -> list[AIMessageChunk]:
+        event = _event_dict(raw, i)
+        fail = decode_fail(f"Ollama stream event #{i}", event)
+        if event.get("error") is not None:
+            raise_error_event(event, self.partial())
+        message = event.get("message", {})
+        if not isinstance(message, dict):
+            raise fail("has a 'message' that is not an object")
+        done = event.get("done", False)
+        if not isinstance(done, bool):
+            raise fail("has a 'done' that is not a boolean")
+        text = check_str(message.get("content"), "message.content", fail)
+        thinking = check_str(message.get("thinking"), "message.thinking", fail)
+        if wire_images(message.get("images"), fail):
+            raise fail("carries images, which Ollama chat streams never send")
+        tool_chunks = wire_tool_chunks(message.get("tool_calls"), self.tool_calls, fail)
+        self.tool_calls += len(tool_chunks)
+        logprobs = check_logprobs(event, fail)
+        fields: dict[str, Any] = {"content": self.content(text, thinking)}
+        if tool_chunks:
+            fields["tool_call_chunks"] = tool_chunks
+        metadata: dict[str, Any] = {}
+        if logprobs:
+            metadata["logprobs"] = logprobs
+        if done:
+            metadata.update(metadata_from(event, self.tool_calls > 0, fail))
+            fields["usage_metadata"] = usage_from(event, fail)
+            fields["chunk_position"] = "last"
+            if not fields["content"]:
+                fields["content"] = [] if self.saw_reasoning else ""
+        if metadata:
+            fields["response_metadata"] = metadata
+        if not done and not fields["content"] and not tool_chunks and not metadata:
+            return []  # an empty keep-going line
+        self.done = done
+        return [AIMessageChunk(**fields)]
+
+    def _close(self) -> list[AIMessageChunk]:
+        got = f"after {len(self.chunks)} chunks" if self.chunks else "before any content"
+        raise self.interrupted(
+            f"The Ollama stream ended {got} without its final 'done: true' line; "
+            "the connection was probably cut. The partial message is in .partial."
+        )
+
+
+def _event_dict(raw: Any, index: int) -> dict[str, Any]:
+    if isinstance(raw, (bytes, bytearray)):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DecodeError(
+                f"Ollama stream event #{index} is not UTF-8: {excerpt(repr(raw[:60]))}"
+            ) from None
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise DecodeError(f"Ollama stream event #{index} is not JSON: {excerpt(raw)}") from None
+    if not isinstance(raw, dict):
+        raise DecodeError(f"Ollama stream event #{index} is not a JSON object: {excerpt(raw)}")
+    return raw
+
+
+def adecode_stream(events: AsyncIterable[Any]) -> AsyncIterator[AIMessageChunk]:
+    """`decode_stream` for an async iterable of events, decoded on the event loop."""
+    return adrive(StreamDecoder(), events)
+
+
+def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
+    """`AIMessageChunk`s for the parsed NDJSON lines of a streaming ``/api/chat`` response.
+
+    Thinking and text fragments become indexed ``reasoning`` / ``text`` blocks once thinking
+    appears (plain strings before that); each tool call, which Ollama sends whole, becomes one
+    complete tool-call chunk. The ``done: true`` line gives the last chunk, with usage and
+    metadata; anything after it is ignored.
+
+    Raises:
+        ProviderError: for an ``{"error": ...}`` line; `partial` holds what came before.
+        StreamInterruptedError: when the events end before the ``done: true`` line.
+        DecodeError: for a line that is not an Ollama chat chunk.
+    """
+    return drive(StreamDecoder(), events)
