@@ -45,7 +45,7 @@ def test_unused_replies_fail_on_exit():
             httpx.post(CHAT, json=BODY, headers=AUTH)
 
     assert str(caught.value) == (
-        "myna: 1 scripted reply was never requested (1 request(s) received). Remove them, "
+        "myna: 1 scripted reply was never requested (1 request received). Remove them, "
         "or pass assert_all_replies_used=False."
     )
 
@@ -64,7 +64,7 @@ def test_script_errors_fail_on_exit_even_when_the_client_swallowed_them():
                 httpx.post(CHAT, json=BODY, headers=AUTH)
 
     assert str(caught.value).startswith(
-        "myna: the emulator could not answer 1 request(s); first: FakeChatModel script exhausted"
+        "myna: the emulator could not answer 1 request; first: FakeChatModel script exhausted"
     )
     assert isinstance(caught.value.__cause__, ScriptExhaustedError)
 

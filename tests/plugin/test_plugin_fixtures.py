@@ -92,10 +92,10 @@ def test_unused_replies_fail_a_passing_test(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=3, failed=1, errors=2)
     result.stdout.fnmatch_lines(
         [
-            "*myna: fake_model: 1 of 2 scripted reply was never requested (1 call(s) made); next "
+            "*myna: fake_model: 1 of 2 scripted replies was never requested (1 call made); next "
             "unused: 'never requested'. Remove the extra replies, or pass "
             "assert_all_replies_used=False (to the myna_script marker or the fake_model(...) call).",
-            "*myna: fake_model(...) #1: 1 of 2 scripted reply was never requested*next unused: 'b'*",
+            "*myna: fake_model(...) #1: 1 of 2 scripted replies was never requested*next unused: 'b'*",
         ]
     )
     assert "the test's own failure" in result.stdout.str()
@@ -197,7 +197,7 @@ def test_emulator_factory_verifies_at_teardown(pytester: pytest.Pytester) -> Non
     result.assert_outcomes(passed=4, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*myna: 1 scripted reply was never requested (1 request(s) received). Remove them, "
+            "*myna: 1 scripted reply was never requested (1 request received). Remove them, "
             "or pass assert_all_replies_used=False. (emulator 'openai')",
         ]
     )
@@ -302,4 +302,4 @@ def test_override_models(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=5, errors=1)
-    result.stdout.fnmatch_lines(["*myna: fake_model: 1 of 2 scripted reply was never requested*"])
+    result.stdout.fnmatch_lines(["*myna: fake_model: 1 of 2 scripted replies was never requested*"])

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
-from .._text import unprefixed
+from .._text import counted, unprefixed
 from ..exceptions import UserError
 from ._app import EmulatedRequest, EmulatedResponse, EmulatorApp
 
@@ -281,15 +281,15 @@ class Emulator:
         if self.assert_all_requests_matched and self.app.errors:
             first = self.app.errors[0]
             raise AssertionError(
-                f"myna: the emulator could not answer {len(self.app.errors)} request(s); first: "
-                f"{unprefixed(first)}"
+                f"myna: the emulator could not answer "
+                f"{counted(len(self.app.errors), 'request')}; first: {unprefixed(first)}"
             ) from first
         remaining = self.app.engine.remaining
         if self.assert_all_replies_used and remaining:
             raise AssertionError(
                 f"myna: {remaining} scripted repl{'y was' if remaining == 1 else 'ies were'} never "
-                f"requested ({len(self.requests)} request(s) received). Remove them, or pass "
-                "assert_all_replies_used=False."
+                f"requested ({counted(len(self.requests), 'request')} received). Remove them, or "
+                "pass assert_all_replies_used=False."
             )
 
     def __enter__(self) -> Emulator:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._text import short_repr
+from .._text import counted, short_repr
 from ..exceptions import ScriptExhaustedError, UserError
 from ..fakes import FakeChatModel, SchemaChatModel, load_script
 
@@ -112,9 +112,9 @@ def unused_replies(models: list[tuple[FakeChatModel, bool]]) -> str | None:
         if strict and model.remaining:
             which = "fake_model" if i == 0 else f"fake_model(...) #{i}"
             problems.append(
-                f"{which}: {model.remaining} of {len(model.script)} scripted "
-                f"repl{'y was' if model.remaining == 1 else 'ies were'} never requested "
-                f"({len(model.calls)} call(s) made); next unused: "
+                f"{which}: {model.remaining} of {len(model.script)} scripted replies "
+                f"{'was' if model.remaining == 1 else 'were'} never requested "
+                f"({counted(len(model.calls), 'call')} made); next unused: "
                 f"{short_repr(model.script[len(model.script) - model.remaining], 60)}"
             )
     if not problems:
