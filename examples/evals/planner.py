@@ -27,3 +27,10 @@ def _plan(messages: list[Any], info: Any) -> Any:
 def planner() -> FunctionChatModel:
     """A fresh planner model (each eval run gets its own call log)."""
     return FunctionChatModel(_plan)
+
+
+def answer(question: str) -> Any:
+    """The app with the planner stand-in: ``myna eval run trips.yaml --target planner:answer``."""
+    from weather_app import plan_trip
+
+    return plan_trip(question, model=planner())

@@ -42,7 +42,7 @@ def print_report(report: Report, *, top: int | None, file: TextIO) -> None:
         return
     console = Console(file=file, highlight=False, soft_wrap=False)
     table = Table(title=f"eval {report.name or ''}".strip(), title_justify="left")
-    table.add_column("case", overflow="fold")
+    table.add_column("case", no_wrap=True)
     table.add_column("status")
     table.add_column("runs", justify="right")
     for name in evaluators:
