@@ -17,10 +17,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .exceptions import *
 from .exceptions import __all__ as _exceptions_all
-
-__version__ = "0.1.0"
 
 _LAZY = {
     "AIMessage": "myna.messages",

@@ -78,7 +78,7 @@ _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
 def _version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return f"myna {__version__}"
 

@@ -44,6 +44,7 @@ __all__ = [
 
 
 def _fake_factory(*, model: str, **params: Any) -> Any:
+    """The ``fake`` provider, registered by path in `myna.models` (``"myna.fakes:_fake_factory"``)."""
     if model == "function":
         fn = params.pop("fn", None)
         if fn is None:
@@ -69,8 +70,3 @@ _fake_factory.extra_params = (  # type: ignore[attr-defined]
 )
 """What `init_chat_model("fake:...", configurable_fields="any")` lets config set."""
 
-
-def _register() -> None:
-    from ..models._registry import _REGISTRY
-
-    _REGISTRY.setdefault("fake", _fake_factory)

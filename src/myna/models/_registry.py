@@ -92,6 +92,7 @@ _builtins_loaded = False
 
 
 _BUILTIN_PROVIDERS = {
+    "fake": "myna.fakes:_fake_factory",
     "openai": "myna.providers._openai:OpenAIChatModel",
     "azure_openai": "myna.providers._openai:AzureOpenAIChatModel",
     "anthropic": "myna.providers._anthropic:AnthropicChatModel",
@@ -107,7 +108,10 @@ _BUILTIN_PROVIDERS = {
     "perplexity": "myna.providers._openai:PerplexityChatModel",
     "bedrock": "myna.providers._bedrock:BedrockChatModel",
 }
-"""Built-in providers, imported on first use so `init_chat_model('fake:...')` stays light."""
+"""Built-in providers, imported on first use so `init_chat_model('fake:...')` stays light.
+
+Like entry points, these are ``"module:attribute"`` paths: `models` never imports the
+packages above it (`fakes`, `providers`); `_factory` loads the one a model string names."""
 
 
 def _ensure_builtins() -> None:
@@ -115,9 +119,6 @@ def _ensure_builtins() -> None:
     if _builtins_loaded:
         return
     _builtins_loaded = True
-    from .. import fakes
-
-    fakes._register()
     for name, target in _BUILTIN_PROVIDERS.items():
         _REGISTRY.setdefault(name, target)
 
