@@ -44,7 +44,7 @@ __all__ = [
 
 
 def _fake_factory(*, model: str, **params: Any) -> Any:
-    """The ``fake`` provider, registered by path in `myna.models` (``"myna.fakes:_fake_factory"``)."""
+    """The ``fake`` provider; `myna.models` registers it by path, ``"myna.fakes:_fake_factory"``."""
     if model == "function":
         fn = params.pop("fn", None)
         if fn is None:
@@ -69,4 +69,3 @@ _fake_factory.extra_params = (  # type: ignore[attr-defined]
     | {"script", "fn"}
 )
 """What `init_chat_model("fake:...", configurable_fields="any")` lets config set."""
-
