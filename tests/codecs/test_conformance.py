@@ -1,0 +1,101 @@
+"""Every codec against the contract in `myna.codecs._protocol`: names, stream decoders, fuzzing."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from myna.codecs import CODECS, get_codec
+from myna.codecs._stream_driver import PushDecoder
+from myna.exceptions import DecodeError, ProviderError, StreamInterruptedError
+from myna.messages import AIMessage, merge_chunks
+
+CLIENT = ("encode_request", "decode_response", "decode_stream", "adecode_stream", "decode_error")
+SERVER = ("decode_request", "render_response", "render_stream", "render_error")
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@pytest.fixture(params=sorted(CODECS))
+def codec(request):
+    return get_codec(request.param)
+
+
+def test_every_codec_has_the_contract_names(codec):
+    for name in (*CLIENT, *SERVER, "PROTOCOL", "STREAM_FORMAT", "SSE_EVENT_FIELD", "StreamDecoder"):
+        assert hasattr(codec, name), f"{codec.__name__} lacks {name}"
+        assert name in codec.__all__, f"{codec.__name__}.__all__ lacks {name}"
+    assert issubclass(codec.StreamDecoder, PushDecoder)
+    assert codec.StreamDecoder.PROTOCOL == codec.PROTOCOL
+
+
+def test_stream_decoders_live_in_stream_modules(codec):
+    assert codec.StreamDecoder.__module__ == f"{codec.__name__}._stream"
+    assert codec.decode_stream.__module__ == f"{codec.__name__}._stream"
+
+
+def test_client_signatures_match(codec):
+    assert list(inspect.signature(codec.decode_error).parameters) == ["status", "body", "headers"]
+    assert list(inspect.signature(codec.decode_stream).parameters) == ["events"]
+    assert list(inspect.signature(codec.adecode_stream).parameters) == ["events"]
+
+
+def test_render_then_decode_stream_round_trips(codec):
+    message = AIMessage("Hello there, how are you today?")
+    params = {"model": "m-1", "max_tokens": 64}
+    events = list(codec.render_stream(message, params))
+    if codec.STREAM_FORMAT == "eventstream":
+        events = [codec.event_from_frame(f) if isinstance(f, bytes) else f for f in events]
+    sync = list(codec.decode_stream(events))
+
+    async def collect():
+        async def aevents():
+            for event in events:
+                yield event
+
+        return [chunk async for chunk in codec.adecode_stream(aevents())]
+
+    asynced = asyncio.run(collect())
+    assert merge_chunks(sync).to_message().text == message.text
+    assert [c.content for c in sync] == [c.content for c in asynced]
+
+
+def test_a_cut_stream_is_interrupted_with_its_partial(codec):
+    events = list(codec.render_stream(AIMessage("one two three four"), {"model": "m"}))
+    if codec.STREAM_FORMAT == "eventstream":
+        events = [codec.event_from_frame(f) if isinstance(f, bytes) else f for f in events]
+    with pytest.raises(StreamInterruptedError) as caught:
+        list(codec.decode_stream(events[:-2]))
+    assert caught.value.partial is None or caught.value.partial.text in "one two three four"
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(events=st.lists(json_values, max_size=5))
+def test_stream_decoders_raise_only_myna_errors(codec, events):
+    try:
+        list(codec.decode_stream(events))
+    except (DecodeError, ProviderError, StreamInterruptedError):
+        pass
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=json_values)
+def test_decode_response_raises_only_myna_errors(codec, body):
+    try:
+        codec.decode_response(body)
+    except (DecodeError, ProviderError):
+        pass
