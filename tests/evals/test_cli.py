@@ -183,7 +183,7 @@ def test_run_passes_every_option_to_evaluate(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import myna.evals._runner as runner
+    import myna.evals as runner
 
     seen: dict[str, Any] = {}
     real = runner.evaluate

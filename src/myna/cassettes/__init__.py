@@ -37,18 +37,28 @@ from ._errors import (
 from ._format import (
     BODY_KINDS,
     FORMAT_VERSION,
+    ParsedCassette,
     clear_cache,
     decode_body,
     dump_cassette,
     encode_body,
     load_cassette,
+    load_parsed,
     loads_cassette,
     new_cassette,
     sse_bytes,
 )
 from ._match import DEFAULT_IGNORE, DEFAULT_MATCH_ON
 from ._scrub import PATTERNS, REDACTED, SECRET_HEADERS, Finding, Scrubber, find_secrets
-from ._store import finish_usage_log, note_usage, set_usage_log, usage_log
+from ._show import provider_of, render_cassette
+from ._store import (
+    UsageRecord,
+    finish_usage_log,
+    note_usage,
+    read_usage_record,
+    set_usage_log,
+    usage_log,
+)
 
 __all__ = [
     "BODY_KINDS",
@@ -63,10 +73,12 @@ __all__ = [
     "Finding",
     "MODES",
     "PATTERNS",
+    "ParsedCassette",
     "REDACTED",
     "SECRET_HEADERS",
     "Scrubber",
     "UnplayedInteractions",
+    "UsageRecord",
     "cassette",
     "clear_cache",
     "convert_cassette",
@@ -77,9 +89,13 @@ __all__ = [
     "find_secrets",
     "finish_usage_log",
     "load_cassette",
+    "load_parsed",
     "loads_cassette",
     "new_cassette",
     "note_usage",
+    "provider_of",
+    "read_usage_record",
+    "render_cassette",
     "replaying",
     "scrub_cassette",
     "set_usage_log",

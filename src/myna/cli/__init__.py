@@ -67,19 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--verbose", action="store_true", help="log each request")
     serve.set_defaults(run=_serve)
 
-    try:
-        from ..cassettes._cli import add_commands
-    except ImportError:
-        pass
-    else:
-        add_commands(commands)
+    from ._cassettes import add_commands as add_cassette_commands
+    from ._eval import add_commands as add_eval_commands
 
-    try:
-        from ..evals._cli import add_commands as add_eval_commands
-    except ImportError:
-        pass
-    else:
-        add_eval_commands(commands)
+    add_cassette_commands(commands)
+    add_eval_commands(commands)
     return parser
 
 

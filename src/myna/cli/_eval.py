@@ -80,9 +80,7 @@ def _write(what: str, path: Path) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ._case import Dataset
-    from ._report import Report
-    from ._runner import evaluate
+    from ..evals import Dataset, Report, evaluate
 
     if (args.resume or args.retry_errors) and not args.results:
         flag = "--resume" if args.resume else "--retry-errors"
@@ -117,7 +115,7 @@ def _run(args: argparse.Namespace) -> int:
         _write("results", Path(args.results))
     ok = report.passed
     if baseline is not None:
-        from ._compare import compare
+        from ..evals import compare
 
         comparison = compare(report, baseline)
         print()
@@ -127,7 +125,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from ._compare import compare
+    from ..evals import compare
 
     comparison = compare(args.report, args.baseline, alpha=args.alpha)
     comparison.print()
@@ -140,16 +138,16 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from ._report import Report
+    from ..evals import Report
 
     Report.load(args.report).print(full=args.full)
     return 0
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from ._schema import dataset_schema, report_schema
+    from ..evals import Dataset, Report
 
-    schema = report_schema() if args.report else dataset_schema()
+    schema = Report.schema() if args.report else Dataset.schema()
     text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     if args.output:
         path = Path(args.output)

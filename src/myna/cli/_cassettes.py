@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -28,7 +27,7 @@ def _iter_files(paths: Iterable[str], suffixes: tuple[str, ...] = _SUFFIXES) -> 
         elif path.exists():
             yield path
         else:
-            from ._errors import CassetteError
+            from ..cassettes import CassetteError
 
             raise CassetteError(f"No such file or directory: {path}")
 
@@ -78,9 +77,7 @@ def _print(console: Any, text: str) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from ._errors import CassetteError
-    from ._format import load_parsed
-    from ._show import provider_of
+    from ..cassettes import CassetteError, load_parsed, provider_of
 
     rows = []
     now = time.time()
@@ -117,8 +114,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from ._format import load_cassette
-    from ._show import render_cassette
+    from ..cassettes import load_cassette, render_cassette
 
     path = Path(args.file)
     cassette = load_cassette(path)
@@ -134,9 +130,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def scan_file(path: Path, scrubber: Any) -> list[str]:
     """Findings in one file as ``path:line: kind`` / ``path: interaction ...`` lines."""
-    from ._errors import CassetteError
-    from ._format import load_parsed
-    from ._scrub import find_secrets
+    from ..cassettes import CassetteError, find_secrets, load_parsed
 
     found = []
     try:
@@ -161,7 +155,7 @@ def scan_file(path: Path, scrubber: Any) -> list[str]:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from ._scrub import Scrubber
+    from ..cassettes import Scrubber
 
     scrubber = Scrubber()
     files = list(_iter_files(args.paths, (*_SUFFIXES, ".json", ".jsonl", ".httprr")))
@@ -184,8 +178,7 @@ def _scan(args: argparse.Namespace) -> int:
 
 
 def _scrub(args: argparse.Namespace) -> int:
-    from ._convert import scrub_cassette
-    from ._errors import CassetteError
+    from ..cassettes import CassetteError, scrub_cassette
 
     console = _console()
     status = 0
@@ -212,8 +205,7 @@ _DEFAULT_LOG = Path(".myna") / "cassettes-used.log"
 
 
 def _prune(args: argparse.Namespace) -> int:
-    from ._errors import CassetteError
-    from ._store import read_usage_record, usage_log
+    from ..cassettes import CassetteError, read_usage_record, usage_log
 
     log = Path(args.log) if args.log else (usage_log() or _DEFAULT_LOG)
     record = read_usage_record(log)
@@ -273,8 +265,7 @@ def _relative(path: Path) -> str:
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from ._convert import convert_cassette
-    from ._errors import CassetteError
+    from ..cassettes import CassetteError, convert_cassette
 
     if not args.in_place and not args.out_dir:
         raise CassetteError("convert needs --out-dir DIR (or --in-place to replace the sources).")
@@ -344,10 +335,3 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--out-dir", help="where to write the converted cassettes")
     p.add_argument("--in-place", action="store_true", help="replace each source with ours")
     p.set_defaults(run=_convert)
-
-
-def main(argv: list[str] | None = None) -> int:  # pragma: no cover - convenience
-    """Run ``myna cassettes`` directly."""
-    from ..cli import main as myna_main
-
-    return myna_main(["cassettes", *(argv if argv is not None else sys.argv[1:])])
