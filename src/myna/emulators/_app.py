@@ -24,8 +24,7 @@ from ..exceptions import (
     ProviderError,
     TimeoutError,
 )
-from ..fakes import FakeChatModel
-from ..fakes._script import FakeCall, Fault
+from ..fakes import FakeChatModel, Fault
 from ..messages import AIMessage, BaseMessage
 from ..models import ChatRequest
 
@@ -341,16 +340,15 @@ class EmulatorApp:
 
     def _reply(self, record: EmulatedRequest, codec: ModuleType) -> EmulatedResponse:
         engine = self.engine
-        upcoming = engine.script[engine._position % len(engine.script)] if engine.script else None
+        upcoming = engine.upcoming
         reply_is_object = isinstance(upcoming, dict) or hasattr(upcoming, "model_dump")
         params = {k: v for k, v in record.params.items() if k != "stream"}
         engine_params = dict(params)
         hints = self._hints(record.protocol or "", engine_params, reply_is_object)
         request = ChatRequest(record.messages, engine_params, hints=hints)
-        call: FakeCall = engine._record(request, streamed=record.stream)
         cut: Fault | None = None
         try:
-            message, cut = engine._reply(request, call)
+            message, cut = engine.answer(request, streamed=record.stream)
         except ProviderError as error:
             return self._error(codec, error)
         except TimeoutError:
@@ -377,7 +375,6 @@ class EmulatorApp:
         except BaseException as error:
             self.errors.append(error)
             raise
-        call.reply = message
         record.reply = message
         if record.stream:
             payloads = list(codec.render_stream(message, params, chunking=self.chunking))

@@ -12,8 +12,15 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, ClassVar
 
 from ..exceptions import InvalidToolCallError, UserError
-from ..messages import AIMessage, AIMessageChunk, BaseMessage, merge_chunks, split_message
-from ..messages._split import Chunking, split_text
+from ..messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    Chunking,
+    merge_chunks,
+    split_message,
+    split_text,
+)
 from ..models import ChatModel, ChatRequest
 from ._script import FakeCall, Fault
 
@@ -268,37 +275,68 @@ class FakeBase(ChatModel):
 
     # -- ChatModel contract ------------------------------------------------------------------
 
-    def _generate(self, request: ChatRequest) -> AIMessage:
-        call = self._record(request, streamed=False)
-        try:
-            message, _ = self._reply(request, call)
-        except BaseException as exc:
-            call.error = exc
-            raise
-        call.reply = message
-        return message
+    def answer(
+        self, request: ChatRequest, *, streamed: bool = False
+    ) -> tuple[AIMessage, Fault | None]:
+        """Answer one request from the script: the script engine behind every call.
 
-    async def _agenerate(self, request: ChatRequest) -> AIMessage:
-        call = self._record(request, streamed=False)
-        try:
-            message, _ = await self._areply(request, call)
-        except BaseException as exc:
-            call.error = exc
-            raise
-        call.reply = message
-        return message
+        Logs the call in `calls`, picks the reply (or raises the scripted error) and returns
+        it with the `Fault` that should cut a stream short, if any. `invoke` and `stream` run
+        on it, and so do the emulators, which render the reply in a provider's wire format.
 
-    def _chunks(self, message: AIMessage) -> list[AIMessageChunk]:
-        return split_message(message, self.chunking)
+        ```python
+        from myna.fakes import FakeChatModel
+        from myna.messages import HumanMessage
+        from myna.models import ChatRequest
 
-    def _stream(self, request: ChatRequest) -> Iterator[AIMessageChunk]:
-        call = self._record(request, streamed=True)
+        fake = FakeChatModel(["Hello!"])
+        message, cut = fake.answer(ChatRequest([HumanMessage("Hi")], {}))
+        assert message.text == "Hello!" and cut is None and fake.calls[0].reply is message
+        ```
+        """
+        _, message, cut = self._answer(request, streamed)
+        return message, cut
+
+    async def aanswer(
+        self, request: ChatRequest, *, streamed: bool = False
+    ) -> tuple[AIMessage, Fault | None]:
+        """Async `answer` (a `FunctionChatModel` awaits an async function here)."""
+        _, message, cut = await self._aanswer(request, streamed)
+        return message, cut
+
+    def _answer(self, request: ChatRequest, streamed: bool) -> tuple[FakeCall, AIMessage, Any]:
+        call = self._record(request, streamed)
         try:
             message, cut = self._reply(request, call)
         except BaseException as exc:
             call.error = exc
             raise
         call.reply = message
+        return call, message, cut
+
+    async def _aanswer(
+        self, request: ChatRequest, streamed: bool
+    ) -> tuple[FakeCall, AIMessage, Any]:
+        call = self._record(request, streamed)
+        try:
+            message, cut = await self._areply(request, call)
+        except BaseException as exc:
+            call.error = exc
+            raise
+        call.reply = message
+        return call, message, cut
+
+    def _generate(self, request: ChatRequest) -> AIMessage:
+        return self._answer(request, False)[1]
+
+    async def _agenerate(self, request: ChatRequest) -> AIMessage:
+        return (await self._aanswer(request, False))[1]
+
+    def _chunks(self, message: AIMessage) -> list[AIMessageChunk]:
+        return split_message(message, self.chunking)
+
+    def _stream(self, request: ChatRequest) -> Iterator[AIMessageChunk]:
+        call, message, cut = self._answer(request, True)
         sent: list[AIMessageChunk] = []
         for chunk in self._chunks(message):
             if cut is not None and len(sent) >= cut.after_chunks:
@@ -313,13 +351,7 @@ class FakeBase(ChatModel):
             raise call.error
 
     async def _astream(self, request: ChatRequest) -> AsyncIterator[AIMessageChunk]:
-        call = self._record(request, streamed=True)
-        try:
-            message, cut = await self._areply(request, call)
-        except BaseException as exc:
-            call.error = exc
-            raise
-        call.reply = message
+        call, message, cut = await self._aanswer(request, True)
         sent: list[AIMessageChunk] = []
         for chunk in self._chunks(message):
             if cut is not None and len(sent) >= cut.after_chunks:

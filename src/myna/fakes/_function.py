@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from ..exceptions import UserError
 from ..messages import AIMessage, AIMessageChunk, merge_chunks, tool_call_chunk
-from ..messages._messages import _fast_new
+from ..messages import construct_message as _fast_new
 from ..models import ChatRequest
 from ._base import FakeBase
 from ._script import FakeCall, Fault, ScriptedToolCall, reply_to_message

@@ -20,7 +20,7 @@ from ..exceptions import (
     error_for_status,
 )
 from ..messages import AIMessage
-from ..messages._messages import _fast_new
+from ..messages import construct_message as _fast_new
 
 __all__ = ["Fault", "ScriptedToolCall", "fault", "load_script", "tool_call"]
 

@@ -84,6 +84,13 @@ class FakeChatModel(FakeBase):
         """Script entries not used yet (0 when cycling never runs out)."""
         return max(len(self.script) - self._position, 0) if not self.cycle else 0
 
+    @property
+    def upcoming(self) -> Any:
+        """The script entry the next call will use (None for an empty script)."""
+        if not self.script:
+            return None
+        return self.script[self._position % len(self.script)]
+
     def reset(self) -> None:
         """Rewind the script and clear `calls` and `waits`.
 

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from ..exceptions import UserError
 from ..messages import AIMessage, AIMessageChunk, BaseMessage, coerce_messages, merge_chunks
-from ..messages._messages import _fast_new
+from ..messages import construct_message as _fast_new
 from ._config import (
     _OVERRIDES,
     CallbackHandler,
