@@ -21,8 +21,28 @@ MynaError
 │   ├── ConnectionError           also the builtin ConnectionError    [retryable]
 │   └── StreamInterruptedError    a stream cut off; carries the partial message
 ├── DecodeError                   a malformed body or stream event; also a ValueError
-└── OutputParserError             model output that does not parse or validate; also a ValueError
+├── OutputParserError             model output that does not parse or validate; also a ValueError
+├── EmulatorError                 a provider emulator's check failed; also an AssertionError
+│   ├── UnmatchedRequestError     a request the emulator's script could not answer
+│   └── UnusedRepliesError        scripted replies no request asked for
+└── CassetteError                 a broken cassette file or a wrong use     [myna.cassettes]
+    ├── CassetteSecretError       refusing to write: a secret-shaped value is still in it
+    ├── CassetteMismatch          a request has no recorded answer; also an AssertionError
+    └── UnplayedInteractions      recorded interactions never requested; also an AssertionError
+
+NetworkBlockedError (a BaseException, not a MynaError)                 [myna.testing]
+                                  a test reached for the network while it is blocked
+RequestNotEmulated (respx's AllMockedAssertionError)                   [myna.emulators]
+                                  a request to a host no active emulator answers
 ```
+
+The cassette errors live in `myna.cassettes` (``myna/cassettes/_errors.py``) and
+`NetworkBlockedError` in `myna.testing`, beside the code that raises them; both import only
+this module. `NetworkBlockedError` is a `BaseException` so that no ``except Exception`` in an
+app or an SDK retry loop can swallow it. ``RequestNotEmulated`` is built when respx is first
+imported, subclassing respx's own error so that nested respx routers still get their turn.
+Test-facing failures (`ScriptExhaustedError`, `EmulatorError`, `CassetteMismatch`, ...) are also
+`AssertionError`s, as respx's are, so pytest reports a failed test rather than a crash.
 
 Retryable errors have `retryable = True`; `myna.models` retries exactly those.
 Every class pickles (``__reduce__``), so errors cross process boundaries (pytest-xdist).
@@ -39,6 +59,7 @@ __all__ = [
     "ConnectionError",
     "ContextLengthError",
     "DecodeError",
+    "EmulatorError",
     "InvalidParameterError",
     "InvalidToolCallError",
     "MissingAPIKeyError",
@@ -54,6 +75,8 @@ __all__ = [
     "TimeoutError",
     "TransportError",
     "UnknownProviderError",
+    "UnmatchedRequestError",
+    "UnusedRepliesError",
     "UserError",
     "error_for_status",
     "parse_retry_after",
@@ -241,6 +264,25 @@ class StreamInterruptedError(TransportError):
 
 class DecodeError(MynaError, ValueError):
     """A response body or stream event is not what the protocol says it should be."""
+
+
+class EmulatorError(MynaError, AssertionError):
+    """A provider emulator's check failed (see `myna.emulators.Emulator`).
+
+    An `AssertionError` too, so pytest reports a failed test. The message starts with
+    ``myna:`` and names the check's opt-out.
+    """
+
+
+class UnmatchedRequestError(EmulatorError):
+    """A request the emulator could not answer from its script: the script ran out, or a
+    scripted tool call did not fit the request. Checked on exit unless
+    ``assert_all_requests_matched=False``; the first script error is its ``__cause__``."""
+
+
+class UnusedRepliesError(EmulatorError):
+    """Scripted replies that no request asked for. Checked on exit unless
+    ``assert_all_replies_used=False``."""
 
 
 class OutputParserError(MynaError, ValueError):

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 from .._text import counted, unprefixed
-from ..exceptions import UserError
+from ..exceptions import EmulatorError, UnmatchedRequestError, UnusedRepliesError, UserError
 from ._app import EmulatedRequest, EmulatedResponse, EmulatorApp
 
 __all__ = ["PROVIDER_HOSTS", "Emulator", "emulate"]
@@ -128,8 +128,9 @@ class Emulator:
 
     Strict by default: on exit it fails if a scripted reply was never requested
     (``assert_all_replies_used``) or a request hit a script error
-    (``assert_all_requests_matched``). While active, any other HTTP request made with
-    httpx / httpx2 fails with an AssertionError instead of reaching the network.
+    (``assert_all_requests_matched``): `UnusedRepliesError`, `UnmatchedRequestError`. While
+    active, any other HTTP request made with httpx / httpx2 fails with ``RequestNotEmulated``
+    (an `AssertionError`) instead of reaching the network.
 
     Args:
         provider: whose hosts to answer (`PROVIDER_HOSTS`); None with `base_url` for others.
@@ -277,16 +278,17 @@ class Emulator:
             self.verify()
 
     def verify(self) -> None:
-        """Raise AssertionError if replies went unused or requests hit script errors."""
+        """Raise `UnmatchedRequestError` if requests hit script errors, `UnusedRepliesError`
+        if scripted replies went unused (both are `AssertionError`s)."""
         if self.assert_all_requests_matched and self.app.errors:
             first = self.app.errors[0]
-            raise AssertionError(
+            raise UnmatchedRequestError(
                 f"myna: the emulator could not answer "
                 f"{counted(len(self.app.errors), 'request')}; first: {unprefixed(first)}"
             ) from first
         remaining = self.app.engine.remaining
         if self.assert_all_replies_used and remaining:
-            raise AssertionError(
+            raise UnusedRepliesError(
                 f"myna: {remaining} scripted repl{'y was' if remaining == 1 else 'ies were'} never "
                 f"requested ({counted(len(self.requests), 'request')} received). Remove them, or "
                 "pass assert_all_replies_used=False."
@@ -329,7 +331,7 @@ class _Calls(list):
     @property
     def last(self) -> EmulatedRequest:
         if not self:
-            raise AssertionError("myna: the emulator received no requests.")
+            raise EmulatorError("myna: the emulator received no requests.")
         return self[-1]
 
     @property
