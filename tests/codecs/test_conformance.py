@@ -1,8 +1,9 @@
-"""Every codec against the contract in `myna.codecs._protocol`: names, stream decoders, fuzzing."""
+"""Every codec against the contract in `myna.codecs._protocol`: names, signatures, round trips, fuzzing."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from myna.codecs import CODECS, get_codec
+from myna.codecs._protocol import ClientCodec, Codec, ServerCodec, StreamDecoder
 from myna.codecs._stream_driver import PushDecoder
 from myna.exceptions import DecodeError, ProviderError, StreamInterruptedError
 from myna.messages import AIMessage, merge_chunks
@@ -44,10 +46,56 @@ def test_stream_decoders_live_in_stream_modules(codec):
     assert codec.decode_stream.__module__ == f"{codec.__name__}._stream"
 
 
-def test_client_signatures_match(codec):
-    assert list(inspect.signature(codec.decode_error).parameters) == ["status", "body", "headers"]
-    assert list(inspect.signature(codec.decode_stream).parameters) == ["events"]
-    assert list(inspect.signature(codec.adecode_stream).parameters) == ["events"]
+def _protocol_methods(protocol: type) -> dict[str, inspect.Signature]:
+    """The methods a Protocol lists, with ``self`` dropped from each signature."""
+    out = {}
+    for name, member in vars(protocol).items():
+        if inspect.isfunction(member) and not name.startswith("_"):
+            signature = inspect.signature(member)
+            out[name] = signature.replace(parameters=list(signature.parameters.values())[1:])
+    return out
+
+
+CONTRACT = {**_protocol_methods(ClientCodec), **_protocol_methods(ServerCodec)}
+
+
+def test_the_protocols_list_every_contract_function():
+    assert set(CONTRACT) == {*CLIENT, *SERVER}
+    assert set(_protocol_methods(StreamDecoder)) == {"feed", "close", "partial"}
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACT))
+def test_functions_take_the_protocol_parameters(codec, name):
+    """Same parameter names, kinds and defaults as the Protocol (a codec may default more)."""
+    expected = CONTRACT[name].parameters
+    actual = inspect.signature(getattr(codec, name)).parameters
+    assert [(p.name, p.kind) for p in actual.values()] == [
+        (p.name, p.kind) for p in expected.values()
+    ], f"{codec.__name__}.{name}{inspect.signature(getattr(codec, name))}"
+    for param in expected.values():
+        if param.default is not inspect.Parameter.empty:
+            assert actual[param.name].default == param.default, f"{codec.__name__}.{name}"
+
+
+def test_stream_decoders_have_the_protocol_surface(codec):
+    decoder = codec.StreamDecoder()
+    for name, signature in _protocol_methods(StreamDecoder).items():
+        bound = inspect.signature(getattr(decoder, name))
+        assert list(bound.parameters) == list(signature.parameters), name
+    assert decoder.done is False
+
+
+def test_stream_modules_render_and_server_modules_do_not(codec):
+    stream = importlib.import_module(f"{codec.__name__}._stream")
+    server = importlib.import_module(f"{codec.__name__}._server")
+    for name in ("render_stream", "render_stream_error"):
+        if hasattr(codec, name):
+            assert getattr(codec, name).__module__ == stream.__name__
+            assert name not in server.__all__
+
+
+def test_get_codec_is_typed_by_the_protocol():
+    assert inspect.signature(get_codec).return_annotation in (Codec, "Codec")
 
 
 def test_render_then_decode_stream_round_trips(codec):

@@ -11,11 +11,12 @@ body = codec.encode_request([HumanMessage("hi")], {"model": "claude-haiku-4-5", 
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
+from typing import cast
 
 from ..exceptions import UserError
+from ._protocol import ClientCodec, Codec, ServerCodec, StreamDecoder
 
-__all__ = ["CODECS", "get_codec"]
+__all__ = ["CODECS", "ClientCodec", "Codec", "ServerCodec", "StreamDecoder", "get_codec"]
 
 CODECS = {
     "openai-chat": "openai_chat",
@@ -28,9 +29,13 @@ CODECS = {
 """Protocol name -> module in this package."""
 
 
-def get_codec(protocol: str) -> ModuleType:
-    """The codec module for a protocol name such as ``"openai-chat"``."""
+def get_codec(protocol: str) -> Codec:
+    """The codec module for a protocol name such as ``"openai-chat"``, typed as a `Codec`.
+
+    Raises:
+        UserError: the name is not in `CODECS`; the message lists the known ones.
+    """
     module = CODECS.get(protocol)
     if module is None:
         raise UserError(f"Unknown protocol {protocol!r}; known: {', '.join(sorted(CODECS))}.")
-    return importlib.import_module(f"{__name__}.{module}")
+    return cast(Codec, importlib.import_module(f"{__name__}.{module}"))

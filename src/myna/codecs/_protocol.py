@@ -2,16 +2,35 @@
 
 A codec is one module of pure functions (no I/O) with two mirrored sides:
 
-- client side, used by `myna.providers`:
+- client side (`ClientCodec`), used by `myna.providers`:
   ``encode_request(messages, params) -> dict`` (the JSON body),
   ``decode_response(body) -> AIMessage``,
-  ``decode_stream(events) -> Iterator[AIMessageChunk]``,
+  ``decode_stream(events) -> Iterator[AIMessageChunk]`` and
+  ``adecode_stream(aevents) -> AsyncIterator[AIMessageChunk]`` (both drive the codec's
+  `StreamDecoder`, a push decoder fed one event at a time; see `myna.codecs._stream_driver`),
   ``decode_error(status, body, headers=None) -> ProviderError``;
-- server side, used by `myna.emulators`:
-  ``decode_request(body) -> (messages, params)``,
+- server side (`ServerCodec`), used by `myna.emulators`:
+  ``decode_request(body, *, model=None) -> (messages, params)`` (``model``: the model named
+  outside the body, as Gemini and Bedrock put it in the URL),
   ``render_response(message, params=None) -> dict``,
   ``render_stream(message, params=None, *, chunking="words") -> Iterator[event]``,
   ``render_error(error) -> (status, headers, body)``.
+
+Every codec package lays these out the same way: ``_shared.py`` (protocol facts and helpers
+both sides use), ``_client.py`` (``encode_request``, ``decode_response``, ``decode_error``),
+``_stream.py`` (``StreamDecoder``, ``decode_stream``, ``adecode_stream``, ``render_stream``
+and, where the protocol has in-stream errors, ``render_stream_error``), ``_server.py``
+(``decode_request``, ``render_response``, ``render_error``). `Codec` is both sides plus the
+protocol facts; `myna.codecs.get_codec` returns a module typed as one, and
+``tests/codecs/test_conformance.py`` checks every codec module against these Protocols
+(names and parameter lists).
+
+```python
+from myna.codecs import get_codec
+
+codec = get_codec("ollama")                 # typed as Codec
+chunks = list(codec.decode_stream(events))  # or: async for c in codec.adecode_stream(aevents)
+```
 
 Stream events are the payloads of the wire events: for SSE the ``data:`` field parsed as
 JSON (the literal string ``"[DONE]"`` stays a string), for NDJSON each parsed line. Codecs
@@ -44,36 +63,84 @@ where the protocol has them, ``id`` and ``logprobs``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any, Protocol
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from typing import Any, ClassVar, Protocol
 
 from ..exceptions import ProviderError
 from ..messages import AIMessage, AIMessageChunk, BaseMessage
 
-__all__ = ["ClientCodec", "ServerCodec"]
+__all__ = ["ClientCodec", "Codec", "ServerCodec", "StreamDecoder"]
+
+
+class StreamDecoder(Protocol):
+    """A push decoder: one stream's state, fed one wire event at a time.
+
+    Every codec's ``_stream.StreamDecoder`` subclasses `myna.codecs._stream_driver.PushDecoder`,
+    which gives this surface.
+    """
+
+    PROTOCOL: ClassVar[str]
+    done: bool
+    """True once the protocol's end event arrived."""
+
+    def feed(self, event: Any) -> list[AIMessageChunk]:
+        """The chunks one wire event carries; raises `DecodeError` naming its index."""
+
+    def close(self) -> list[AIMessageChunk]:
+        """The chunks owed at the end; `StreamInterruptedError` if the end event never came."""
+
+    def partial(self) -> AIMessageChunk | None:
+        """Every chunk given so far, merged (None if none)."""
 
 
 class ClientCodec(Protocol):
     """The client side: what a provider needs to talk to the real API."""
 
     PROTOCOL: str
+    """The name `myna.codecs.get_codec` knows the codec by."""
     STREAM_FORMAT: str
-    """``"sse"`` or ``"ndjson"``."""
+    """``"sse"``, ``"ndjson"`` or ``"eventstream"`` (AWS binary frames)."""
+    SSE_EVENT_FIELD: str | None
+    """The payload key holding the SSE ``event:`` name, or None."""
+    StreamDecoder: type[StreamDecoder]
 
-    def encode_request(self, messages: list[BaseMessage], params: dict[str, Any]) -> dict: ...
-    def decode_response(self, body: dict[str, Any]) -> AIMessage: ...
-    def decode_stream(self, events: Iterable[Any]) -> Iterator[AIMessageChunk]: ...
+    def encode_request(self, messages: list[BaseMessage], params: dict[str, Any]) -> dict:
+        """The JSON request body for `messages` and the neutral `params`."""
+
+    def decode_response(self, body: dict[str, Any]) -> AIMessage:
+        """The reply in a (non-streaming) response body."""
+
+    def decode_stream(self, events: Iterable[Any]) -> Iterator[AIMessageChunk]:
+        """The chunks of a stream's parsed wire events."""
+
+    def adecode_stream(self, events: AsyncIterable[Any]) -> AsyncIterator[AIMessageChunk]:
+        """`decode_stream` over an async iterable, decoded on the event loop."""
+
     def decode_error(
         self, status: int, body: Any, headers: dict[str, str] | None = None
-    ) -> ProviderError: ...
+    ) -> ProviderError:
+        """The `ProviderError` for an error response."""
 
 
 class ServerCodec(Protocol):
     """The server side: what an emulator needs to answer like the real API."""
 
-    def decode_request(self, body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, Any]]: ...
-    def render_response(self, message: AIMessage, params: dict[str, Any] | None = None) -> dict: ...
+    def decode_request(
+        self, body: dict[str, Any], *, model: str | None = None
+    ) -> tuple[list[BaseMessage], dict[str, Any]]:
+        """The messages and neutral params of a request body, validated like the API."""
+
+    def render_response(self, message: AIMessage, params: dict[str, Any] | None = None) -> dict:
+        """The response body the API would send for `message`."""
+
     def render_stream(
         self, message: AIMessage, params: dict[str, Any] | None = None, *, chunking: Any = "words"
-    ) -> Iterator[Any]: ...
-    def render_error(self, error: ProviderError) -> tuple[int, dict[str, str], Any]: ...
+    ) -> Iterator[Any]:
+        """The stream events the API would send for `message`."""
+
+    def render_error(self, error: ProviderError) -> tuple[int, dict[str, str], Any]:
+        """``(status, headers, body)`` of the API's answer for `error`."""
+
+
+class Codec(ClientCodec, ServerCodec, Protocol):
+    """A whole codec module: both sides and the protocol facts (what `get_codec` returns)."""

@@ -37,7 +37,7 @@ How the wire maps onto myna's messages:
 """
 
 from ._client import decode_error, decode_response, encode_request
-from ._server import decode_request, render_error, render_response, render_stream_error
+from ._server import decode_request, render_error, render_response
 from ._shared import (
     DEFAULT_MAX_TOKENS,
     DEFAULT_MODEL_NAME,
@@ -45,7 +45,13 @@ from ._shared import (
     SSE_EVENT_FIELD,
     STREAM_FORMAT,
 )
-from ._stream import StreamDecoder, adecode_stream, decode_stream, render_stream
+from ._stream import (
+    StreamDecoder,
+    adecode_stream,
+    decode_stream,
+    render_stream,
+    render_stream_error,
+)
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",

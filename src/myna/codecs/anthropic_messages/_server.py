@@ -35,12 +35,7 @@ from ._shared import (
     user_block_to_standard,
 )
 
-__all__ = [
-    "decode_request",
-    "render_error",
-    "render_response",
-    "render_stream_error",
-]
+__all__ = ["decode_request", "render_error", "render_response"]
 
 
 _THINKING_DOCS = (
@@ -380,13 +375,19 @@ def _decode_params(body: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, Any]]:
+def decode_request(
+    body: dict[str, Any], *, model: str | None = None
+) -> tuple[list[BaseMessage], dict[str, Any]]:
     """Read a ``POST /v1/messages`` body back into messages and neutral params.
 
     Validates the way the real API does and raises its 400 for what it rejects: missing
     ``model`` / ``max_tokens`` / ``messages``, no messages, a ``system`` role, empty
     content, unanswered ``tool_use`` or stray ``tool_result`` blocks, bad types or ranges.
     Consecutive turns with the same role are accepted, as the API merges them.
+
+    `model` is the model named outside the body (Gemini and Bedrock put it in the URL); every
+    codec takes it so a server calls them alike. When given, it replaces the body's model in
+    the params.
 
     Raises:
         BadRequestError: with the real API's message and error body.
@@ -405,7 +406,10 @@ def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, A
         )
         names.update({c["id"]: c["name"] for c in calls if c["id"]})
         messages.append(AIMessage(content, tool_calls=calls, invalid_tool_calls=invalid))
-    return messages, _decode_params(body)
+    params = _decode_params(body)
+    if model is not None:
+        params["model"] = model
+    return messages, params
 
 
 # --------------------------------------------------------------------------- render_response
@@ -440,7 +444,7 @@ def render_response(message: AIMessage, params: dict[str, Any] | None = None) ->
 # ------------------------------------------------------------------------------ render_error
 
 
-def _status_for(error: ProviderError) -> int:
+def status_for(error: ProviderError) -> int:
     if error.status_code:
         return error.status_code
     for cls, status in (
@@ -456,7 +460,7 @@ def _status_for(error: ProviderError) -> int:
     return 500
 
 
-def _error_payload(error: ProviderError, status: int) -> dict[str, Any]:
+def error_payload(error: ProviderError, status: int) -> dict[str, Any]:
     body = error.body
     if (
         isinstance(body, dict)
@@ -492,8 +496,8 @@ def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
     """
     if not isinstance(error, ProviderError):
         raise UserError(f"render_error() takes a myna ProviderError, got {type(error).__name__}.")
-    status = _status_for(error)
-    body = _error_payload(error, status)
+    status = status_for(error)
+    body = error_payload(error, status)
     headers = {
         "content-type": "application/json",
         "request-id": str(body.get("request_id") or new_id("req_")),
@@ -502,12 +506,3 @@ def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
     if error.retry_after is not None:
         headers["retry-after"] = _seconds(error.retry_after)
     return status, headers, body
-
-
-def render_stream_error(error: ProviderError) -> dict[str, Any]:
-    """The ``error`` event payload for a failure after the stream began (HTTP 200 already sent).
-
-    Nothing follows it on the wire: no ``message_stop``.
-    """
-    body = _error_payload(error, _status_for(error))
-    return {"type": "error", "error": body["error"]}

@@ -1,4 +1,5 @@
-"""Anthropic Messages streams: the push decoder (client side) and `render_stream` (server side)."""
+"""Anthropic Messages streams: the push decoder (client side), `render_stream` and
+`render_stream_error` (server side)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from ...exceptions import (
     DecodeError,
+    ProviderError,
 )
 from ...messages import (
     AIMessage,
@@ -18,6 +20,7 @@ from ...messages import (
 from .._stream_driver import PushDecoder
 from .._stream_driver import adecode_stream as adrive
 from .._stream_driver import decode_stream as drive
+from ._server import error_payload, status_for
 from ._shared import (
     PROTOCOL,
     SERVER_TOOL_USES,
@@ -41,7 +44,13 @@ from ._shared import (
     usage_minus,
 )
 
-__all__ = ["StreamDecoder", "adecode_stream", "decode_stream", "render_stream"]
+__all__ = [
+    "StreamDecoder",
+    "adecode_stream",
+    "decode_stream",
+    "render_stream",
+    "render_stream_error",
+]
 
 
 class _StreamRenderer:
@@ -457,3 +466,12 @@ def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
         DecodeError: a malformed event, naming its index and an excerpt.
     """
     return drive(StreamDecoder(), events)
+
+
+def render_stream_error(error: ProviderError) -> dict[str, Any]:
+    """The ``error`` event payload for a failure after the stream began (HTTP 200 already sent).
+
+    Nothing follows it on the wire: no ``message_stop``.
+    """
+    body = error_payload(error, status_for(error))
+    return {"type": "error", "error": body["error"]}

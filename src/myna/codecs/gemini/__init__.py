@@ -39,9 +39,9 @@ says it), ``stream_usage`` (usage always streams), ``parallel_tool_calls`` and
 """
 
 from ._client import decode_error, decode_response, encode_request, request_path
-from ._server import decode_request, model_from_path, render_error, render_response, render_stream
+from ._server import decode_request, model_from_path, render_error, render_response
 from ._shared import PROTOCOL, SSE_EVENT_FIELD, STREAM_FORMAT
-from ._stream import StreamDecoder, adecode_stream, decode_stream
+from ._stream import StreamDecoder, adecode_stream, decode_stream, render_stream
 
 __all__ = [
     "PROTOCOL",

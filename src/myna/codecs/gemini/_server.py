@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -25,15 +23,13 @@ from ...messages import (
     HumanMessage,
     SystemMessage,
     ToolMessage,
-    split_message,
 )
 from ._client import GEMINI_TOOL_KEYS
-from ._parts import PartReader, ai_parts, assemble, block_part, tool_message_fields
+from ._parts import PartReader, ai_parts, assemble, tool_message_fields
 from ._shared import (
     DATA_KEYS,
     FINISH_REASON_BACK,
     META_KEYS,
-    TEXT_SIGNATURE,
     camel,
     error_body,
     excerpt,
@@ -42,13 +38,7 @@ from ._shared import (
     render_usage,
 )
 
-__all__ = [
-    "decode_request",
-    "model_from_path",
-    "render_error",
-    "render_response",
-    "render_stream",
-]
+__all__ = ["decode_request", "model_from_path", "render_error", "render_response"]
 
 _DEFAULT_MODEL = "gemini-2.5-flash"
 _PROVIDER_NAME = "google_genai"
@@ -554,7 +544,7 @@ def _response_id(message: AIMessage) -> str:
     return base64.urlsafe_b64encode(digest[:16]).decode("ascii").rstrip("=")
 
 
-def _finish(message: AIMessage) -> tuple[str, dict[str, Any]]:
+def finish_fields(message: AIMessage) -> tuple[str, dict[str, Any]]:
     """``finishReason`` and the other candidate fields for a reply."""
     meta = message.response_metadata
     extra: dict[str, Any] = {
@@ -570,7 +560,7 @@ def _finish(message: AIMessage) -> tuple[str, dict[str, Any]]:
     return FINISH_REASON_BACK.get(meta.get("finish_reason"), "STOP"), extra
 
 
-def _envelope(message: AIMessage, params: dict[str, Any] | None) -> dict[str, Any]:
+def reply_envelope(message: AIMessage, params: dict[str, Any] | None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "modelVersion": _model_name(message, params),
         "responseId": _response_id(message),
@@ -580,7 +570,7 @@ def _envelope(message: AIMessage, params: dict[str, Any] | None) -> dict[str, An
     return body
 
 
-def _final_usage(message: AIMessage) -> dict[str, Any] | None:
+def final_usage(message: AIMessage) -> dict[str, Any] | None:
     usage = render_usage(message.usage_metadata)
     tier = message.response_metadata.get("service_tier")
     if usage is not None and tier is not None:
@@ -588,13 +578,13 @@ def _final_usage(message: AIMessage) -> dict[str, Any] | None:
     return usage
 
 
-def _blocked_body(message: AIMessage, params: dict[str, Any] | None) -> dict[str, Any] | None:
+def blocked_body(message: AIMessage, params: dict[str, Any] | None) -> dict[str, Any] | None:
     meta = message.response_metadata
     if meta.get("block_reason") is None:
         return None
     feedback = meta.get("prompt_feedback") or {"blockReason": meta["block_reason"]}
-    body = {"promptFeedback": feedback, **_envelope(message, params)}
-    usage = _final_usage(message)
+    body = {"promptFeedback": feedback, **reply_envelope(message, params)}
+    usage = final_usage(message)
     if usage is not None:
         body["usageMetadata"] = usage
     return body
@@ -606,11 +596,11 @@ def render_response(message: AIMessage, params: dict[str, Any] | None = None) ->
     Invalid tool calls cannot be expressed, so they render as Gemini reports a call it
     could not parse: no part, ``finishReason: MALFORMED_FUNCTION_CALL``.
     """
-    blocked = _blocked_body(message, params)
+    blocked = blocked_body(message, params)
     if blocked is not None:
         return blocked
     valid = message.model_copy(update={"invalid_tool_calls": []})
-    reason, extra = _finish(message)
+    reason, extra = finish_fields(message)
     candidate = {
         "content": {"parts": ai_parts(valid, "the reply"), "role": "model"},
         "finishReason": reason,
@@ -618,119 +608,13 @@ def render_response(message: AIMessage, params: dict[str, Any] | None = None) ->
         **extra,
     }
     body: dict[str, Any] = {"candidates": [candidate]}
-    usage = _final_usage(message)
+    usage = final_usage(message)
     if usage is not None:
         body["usageMetadata"] = usage
     if message.response_metadata.get("prompt_feedback") is not None:
         body["promptFeedback"] = message.response_metadata["prompt_feedback"]
-    body.update(_envelope(message, params))
+    body.update(reply_envelope(message, params))
     return body
-
-
-def _chunk_parts(content: Any) -> list[dict[str, Any]]:
-    if isinstance(content, str):
-        return [{"text": content}] if content else []
-    parts = []
-    for block in content:
-        if isinstance(block, str):
-            block = {"type": "text", "text": block}
-        block = {k: v for k, v in block.items() if k != "index"}
-        part = block_part(block, "model", "the reply")
-        if part is not None:
-            parts.append(part)
-    return parts
-
-
-def render_stream(
-    message: AIMessage, params: dict[str, Any] | None = None, *, chunking: Any = "words"
-) -> Iterator[Any]:
-    """The ``streamGenerateContent?alt=sse`` events for a reply (each a full response).
-
-    Built on `split_message`: text and thoughts arrive piece by piece, each function call
-    whole in its own event (Gemini streams no argument deltas). Every event repeats
-    ``usageMetadata`` with the prompt count so far, as the API does; the last one carries
-    the final counts and the ``finishReason``.
-    """
-    blocked = _blocked_body(message, params)
-    if blocked is not None:
-        yield blocked
-        return
-    envelope = _envelope(message, params)
-    usage = _final_usage(message)
-    partial_usage = None
-    if usage is not None:
-        prompt = usage.get("promptTokenCount", 0)
-        partial_usage = {"promptTokenCount": prompt, "totalTokenCount": prompt}
-    sigs = message.additional_kwargs.get("thought_signatures")
-    sigs = sigs if isinstance(sigs, dict) else {}
-
-    def event(parts: list[dict[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "candidates": [{"content": {"parts": parts, "role": "model"}, "index": 0}]
-        }
-        if partial_usage is not None:
-            out["usageMetadata"] = dict(partial_usage)
-        out.update(envelope)
-        return out
-
-    calls: dict[Any, dict[str, Any]] = {}
-
-    def flush_calls() -> list[dict[str, Any]]:
-        parts = []
-        for pending in calls.values():
-            args = json.loads(pending["args"]) if pending["args"] else {}
-            fc: dict[str, Any] = {"name": pending["name"], "args": args}
-            if pending["id"]:
-                fc["id"] = pending["id"]
-            part: dict[str, Any] = {"functionCall": fc}
-            if isinstance(sigs.get(pending["id"]), str):
-                part["thoughtSignature"] = sigs[pending["id"]]
-            parts.append(part)
-        calls.clear()
-        return parts
-
-    previous: dict[str, Any] | None = None
-    valid = message.model_copy(update={"invalid_tool_calls": []})
-    for chunk in split_message(valid, chunking):
-        if chunk.chunk_position == "last":
-            break
-        parts: list[dict[str, Any]] = []
-        for piece in chunk.tool_call_chunks:
-            if calls and piece.get("index") not in calls:
-                parts.extend(flush_calls())
-            target = calls.setdefault(
-                piece.get("index"), {"name": piece.get("name"), "id": piece.get("id"), "args": ""}
-            )
-            target["args"] += piece.get("args") or ""
-        if not chunk.tool_call_chunks:
-            parts.extend(flush_calls())
-            parts.extend(_chunk_parts(chunk.content))
-        if not parts:
-            continue
-        if previous is not None:
-            yield previous
-        previous = event(parts)
-    tail = flush_calls()
-    if tail:
-        if previous is not None:
-            yield previous
-        previous = event(tail)
-    if previous is None:
-        previous = event([{"text": ""}])
-    text_sig = message.additional_kwargs.get(TEXT_SIGNATURE)
-    if isinstance(message.content, str) and isinstance(text_sig, str):
-        previous["candidates"][0]["content"]["parts"].append(
-            {"text": "", "thoughtSignature": text_sig}
-        )
-    reason, extra = _finish(message)
-    previous["candidates"][0].update({"finishReason": reason, **extra})
-    if usage is not None:
-        previous["usageMetadata"] = usage
-    else:
-        previous.pop("usageMetadata", None)
-    if message.response_metadata.get("prompt_feedback") is not None:
-        previous["promptFeedback"] = message.response_metadata["prompt_feedback"]
-    yield previous
 
 
 _DEFAULT_STATUS: list[tuple[type[ProviderError], int]] = [

@@ -1,4 +1,5 @@
-"""Gemini streams: the push decoder for ``streamGenerateContent?alt=sse`` events."""
+"""Gemini streams: the push decoder (client side) and `render_stream` (server side) for
+``streamGenerateContent?alt=sse`` events."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from ...messages import (
+    AIMessage,
     AIMessageChunk,
+    split_message,
     tool_call_chunk,
 )
 from .._stream_driver import PushDecoder
@@ -22,7 +25,8 @@ from ._client import (
     parts,
     raise_if_error,
 )
-from ._parts import PartReader
+from ._parts import PartReader, block_part
+from ._server import blocked_body, final_usage, finish_fields, reply_envelope
 from ._shared import (
     CALL_SIGNATURES,
     PROTOCOL,
@@ -32,7 +36,7 @@ from ._shared import (
     with_signature,
 )
 
-__all__ = ["StreamDecoder", "adecode_stream", "decode_stream"]
+__all__ = ["StreamDecoder", "adecode_stream", "decode_stream", "render_stream"]
 
 
 class _StreamContent:
@@ -215,3 +219,109 @@ def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
             ``partial`` holds the merged chunks received so far.
     """
     return drive(StreamDecoder(), events)
+
+
+def _chunk_parts(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"text": content}] if content else []
+    parts = []
+    for block in content:
+        if isinstance(block, str):
+            block = {"type": "text", "text": block}
+        block = {k: v for k, v in block.items() if k != "index"}
+        part = block_part(block, "model", "the reply")
+        if part is not None:
+            parts.append(part)
+    return parts
+
+
+def render_stream(
+    message: AIMessage, params: dict[str, Any] | None = None, *, chunking: Any = "words"
+) -> Iterator[Any]:
+    """The ``streamGenerateContent?alt=sse`` events for a reply (each a full response).
+
+    Built on `split_message`: text and thoughts arrive piece by piece, each function call
+    whole in its own event (Gemini streams no argument deltas). Every event repeats
+    ``usageMetadata`` with the prompt count so far, as the API does; the last one carries
+    the final counts and the ``finishReason``.
+    """
+    blocked = blocked_body(message, params)
+    if blocked is not None:
+        yield blocked
+        return
+    envelope = reply_envelope(message, params)
+    usage = final_usage(message)
+    partial_usage = None
+    if usage is not None:
+        prompt = usage.get("promptTokenCount", 0)
+        partial_usage = {"promptTokenCount": prompt, "totalTokenCount": prompt}
+    sigs = message.additional_kwargs.get("thought_signatures")
+    sigs = sigs if isinstance(sigs, dict) else {}
+
+    def event(parts: list[dict[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "candidates": [{"content": {"parts": parts, "role": "model"}, "index": 0}]
+        }
+        if partial_usage is not None:
+            out["usageMetadata"] = dict(partial_usage)
+        out.update(envelope)
+        return out
+
+    calls: dict[Any, dict[str, Any]] = {}
+
+    def flush_calls() -> list[dict[str, Any]]:
+        parts = []
+        for pending in calls.values():
+            args = json.loads(pending["args"]) if pending["args"] else {}
+            fc: dict[str, Any] = {"name": pending["name"], "args": args}
+            if pending["id"]:
+                fc["id"] = pending["id"]
+            part: dict[str, Any] = {"functionCall": fc}
+            if isinstance(sigs.get(pending["id"]), str):
+                part["thoughtSignature"] = sigs[pending["id"]]
+            parts.append(part)
+        calls.clear()
+        return parts
+
+    previous: dict[str, Any] | None = None
+    valid = message.model_copy(update={"invalid_tool_calls": []})
+    for chunk in split_message(valid, chunking):
+        if chunk.chunk_position == "last":
+            break
+        parts: list[dict[str, Any]] = []
+        for piece in chunk.tool_call_chunks:
+            if calls and piece.get("index") not in calls:
+                parts.extend(flush_calls())
+            target = calls.setdefault(
+                piece.get("index"), {"name": piece.get("name"), "id": piece.get("id"), "args": ""}
+            )
+            target["args"] += piece.get("args") or ""
+        if not chunk.tool_call_chunks:
+            parts.extend(flush_calls())
+            parts.extend(_chunk_parts(chunk.content))
+        if not parts:
+            continue
+        if previous is not None:
+            yield previous
+        previous = event(parts)
+    tail = flush_calls()
+    if tail:
+        if previous is not None:
+            yield previous
+        previous = event(tail)
+    if previous is None:
+        previous = event([{"text": ""}])
+    text_sig = message.additional_kwargs.get(TEXT_SIGNATURE)
+    if isinstance(message.content, str) and isinstance(text_sig, str):
+        previous["candidates"][0]["content"]["parts"].append(
+            {"text": "", "thoughtSignature": text_sig}
+        )
+    reason, extra = finish_fields(message)
+    previous["candidates"][0].update({"finishReason": reason, **extra})
+    if usage is not None:
+        previous["usageMetadata"] = usage
+    else:
+        previous.pop("usageMetadata", None)
+    if message.response_metadata.get("prompt_feedback") is not None:
+        previous["promptFeedback"] = message.response_metadata["prompt_feedback"]
+    yield previous

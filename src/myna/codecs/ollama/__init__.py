@@ -36,9 +36,9 @@ image/audio outputs, so none of those appear here.
 """
 
 from ._client import decode_error, decode_response, encode_request
-from ._server import decode_request, render_error, render_response, render_stream
+from ._server import decode_request, render_error, render_response
 from ._shared import PROTOCOL, SSE_EVENT_FIELD, STREAM_FORMAT
-from ._stream import StreamDecoder, adecode_stream, decode_stream
+from ._stream import StreamDecoder, adecode_stream, decode_stream, render_stream
 
 __all__ = [
     "PROTOCOL",

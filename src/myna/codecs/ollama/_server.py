@@ -6,7 +6,6 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -26,7 +25,6 @@ from ...messages import (
     HumanMessage,
     SystemMessage,
     ToolMessage,
-    split_message,
     standard_blocks,
 )
 from ._shared import (
@@ -38,7 +36,7 @@ from ._shared import (
     wire_content,
 )
 
-__all__ = ["decode_request", "render_error", "render_response", "render_stream"]
+__all__ = ["decode_request", "render_error", "render_response"]
 
 DEFAULT_MODEL = "myna-emulator"
 """The model name replies carry when neither the request params nor the message name one."""
@@ -257,7 +255,9 @@ def _decode_tools(raw: Any) -> list[dict[str, Any]]:
     return tools
 
 
-def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, Any]]:
+def decode_request(
+    body: dict[str, Any], *, model: str | None = None
+) -> tuple[list[BaseMessage], dict[str, Any]]:
     """The messages and neutral params of a ``POST /api/chat`` body, validated like Ollama.
 
     A missing ``stream`` means streaming (Ollama's default). ``options`` map back to the
@@ -267,6 +267,10 @@ def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, A
     An empty ``messages`` list is valid for Ollama (it only loads the model and answers
     ``done_reason: "load"``) and decodes to ``[]``.
 
+    `model` is the model named outside the body (Gemini and Bedrock put it in the URL); every
+    codec takes it so a server calls them alike. When given, it replaces the body's model in
+    the params.
+
     Raises:
         BadRequestError: with Ollama's own wording, for what the real server rejects
             ("model is required", wrong JSON types, a bad ``think`` value, bad base64 images,
@@ -274,8 +278,8 @@ def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, A
     """
     if not isinstance(body, dict):
         raise _bad(f"json: cannot unmarshal {_go_kind(body)} into Go value of type api.ChatRequest")
-    model = _want(body.get("model"), str, "ChatRequest.model", "string")
-    if not model:
+    body_model = _want(body.get("model"), str, "ChatRequest.model", "string")
+    if not body_model:
         raise _bad("model is required")
     raw_messages = _want(body.get("messages"), list, "ChatRequest.messages", "[]api.Message")
     stream = _want(body.get("stream"), bool, "ChatRequest.stream", "bool")
@@ -291,7 +295,10 @@ def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, A
         raise _bad("top_logprobs must be between 0 and 20")
     pending: list[tuple[str, str]] = []
     messages = [_decode_message(m, i, pending) for i, m in enumerate(raw_messages or [])]
-    params: dict[str, Any] = {"model": model, "stream": True if stream is None else stream}
+    params: dict[str, Any] = {
+        "model": model or body_model,
+        "stream": True if stream is None else stream,
+    }
     _decode_options(body.get("options"), params)
     tools = _decode_tools(body.get("tools"))
     if tools:
@@ -313,7 +320,7 @@ def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, A
 # --- render_response / render_stream ----------------------------------------------------------
 
 
-def _render_content(content: Any, additional: dict[str, Any] | None = None) -> tuple[str, str]:
+def render_content(content: Any, additional: dict[str, Any] | None = None) -> tuple[str, str]:
     """(content, thinking) strings for an AI message's content."""
     texts: list[str] = []
     thinking: list[str] = []
@@ -335,7 +342,7 @@ def _render_content(content: Any, additional: dict[str, Any] | None = None) -> t
     return "".join(texts), "".join(thinking)
 
 
-def _wire_call(name: Any, call_id: Any, args: Any, index: int) -> dict[str, Any]:
+def wire_call(name: Any, call_id: Any, args: Any, index: int) -> dict[str, Any]:
     if isinstance(args, str):
         # Arguments travel as an object; text that is not one (an invalid call) stays text.
         try:
@@ -350,7 +357,7 @@ def _wire_call(name: Any, call_id: Any, args: Any, index: int) -> dict[str, Any]
     return call
 
 
-def _line(message: AIMessage, params: dict[str, Any] | None) -> dict[str, Any]:
+def reply_head(message: AIMessage, params: dict[str, Any] | None) -> dict[str, Any]:
     meta = message.response_metadata
     model = (params or {}).get("model") or meta.get("model_name") or DEFAULT_MODEL
     created = meta.get("created_at")
@@ -359,7 +366,7 @@ def _line(message: AIMessage, params: dict[str, Any] | None) -> dict[str, Any]:
     return {"model": model, "created_at": created}
 
 
-def _final_fields(message: AIMessage) -> dict[str, Any]:
+def final_fields(message: AIMessage) -> dict[str, Any]:
     meta = message.response_metadata
     done_reason = meta.get("done_reason")
     if not isinstance(done_reason, str):
@@ -395,50 +402,14 @@ def render_response(message: AIMessage, params: dict[str, Any] | None = None) ->
     arguments, usage becomes ``prompt_eval_count`` / ``eval_count``, and ``done_reason`` comes
     from the metadata (a ``tool_calls`` finish is ``stop`` on Ollama's wire).
     """
-    text, thinking = _render_content(message.content, message.additional_kwargs)
+    text, thinking = render_content(message.content, message.additional_kwargs)
     wire: dict[str, Any] = {"role": "assistant", "content": text}
     if thinking:
         wire["thinking"] = thinking
-    calls = [_wire_call(n, i, a, k) for k, (n, i, a) in enumerate(_all_calls(message))]
+    calls = [wire_call(n, i, a, k) for k, (n, i, a) in enumerate(_all_calls(message))]
     if calls:
         wire["tool_calls"] = calls
-    return {**_line(message, params), "message": wire, **_final_fields(message)}
-
-
-def render_stream(
-    message: AIMessage, params: dict[str, Any] | None = None, *, chunking: Any = "words"
-) -> Iterator[dict[str, Any]]:
-    """The NDJSON lines of a streaming ``/api/chat`` reply of `message`, as dicts.
-
-    Built on `split_message`: each text or thinking piece is one ``done: false`` line, each
-    tool call is sent whole on its own line (as Ollama does), and a last ``done: true`` line
-    carries ``done_reason``, usage and timings.
-    """
-    head = _line(message, params)
-    calls: dict[int, dict[str, Any]] = {}
-    for chunk in split_message(message, chunking):
-        for piece in chunk.tool_call_chunks:
-            index = piece.get("index") or 0
-            slot = calls.setdefault(index, {"name": None, "id": None, "args": ""})
-            slot["name"] = slot["name"] or piece.get("name")
-            slot["id"] = slot["id"] or piece.get("id")
-            slot["args"] += piece.get("args") or ""
-        if chunk.chunk_position == "last":
-            continue
-        text, thinking = _render_content(chunk.content)
-        if not text and not thinking:
-            continue
-        wire: dict[str, Any] = {"role": "assistant", "content": text}
-        if thinking:
-            wire["thinking"] = thinking
-        yield {**head, "message": wire, "done": False}
-    for k, index in enumerate(sorted(calls)):
-        slot = calls[index]
-        call = _wire_call(slot["name"], slot["id"], slot["args"], k)
-        wire = {"role": "assistant", "content": "", "tool_calls": [call]}
-        yield {**head, "message": wire, "done": False}
-    final = {"role": "assistant", "content": ""}
-    yield {**head, "message": final, **_final_fields(message)}
+    return {**reply_head(message, params), "message": wire, **final_fields(message)}
 
 
 # --- render_error -----------------------------------------------------------------------------

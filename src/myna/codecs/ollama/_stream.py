@@ -1,4 +1,5 @@
-"""Ollama streams: the push decoder for ``/api/chat`` NDJSON lines."""
+"""Ollama streams: the push decoder (client side) and `render_stream` (server side) for
+``/api/chat`` NDJSON lines."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from ...exceptions import (
     DecodeError,
 )
 from ...messages import (
+    AIMessage,
     AIMessageChunk,
+    split_message,
 )
 from .._stream_driver import PushDecoder
 from .._stream_driver import adecode_stream as adrive
 from .._stream_driver import decode_stream as drive
 from ._client import check_logprobs, raise_error_event, wire_images, wire_tool_chunks
+from ._server import final_fields, render_content, reply_head, wire_call
 from ._shared import (
     PROTOCOL,
     check_str,
@@ -25,7 +29,7 @@ from ._shared import (
     usage_from,
 )
 
-__all__ = ["StreamDecoder", "adecode_stream", "decode_stream"]
+__all__ = ["StreamDecoder", "adecode_stream", "decode_stream", "render_stream"]
 
 
 class StreamDecoder(PushDecoder):
@@ -142,3 +146,39 @@ def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
         DecodeError: for a line that is not an Ollama chat chunk.
     """
     return drive(StreamDecoder(), events)
+
+
+def render_stream(
+    message: AIMessage, params: dict[str, Any] | None = None, *, chunking: Any = "words"
+) -> Iterator[dict[str, Any]]:
+    """The NDJSON lines of a streaming ``/api/chat`` reply of `message`, as dicts.
+
+    Built on `split_message`: each text or thinking piece is one ``done: false`` line, each
+    tool call is sent whole on its own line (as Ollama does), and a last ``done: true`` line
+    carries ``done_reason``, usage and timings.
+    """
+    head = reply_head(message, params)
+    calls: dict[int, dict[str, Any]] = {}
+    for chunk in split_message(message, chunking):
+        for piece in chunk.tool_call_chunks:
+            index = piece.get("index") or 0
+            slot = calls.setdefault(index, {"name": None, "id": None, "args": ""})
+            slot["name"] = slot["name"] or piece.get("name")
+            slot["id"] = slot["id"] or piece.get("id")
+            slot["args"] += piece.get("args") or ""
+        if chunk.chunk_position == "last":
+            continue
+        text, thinking = render_content(chunk.content)
+        if not text and not thinking:
+            continue
+        wire: dict[str, Any] = {"role": "assistant", "content": text}
+        if thinking:
+            wire["thinking"] = thinking
+        yield {**head, "message": wire, "done": False}
+    for k, index in enumerate(sorted(calls)):
+        slot = calls[index]
+        call = wire_call(slot["name"], slot["id"], slot["args"], k)
+        wire = {"role": "assistant", "content": "", "tool_calls": [call]}
+        yield {**head, "message": wire, "done": False}
+    final = {"role": "assistant", "content": ""}
+    yield {**head, "message": final, **final_fields(message)}

@@ -27,17 +27,16 @@ message keys). DeepSeek's ``prompt_cache_hit_tokens`` count as cache reads; Groq
 and Azure's content-filter results stay in ``response_metadata``.
 """
 
-from __future__ import annotations
-
 from ._client import decode_error, decode_response, encode_request
-from ._server import (
-    decode_request,
-    render_error,
-    render_response,
+from ._server import decode_request, render_error, render_response
+from ._shared import PROTOCOL, SSE_EVENT_FIELD, STREAM_FORMAT
+from ._stream import (
+    StreamDecoder,
+    adecode_stream,
+    decode_stream,
     render_stream,
     render_stream_error,
 )
-from ._stream import StreamDecoder, adecode_stream, decode_stream
 
 __all__ = [
     "PROTOCOL",
@@ -55,12 +54,3 @@ __all__ = [
     "render_stream",
     "render_stream_error",
 ]
-
-PROTOCOL = "openai-chat"
-"""The protocol name `myna.codecs.get_codec` knows this module by."""
-
-STREAM_FORMAT = "sse"
-"""Streams are Server-Sent Events ending in ``data: [DONE]``."""
-
-SSE_EVENT_FIELD = None
-"""Chat Completions events carry no ``event:`` name."""

@@ -1,4 +1,4 @@
-"""The client side: build request bodies, decode replies and errors."""
+"""Client side of the Chat Completions codec: request bodies out, replies and errors in."""
 
 from __future__ import annotations
 

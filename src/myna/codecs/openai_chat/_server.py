@@ -1,10 +1,12 @@
-"""The server side: what an emulator needs to read requests and answer like the real API."""
+"""Server side of the Chat Completions codec: read requests like the API, answer like it.
+
+Streams are rendered in `._stream` (`render_stream`, `render_stream_error`).
+"""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 from ...exceptions import (
@@ -20,36 +22,23 @@ from ...exceptions import (
 from ...messages import (
     AIMessage,
     BaseMessage,
-    Chunking,
     HumanMessage,
     SystemMessage,
     ToolMessage,
-    split_message,
-    split_text,
 )
 from ._convert import (
     decode_assistant,
     decode_content,
     encode_assistant,
-    encode_audio,
-    wire_annotation,
 )
 from ._shared import (
-    DEFAULT_REASONING_FIELD,
     FINISH_REASON_BACK,
-    REASONING_FIELDS,
     Malformed,
     render_usage,
 )
 from ._validate import NOT_JSON, bad, check_messages, check_params
 
-__all__ = [
-    "decode_request",
-    "render_error",
-    "render_response",
-    "render_stream",
-    "render_stream_error",
-]
+__all__ = ["decode_request", "render_error", "render_response"]
 
 DEFAULT_MODEL = "gpt-4o-mini"
 """The model a rendered reply names when neither the message nor the request says."""
@@ -147,7 +136,9 @@ def _decode_message(message: dict[str, Any], where: str) -> BaseMessage:
     )
 
 
-def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, Any]]:
+def decode_request(
+    body: dict[str, Any], *, model: str | None = None
+) -> tuple[list[BaseMessage], dict[str, Any]]:
     """A ``/v1/chat/completions`` request body -> (messages, neutral params).
 
     Validates like the real API: a body it would reject raises `BadRequestError` carrying
@@ -155,6 +146,10 @@ def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, A
     ``max_tokens`` and ``max_completion_tokens`` become ``params["max_tokens"]``;
     ``stream_options.include_usage`` becomes ``params["stream_usage"]``; a ``developer``
     message becomes a `SystemMessage` with ``additional_kwargs["openai_role"]``.
+
+    `model` is the model named outside the body (Gemini and Bedrock put it in the URL); every
+    codec takes it so a server calls them alike. When given, it replaces the body's model in
+    the params.
     """
     if not isinstance(body, dict):
         raise bad(NOT_JSON)
@@ -166,14 +161,17 @@ def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, A
         raise bad(
             f"Invalid type for '{exc.where}': {exc.problem}.", exc.where, "invalid_type"
         ) from None
-    return messages, _decode_params(body)
+    params = _decode_params(body)
+    if model is not None:
+        params["model"] = model
+    return messages, params
 
 
 # ---------------------------------------------------------------------------------------------
 # render_response / render_stream
 
 
-def _head(message: AIMessage, params: dict[str, Any], kind: str) -> dict[str, Any]:
+def reply_head(message: AIMessage, params: dict[str, Any], kind: str) -> dict[str, Any]:
     meta = message.response_metadata or {}
     head: dict[str, Any] = {
         "id": message.id or meta.get("id") or f"chatcmpl-{uuid.uuid4().hex[:24]}",
@@ -187,7 +185,7 @@ def _head(message: AIMessage, params: dict[str, Any], kind: str) -> dict[str, An
     return head
 
 
-def _wire_finish(message: AIMessage) -> str:
+def wire_finish(message: AIMessage) -> str:
     meta = message.response_metadata or {}
     finish = meta.get("finish_reason")
     if finish is None:
@@ -212,116 +210,18 @@ def render_response(message: AIMessage, params: dict[str, Any] | None = None) ->
     wire.setdefault("refusal", None)
     wire.setdefault("annotations", [])
     meta = message.response_metadata or {}
-    body = _head(message, params, "chat.completion")
+    body = reply_head(message, params, "chat.completion")
     body["choices"] = [
         {
             "index": 0,
             "message": wire,
             "logprobs": meta.get("logprobs"),
-            "finish_reason": _wire_finish(message),
+            "finish_reason": wire_finish(message),
         }
     ]
     if message.usage_metadata is not None:
         body["usage"] = render_usage(message.usage_metadata)
     return body
-
-
-def _reasoning_field(message: AIMessage, index: Any) -> str:
-    content = message.content
-    if isinstance(content, list) and isinstance(index, int) and 0 <= index < len(content):
-        block = content[index]
-        if isinstance(block, dict):
-            field = (block.get("extras") or {}).get("field")
-            if field in REASONING_FIELDS:
-                return field
-    return DEFAULT_REASONING_FIELD
-
-
-def _block_deltas(message: AIMessage, block: Any) -> list[dict[str, Any]]:
-    if isinstance(block, str):
-        return [{"content": block}] if block else []
-    kind = block.get("type")
-    if kind in ("text", "text-plain"):
-        delta: dict[str, Any] = {"content": block.get("text", "")}
-        if block.get("annotations"):
-            delta["annotations"] = [wire_annotation(a) for a in block["annotations"]]
-        return [delta]
-    if kind == "reasoning":
-        extras = block.get("extras") or {}
-        field = _reasoning_field(message, block.get("index"))
-        if "field" in extras and extras["field"] not in REASONING_FIELDS:
-            return []  # reasoning from another protocol: no field for it here
-        delta = {field: block.get("reasoning", "")}
-        if extras.get("reasoning_details"):
-            delta["reasoning_details"] = extras["reasoning_details"]
-        return [delta]
-    if kind == "audio":
-        return [{"audio": encode_audio(block)}]
-    if kind == "non_standard":
-        # a custom (free-form) tool call, as decode_response keeps it; its index comes after
-        # the function calls
-        count = len(message.tool_calls) + len(message.invalid_tool_calls)
-        return [{"tool_calls": [{"index": count + block.get("index", 0), **block["value"]}]}]
-    return []  # tool calls stream from tool_call_chunks; the rest was refused up front
-
-
-def render_stream(
-    message: AIMessage,
-    params: dict[str, Any] | None = None,
-    *,
-    chunking: Chunking = "words",
-) -> Iterator[Any]:
-    """An `AIMessage` -> the ``chat.completion.chunk`` events of a real stream, then ``"[DONE]"``.
-
-    Built on `myna.messages.split_message`, so decoding the events and merging the chunks
-    gives the message back. A role chunk opens the stream; tool calls stream as argument
-    fragments keyed by index; the finish chunk has an empty delta. Usage comes in a trailing
-    ``choices: []`` chunk when the request asked for it (``params["stream_usage"]``), or
-    whenever the message has usage and no request params are given.
-
-    Raises:
-        UserError: the message holds a block Chat Completions cannot return.
-    """
-    params = params or {}
-    # refuse what the wire cannot carry before the first event goes out
-    encode_assistant(message, "the reply", reply=True)
-    chunks = split_message(message, chunking)
-    head = _head(message, params, "chat.completion.chunk")
-    usage = message.usage_metadata if params.get("stream_usage", not params) else None
-    if params.get("stream_usage"):
-        head["usage"] = None  # OpenAI marks every chunk before the usage chunk this way
-
-    def event(delta: dict[str, Any], finish: str | None = None, logprobs: Any = None) -> dict:
-        choice = {"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
-        return {**head, "choices": [choice]}
-
-    yield event({"role": "assistant", "content": "", "refusal": None})
-    for chunk in chunks[:-1]:
-        content = chunk.content
-        for block in [content] if isinstance(content, str) else content:
-            for delta in _block_deltas(message, block):
-                yield event(delta)
-        for piece in chunk.tool_call_chunks:
-            call: dict[str, Any] = {"index": piece["index"]}
-            if piece.get("id") is not None or piece.get("name") is not None:
-                call["id"] = piece.get("id") or f"call_{piece['index']}"
-                call["type"] = "function"
-                call["function"] = {
-                    "name": piece.get("name") or "",
-                    "arguments": piece["args"] or "",
-                }
-            else:
-                call["function"] = {"arguments": piece.get("args") or ""}
-            yield event({"tool_calls": [call]})
-    refusal = message.additional_kwargs.get("refusal")
-    if isinstance(refusal, str):
-        for piece in split_text(refusal, chunking):
-            yield event({"refusal": piece})
-    meta = message.response_metadata or {}
-    yield event({}, _wire_finish(message), meta.get("logprobs"))
-    if usage is not None:
-        yield {**head, "choices": [], "usage": render_usage(usage)}
-    yield "[DONE]"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,14 +239,14 @@ _ERROR_SHAPES: list[tuple[type[ProviderError], int, str, str | None, str | None]
 ]
 
 
-def _shape(error: ProviderError) -> tuple[int, str, str | None, str | None]:
+def error_shape(error: ProviderError) -> tuple[int, str, str | None, str | None]:
     for cls, status, kind, code, param in _ERROR_SHAPES:
         if isinstance(error, cls):
             return status, kind, code, param
     return 500, "api_error", None, None
 
 
-def _error_object(error: ProviderError) -> dict[str, Any]:
+def error_object(error: ProviderError) -> dict[str, Any]:
     body = error.body
     if (
         isinstance(body, dict)
@@ -354,7 +254,7 @@ def _error_object(error: ProviderError) -> dict[str, Any]:
         and isinstance(body["error"].get("message"), str)
     ):
         return body["error"]
-    _, kind, code, param = _shape(error)
+    _, kind, code, param = error_shape(error)
     # an error that names its own type or code (a scripted fault) keeps them on the wire
     return {
         "message": error.message,
@@ -372,7 +272,7 @@ def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
     ``rate_limit_exceeded``, 400 ``context_length_exceeded``, 401 ``invalid_api_key`` ...).
     A known ``retry_after`` becomes a ``retry-after`` header.
     """
-    default_status, *_ = _shape(error)
+    default_status, *_ = error_shape(error)
     status = error.status_code if isinstance(error.status_code, int) else default_status
     if status < 400:
         status = default_status
@@ -383,17 +283,6 @@ def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
     if status == 401:
         headers["www-authenticate"] = 'Bearer realm="OpenAI API"'
     body = error.body
-    if not (isinstance(body, dict) and _error_object(error) is body.get("error")):
-        body = {"error": _error_object(error)}
+    if not (isinstance(body, dict) and error_object(error) is body.get("error")):
+        body = {"error": error_object(error)}
     return status, headers, body
-
-
-def render_stream_error(error: ProviderError) -> dict[str, Any]:
-    """The event of an error inside a 200 stream (OpenRouter / Groq style): ``{"error": ...}``.
-
-    `decode_stream` raises the matching `ProviderError` when it meets this event.
-    """
-    status, *_ = _shape(error)
-    obj = dict(_error_object(error))
-    obj.setdefault("status_code", error.status_code or status)
-    return {"error": obj}

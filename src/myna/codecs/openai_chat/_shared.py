@@ -23,6 +23,14 @@ from .._common import type_phrase
 __all__: list[str] = []
 
 PROTOCOL = "openai-chat"
+"""The protocol name `myna.codecs.get_codec` knows this module by."""
+
+STREAM_FORMAT = "sse"
+"""Streams are Server-Sent Events ending in ``data: [DONE]``."""
+
+SSE_EVENT_FIELD = None
+"""Chat Completions events carry no ``event:`` name."""
+
 PROVIDER = "openai"
 
 FINISH_REASON = {

@@ -1,4 +1,5 @@
-"""Decoding a Chat Completions SSE stream into `AIMessageChunk`s, one event at a time.
+"""Chat Completions streams: the push decoder (client side), `render_stream` and
+`render_stream_error` (server side).
 
 `StreamDecoder` is a small state machine so the same logic serves a sync iterator
 (`decode_stream`) and an async one (`adecode_stream`).
@@ -21,13 +22,22 @@ import json
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any
 
-from ...exceptions import DecodeError
-from ...messages import AIMessageChunk, tool_call_chunk
+from ...exceptions import DecodeError, ProviderError
+from ...messages import (
+    AIMessage,
+    AIMessageChunk,
+    Chunking,
+    split_message,
+    split_text,
+    tool_call_chunk,
+)
 from .._stream_driver import PushDecoder
 from .._stream_driver import adecode_stream as adrive
 from .._stream_driver import decode_stream as drive
-from ._convert import citation
+from ._convert import citation, encode_assistant, encode_audio, wire_annotation
+from ._server import error_object, error_shape, reply_head, wire_finish
 from ._shared import (
+    DEFAULT_REASONING_FIELD,
     META_KEYS,
     PROTOCOL,
     PROVIDER,
@@ -39,12 +49,19 @@ from ._shared import (
     excerpt,
     expect,
     normalise_finish,
+    render_usage,
     sniff_mime,
     stream_error_status,
     type_phrase,
 )
 
-__all__ = ["StreamDecoder", "adecode_stream", "decode_stream"]
+__all__ = [
+    "StreamDecoder",
+    "adecode_stream",
+    "decode_stream",
+    "render_stream",
+    "render_stream_error",
+]
 
 
 class StreamDecoder(PushDecoder):
@@ -378,3 +395,112 @@ def decode_stream(events: Iterable[Any]) -> Iterator[AIMessageChunk]:
 def adecode_stream(events: AsyncIterable[Any]) -> AsyncIterator[AIMessageChunk]:
     """`decode_stream` for an async iterable of events, decoded on the event loop."""
     return adrive(StreamDecoder(), events)
+
+
+def _reasoning_field(message: AIMessage, index: Any) -> str:
+    content = message.content
+    if isinstance(content, list) and isinstance(index, int) and 0 <= index < len(content):
+        block = content[index]
+        if isinstance(block, dict):
+            field = (block.get("extras") or {}).get("field")
+            if field in REASONING_FIELDS:
+                return field
+    return DEFAULT_REASONING_FIELD
+
+
+def _block_deltas(message: AIMessage, block: Any) -> list[dict[str, Any]]:
+    if isinstance(block, str):
+        return [{"content": block}] if block else []
+    kind = block.get("type")
+    if kind in ("text", "text-plain"):
+        delta: dict[str, Any] = {"content": block.get("text", "")}
+        if block.get("annotations"):
+            delta["annotations"] = [wire_annotation(a) for a in block["annotations"]]
+        return [delta]
+    if kind == "reasoning":
+        extras = block.get("extras") or {}
+        field = _reasoning_field(message, block.get("index"))
+        if "field" in extras and extras["field"] not in REASONING_FIELDS:
+            return []  # reasoning from another protocol: no field for it here
+        delta = {field: block.get("reasoning", "")}
+        if extras.get("reasoning_details"):
+            delta["reasoning_details"] = extras["reasoning_details"]
+        return [delta]
+    if kind == "audio":
+        return [{"audio": encode_audio(block)}]
+    if kind == "non_standard":
+        # a custom (free-form) tool call, as decode_response keeps it; its index comes after
+        # the function calls
+        count = len(message.tool_calls) + len(message.invalid_tool_calls)
+        return [{"tool_calls": [{"index": count + block.get("index", 0), **block["value"]}]}]
+    return []  # tool calls stream from tool_call_chunks; the rest was refused up front
+
+
+def render_stream(
+    message: AIMessage,
+    params: dict[str, Any] | None = None,
+    *,
+    chunking: Chunking = "words",
+) -> Iterator[Any]:
+    """An `AIMessage` -> the ``chat.completion.chunk`` events of a real stream, then ``"[DONE]"``.
+
+    Built on `myna.messages.split_message`, so decoding the events and merging the chunks
+    gives the message back. A role chunk opens the stream; tool calls stream as argument
+    fragments keyed by index; the finish chunk has an empty delta. Usage comes in a trailing
+    ``choices: []`` chunk when the request asked for it (``params["stream_usage"]``), or
+    whenever the message has usage and no request params are given.
+
+    Raises:
+        UserError: the message holds a block Chat Completions cannot return.
+    """
+    params = params or {}
+    # refuse what the wire cannot carry before the first event goes out
+    encode_assistant(message, "the reply", reply=True)
+    chunks = split_message(message, chunking)
+    head = reply_head(message, params, "chat.completion.chunk")
+    usage = message.usage_metadata if params.get("stream_usage", not params) else None
+    if params.get("stream_usage"):
+        head["usage"] = None  # OpenAI marks every chunk before the usage chunk this way
+
+    def event(delta: dict[str, Any], finish: str | None = None, logprobs: Any = None) -> dict:
+        choice = {"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
+        return {**head, "choices": [choice]}
+
+    yield event({"role": "assistant", "content": "", "refusal": None})
+    for chunk in chunks[:-1]:
+        content = chunk.content
+        for block in [content] if isinstance(content, str) else content:
+            for delta in _block_deltas(message, block):
+                yield event(delta)
+        for piece in chunk.tool_call_chunks:
+            call: dict[str, Any] = {"index": piece["index"]}
+            if piece.get("id") is not None or piece.get("name") is not None:
+                call["id"] = piece.get("id") or f"call_{piece['index']}"
+                call["type"] = "function"
+                call["function"] = {
+                    "name": piece.get("name") or "",
+                    "arguments": piece["args"] or "",
+                }
+            else:
+                call["function"] = {"arguments": piece.get("args") or ""}
+            yield event({"tool_calls": [call]})
+    refusal = message.additional_kwargs.get("refusal")
+    if isinstance(refusal, str):
+        for piece in split_text(refusal, chunking):
+            yield event({"refusal": piece})
+    meta = message.response_metadata or {}
+    yield event({}, wire_finish(message), meta.get("logprobs"))
+    if usage is not None:
+        yield {**head, "choices": [], "usage": render_usage(usage)}
+    yield "[DONE]"
+
+
+def render_stream_error(error: ProviderError) -> dict[str, Any]:
+    """The event of an error inside a 200 stream (OpenRouter / Groq style): ``{"error": ...}``.
+
+    `decode_stream` raises the matching `ProviderError` when it meets this event.
+    """
+    status, *_ = error_shape(error)
+    obj = dict(error_object(error))
+    obj.setdefault("status_code", error.status_code or status)
+    return {"error": obj}

@@ -424,13 +424,19 @@ def _params(body: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, Any]]:
+def decode_request(
+    body: dict[str, Any], *, model: str | None = None
+) -> tuple[list[BaseMessage], dict[str, Any]]:
     """The messages and neutral params of a ``POST /v1/responses`` body.
 
     Validates like the real API: a body the API would reject raises `BadRequestError` with
     the API's message, ``param`` and ``code`` in its body (so `render_error` answers alike).
     ``instructions`` become a leading `SystemMessage`; consecutive assistant-side items
     (reasoning, messages, function calls, built-in tool calls) become one `AIMessage`.
+
+    `model` is the model named outside the body (Gemini and Bedrock put it in the URL); every
+    codec takes it so a server calls them alike. When given, it replaces the body's model in
+    the params.
     """
     if not isinstance(body, dict):
         raise _invalid_type("body", "an object", body)
@@ -439,7 +445,10 @@ def decode_request(body: dict[str, Any]) -> tuple[list[BaseMessage], dict[str, A
         messages = _messages(body)
     except DecodeError as exc:
         raise _bad(f"Invalid 'input': {exc}", "input", "invalid_value") from None
-    return messages, _params(body)
+    params = _params(body)
+    if model is not None:
+        params["model"] = model
+    return messages, params
 
 
 # ---------------------------------------------------------------------------------------------
