@@ -32,7 +32,7 @@ EXTRAS = {
     for extra, requirements in PROJECT["optional-dependencies"].items()
 }
 
-HARNESS = ["emulators", "cassettes", "testing", "fakes", "pytest_plugin.py"]
+HARNESS = ["emulators", "cassettes", "testing", "fakes", "pytest_plugin"]
 """What a plain install must run: these import only core dependencies (or OPTIONAL ones)."""
 
 OPTIONAL = {

@@ -29,8 +29,8 @@ for _module in (
     "myna.evals._runner",
     "myna.evals.evaluators",
     "myna.fakes",
-    "myna.testing._fixtures",
-    "myna.testing._recording",
+    "myna.pytest_plugin._fixtures",
+    "myna.pytest_plugin._recording",
     "yaml",
 ):
     importlib.import_module(_module)

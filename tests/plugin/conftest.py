@@ -18,8 +18,8 @@ for _module in (
     "myna.emulators._httpcore2",
     "myna.fakes",
     "myna.testing._assertions",
-    "myna.testing._fixtures",
-    "myna.testing._recording",
+    "myna.pytest_plugin._fixtures",
+    "myna.pytest_plugin._recording",
     "myna.testing._stream",
 ):
     importlib.import_module(_module)

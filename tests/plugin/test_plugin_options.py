@@ -64,7 +64,7 @@ def test_record_mode_from_the_environment(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from myna.cassettes import default_record_mode
-    from myna.testing._session import default_record_mode as plugin_default
+    from myna.pytest_plugin._session import default_record_mode as plugin_default
 
     pytester.makepyfile("def test_ok(): pass")
     monkeypatch.setenv("MYNA_RECORD_MODE", "new_episodes")
@@ -292,7 +292,7 @@ def test_one_default_record_mode_everywhere(
 
     import myna.cassettes
     from myna import pytest_plugin
-    from myna.testing import _session
+    from myna.pytest_plugin import _session
 
     help_text = " ".join(pytester.runpytest("--help").stdout.str().split())
     assert "Default: once, or none when CI is set (MYNA_RECORD_MODE overrides both)" in help_text

@@ -1,5 +1,7 @@
 """Test helpers for apps built on chat models: assertions, call recording, model overrides,
-network blocking and the report behind the pytest plugin. None of it needs pytest.
+network blocking, and the report and price table behind the pytest plugin. None of it needs
+pytest; the plugin's own parts (fixtures, session, cassette set-up) live in
+`myna.pytest_plugin`.
 
 ```python
 from myna.fakes import FakeChatModel, tool_call
@@ -40,6 +42,7 @@ _LAZY = {
     "assert_usage": "._assertions",
     "block_network": "._network",
     "diff_messages": "._diff",
+    "explain_comparison": "._diff",
     "override_models": "._override",
     "record_calls": "._calls",
 }
@@ -63,6 +66,7 @@ __all__ = [
     "assert_usage",
     "block_network",
     "diff_messages",
+    "explain_comparison",
     "override_models",
     "record_calls",
 ]
@@ -76,7 +80,7 @@ if TYPE_CHECKING:
         assert_usage,
     )
     from ._calls import ModelCalls, record_calls
-    from ._diff import diff_messages
+    from ._diff import diff_messages, explain_comparison
     from ._network import NetworkBlockedError, block_network
     from ._override import override_models
     from ._prices import DEFAULT_PRICES, Price, PriceTable

@@ -126,7 +126,11 @@ def _all_messages(value: Any) -> bool:
 
 
 def explain_comparison(op: str, left: Any, right: Any) -> list[str] | None:
-    """The explanation for a failed ``left == right`` on messages, or None for other values."""
+    """The explanation for a failed ``left == right`` on messages, or None for other values.
+
+    What the pytest plugin's ``pytest_assertrepr_compare`` shows; usable from any other
+    runner's assertion hook: ``explain_comparison("==", AIMessage("a"), AIMessage("b"))``.
+    """
     if op != "==" or not (_all_messages(left) and _all_messages(right)):
         return None
     if _is_message(left) != _is_message(right):

@@ -15,9 +15,7 @@ from typing import Any
 
 from .._record_mode import MODES, default_record_mode, is_ci
 from ..exceptions import UserError
-from ._calls import ModelCalls
-from ._prices import PriceTable
-from ._report import RunReport
+from ..testing import ModelCalls, PriceTable, RunReport
 
 __all__ = [
     "PluginState",
@@ -181,7 +179,7 @@ class PluginState:
             remove_call_observer(self.on_call)
             self.observing = False
         if self.blocker is not None:
-            self.blocker.uninstall()
+            self.blocker.__exit__(None, None, None)
             self.blocker = None
 
     def on_call(self, record: Any) -> None:
@@ -203,12 +201,11 @@ class PluginState:
 
     def block(self) -> None:
         """Install the network block (see `myna.testing.block_network`)."""
-        from ._network import _Blocker
+        from ..testing import block_network
 
-        self.blocker = _Blocker(
-            self.where,
-            (),
-            "Replay a cassette or use an emulator or fake, or allow real calls with "
+        self.blocker = block_network(
+            where=self.where,
+            hint="Replay a cassette or use an emulator or fake, or allow real calls with "
             "--myna-live (or --myna-block-network=off).",
         )
-        self.blocker.install()
+        self.blocker.__enter__()  # for the whole run: left in `stop`

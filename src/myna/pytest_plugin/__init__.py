@@ -24,7 +24,7 @@ Fixtures: ``fake_model``, ``schema_model``, ``emulator``, ``cassette``, ``model_
 ``override_models``, ``chat_model``.
 
 Files: ``.myna/cassettes-used.log`` under the rootdir names the cassettes the last run used,
-for ``myna cassettes prune`` (see `myna.testing._usage`); the folder ignores itself in git.
+for ``myna cassettes prune`` (see `myna.pytest_plugin._usage`); the folder ignores itself in git.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 _STATE = pytest.StashKey[Any]()
-_USAGE = pytest.StashKey[Any]()  # myna.testing._usage.UsageRun: the cassette usage log
+_USAGE = pytest.StashKey[Any]()  # ._usage.UsageRun: the cassette usage log
 _WORKER_KEY = "myna_report"
 _USAGE_WORKER_KEY = "myna_usage"
 _EVALS = "myna.evals._pytest"
@@ -163,8 +163,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for line in _MARKERS:
         config.addinivalue_line("markers", line)
-    from myna.testing._prices import PriceTable
-    from myna.testing._session import PluginState, resolve_settings
+    from myna.testing import PriceTable
+
+    from ._session import PluginState, resolve_settings
 
     settings = resolve_settings(config)
     try:
@@ -174,7 +175,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state = PluginState(settings, prices)
     config.stash[_STATE] = state
     _share_record_mode(config, settings)
-    from myna.testing._usage import UsageRun
+    from ._usage import UsageRun
 
     usage = UsageRun(config, settings)
     usage.start()
@@ -221,10 +222,13 @@ def _eval_options_given(config: pytest.Config) -> bool:
 
 
 def _evals() -> Any:
-    """`myna.evals._pytest`, imported only when an eval test or an eval option exists."""
-    import myna.evals._pytest
+    """`myna.evals._pytest`, imported only when an eval test or an eval option exists.
 
-    return myna.evals._pytest
+    By path, like an entry point: `myna.evals` sits above the plugin (it uses `myna.testing`
+    and the plugin's fixtures), so the plugin never imports it by name."""
+    import importlib
+
+    return importlib.import_module(_EVALS)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -284,7 +288,7 @@ def _test_passed(request: pytest.FixtureRequest) -> bool:
 def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: Any) -> Any:
     if "myna.messages" not in sys.modules:
         return None  # no myna message can exist yet
-    from myna.testing._diff import explain_comparison
+    from myna.testing import explain_comparison
 
     return explain_comparison(op, left, right)
 
@@ -393,7 +397,7 @@ def _marker_kwargs(request: pytest.FixtureRequest, name: str) -> tuple[tuple, di
 
 
 def _fake_from_marker(request: pytest.FixtureRequest) -> Any:
-    from myna.testing._fixtures import FixtureFakeChatModel, script_from_marker
+    from ._fixtures import FixtureFakeChatModel, script_from_marker
 
     found = _marker_kwargs(request, "myna_script")
     if found is None:
@@ -407,7 +411,7 @@ def _fake_from_marker(request: pytest.FixtureRequest) -> Any:
 def _check_unused(request: pytest.FixtureRequest, model: Any) -> None:
     if not any(strict and made.remaining for made, strict in model.made):
         return
-    from myna.testing._fixtures import unused_replies
+    from ._fixtures import unused_replies
 
     if _test_passed(request):
         problem = unused_replies(model.made)
@@ -432,7 +436,7 @@ def fake_model(request: pytest.FixtureRequest) -> Any:
 def schema_model(request: pytest.FixtureRequest) -> Any:
     """A `SchemaChatModel(seed=0)`: calls your tools and fills your schemas with valid
     values, no script needed; ``schema_model(seed=3)`` builds another."""
-    from myna.testing._fixtures import FixtureSchemaChatModel
+    from ._fixtures import FixtureSchemaChatModel
 
     model = FixtureSchemaChatModel(seed=0)
     _state(request.config).observe()
@@ -474,7 +478,7 @@ def model_calls(request: pytest.FixtureRequest) -> Any:
     messages, tools, schema, params, output, usage), with ``.last``, ``.count``, ``.usage``."""
     state = _state(request.config)
     if not state.observing:
-        import myna.models  # noqa: F401  (observing needs it loaded)
+        import myna.models
 
         state.observe()
     return state.calls
@@ -490,7 +494,7 @@ def override_models(request: pytest.FixtureRequest) -> Iterator[Callable[..., An
     """
     from contextlib import ExitStack
 
-    from myna.testing._override import override_models as override
+    from myna.testing import override_models as override
 
     stack = ExitStack()
 
@@ -518,7 +522,7 @@ def cassette(request: pytest.FixtureRequest) -> Iterator[Any]:
     The marker alone is enough: a marked test uses its cassette whether or not it asks for
     this fixture, and `chat_model` shares it.
     """
-    from myna.testing._recording import setup_cassette
+    from ._recording import setup_cassette
 
     active, finish = setup_cassette(request.node, _state(request.config))
     yield active
@@ -542,7 +546,7 @@ def chat_model(request: pytest.FixtureRequest) -> Iterator[Any]:
     The model string and parameters (marker or ini key) are checked at setup in every mode,
     faked too: a typo such as ``myna_model("opnai:gpt-4.1-mini")`` fails the test at once.
     """
-    from myna.testing._recording import setup_chat_model
+    from ._recording import setup_chat_model
 
     state = _state(request.config)
     model, finish, kind = setup_chat_model(

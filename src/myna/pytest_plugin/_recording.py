@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import UserError
-from ._report import CassetteUse
+from ..testing import CassetteUse
 from ._session import cassette_path
 
 __all__ = ["setup_cassette", "setup_chat_model"]
