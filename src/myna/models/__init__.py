@@ -21,11 +21,13 @@ from ._config import (
 from ._rate_limiter import BaseRateLimiter, InMemoryRateLimiter
 from ._registry import (
     ConfigurableChatModel,
+    add_model_override,
     infer_provider,
     init_chat_model,
     known_providers,
     parse_model_string,
     register_provider,
+    remove_model_override,
 )
 from ._retry import RetryPolicy
 from ._runnable import Runnable
@@ -46,10 +48,12 @@ __all__ = [
     "Runnable",
     "StructuredOutputRunnable",
     "add_call_observer",
+    "add_model_override",
     "infer_provider",
     "init_chat_model",
     "known_providers",
     "parse_model_string",
     "register_provider",
     "remove_call_observer",
+    "remove_model_override",
 ]

@@ -10,15 +10,17 @@ from typing import Any
 from ..exceptions import UnknownProviderError, UserError
 from ._base import HARNESS_PARAMS, REQUEST_PARAMS, STANDARD_PARAMS, ChatModel
 from ._bound import BIND_TOOLS_KEYWORDS
-from ._config import _OVERRIDES
+from ._config import _OVERRIDES, ModelOverride
 from ._params import check_keywords
 from ._runnable import Runnable
 
 __all__ = [
     "ConfigurableChatModel",
+    "add_model_override",
     "init_chat_model",
     "known_providers",
     "register_provider",
+    "remove_model_override",
 ]
 
 ProviderFactory = Callable[..., ChatModel]
@@ -76,6 +78,31 @@ def register_provider(
     _REGISTRY[key] = factory
     for prefix in prefixes:
         _PREFIXES.insert(0, (prefix.lower(), key))
+
+
+def add_model_override(override: ModelOverride) -> None:
+    """Send every `init_chat_model` (and every call of an existing overridable model) to
+    `override` until `remove_model_override`; the last one added wins.
+
+    The hook under `myna.testing.override_models`, which is what tests should use:
+
+    ```python
+    add_model_override(override)
+    try:
+        ...  # init_chat_model(...) returns override(model, provider, params)
+    finally:
+        remove_model_override(override)
+    ```
+    """
+    _OVERRIDES.append(override)
+
+
+def remove_model_override(override: ModelOverride) -> None:
+    """Undo `add_model_override`; an override not added is ignored."""
+    try:
+        _OVERRIDES.remove(override)
+    except ValueError:
+        pass
 
 
 def known_providers() -> list[str]:

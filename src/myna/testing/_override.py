@@ -48,7 +48,7 @@ def _live_key(live: Any) -> tuple[str | None, str | None, dict[str, Any]]:
 
 
 def _picker(target: Any) -> Picker:
-    from ..models._runnable import Runnable
+    from ..models import Runnable
 
     if isinstance(target, Runnable):
         return lambda key, model, params, live: target
@@ -97,7 +97,7 @@ class _Override:
                 self._own(value)
 
     def _own(self, obj: Any, depth: int = 0) -> None:
-        from ..models._runnable import Runnable
+        from ..models import Runnable
 
         if not isinstance(obj, Runnable) or id(obj) in self.owned or depth > 4:
             return
@@ -153,11 +153,11 @@ def override_models(target: Any) -> Iterator[Any]:
             a function ``(model_string, **params) -> model``, called by each
             `init_chat_model` and once for each model built earlier.
     """
-    from ..models import _registry
+    from ..models import add_model_override, remove_model_override
 
     override = _Override(target)
-    _registry._OVERRIDES.append(override)
+    add_model_override(override)
     try:
         yield target
     finally:
-        _registry._OVERRIDES.remove(override)
+        remove_model_override(override)
