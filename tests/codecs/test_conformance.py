@@ -14,7 +14,7 @@ from myna.codecs import CODECS, get_codec
 from myna.codecs._protocol import ClientCodec, Codec, ServerCodec, StreamDecoder
 from myna.codecs._stream_driver import PushDecoder
 from myna.exceptions import DecodeError, ProviderError, StreamInterruptedError
-from myna.messages import AIMessage, merge_chunks
+from myna.messages import AIMessage, build_usage, merge_chunks
 
 CLIENT = ("encode_request", "decode_response", "decode_stream", "adecode_stream", "decode_error")
 SERVER = ("decode_request", "render_response", "render_stream", "render_error")
@@ -92,6 +92,12 @@ def test_stream_modules_render_and_server_modules_do_not(codec):
         if hasattr(codec, name):
             assert getattr(codec, name).__module__ == stream.__name__
             assert name not in server.__all__
+
+
+def test_usage_mappers_share_one_name_and_one_builder(codec):
+    shared = importlib.import_module(f"{codec.__name__}._shared")
+    assert callable(shared.usage_from_wire) and callable(shared.usage_to_wire)
+    assert shared.build_usage is build_usage
 
 
 def test_get_codec_is_typed_by_the_protocol():

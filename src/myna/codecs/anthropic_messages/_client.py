@@ -20,11 +20,11 @@ from ._shared import (
     cache_control_of,
     decode_assistant_content,
     decode_failure,
-    decode_usage,
     encode_assistant_content,
     error_from_payload,
     excerpt,
     reply_metadata,
+    usage_from_wire,
     user_block_to_wire,
 )
 
@@ -305,7 +305,7 @@ def decode_response(body: dict[str, Any]) -> AIMessage:
         content=content,
         tool_calls=calls,
         invalid_tool_calls=invalid,
-        usage_metadata=decode_usage(usage, fail) if usage is not None else None,
+        usage_metadata=usage_from_wire(usage, fail) if usage is not None else None,
         response_metadata=reply_metadata(body, fail),
         id=body.get("id"),
     )

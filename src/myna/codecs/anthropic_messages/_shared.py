@@ -29,6 +29,7 @@ from ...messages import (
     InvalidToolCall,
     ToolCall,
     UsageMetadata,
+    build_usage,
     parse_tool_call_chunks,
     standard_blocks,
     tool_call_chunk,
@@ -156,7 +157,7 @@ def _count(raw: dict[str, Any], key: str, fail: Fail) -> int | None:
     return value
 
 
-def decode_usage(raw: Any, fail: Fail) -> UsageMetadata:
+def usage_from_wire(raw: Any, fail: Fail) -> UsageMetadata:
     """Anthropic ``usage`` -> `UsageMetadata`; input counts include cache reads and writes."""
     if not isinstance(raw, dict):
         raise fail(f"usage must be an object, got {excerpt(raw)}")
@@ -164,31 +165,25 @@ def decode_usage(raw: Any, fail: Fail) -> UsageMetadata:
     read = _count(raw, "cache_read_input_tokens", fail)
     created = _count(raw, "cache_creation_input_tokens", fail)
     output = _count(raw, "output_tokens", fail) or 0
-    total_input = fresh + (read or 0) + (created or 0)
-    usage: dict[str, Any] = {
-        "input_tokens": total_input,
-        "output_tokens": output,
-        "total_tokens": total_input + output,
-    }
-    details: dict[str, int] = {}
-    if read is not None:
-        details["cache_read"] = read
-    if created is not None:
-        details["cache_creation"] = created
+    ttl: dict[str, int] = {}
     by_ttl = raw.get("cache_creation")
     if isinstance(by_ttl, dict):
         for key in _TTL_KEYS:
             value = _count(by_ttl, key, fail)
             if value and _TTL_IN_USAGE:
-                details[key] = value
-    if details:
-        usage["input_token_details"] = details
+                ttl[key] = value
+    thinking = None
     out_details = raw.get("output_tokens_details")
     if isinstance(out_details, dict):
         thinking = _count(out_details, "thinking_tokens", fail)
-        if thinking is not None:
-            usage["output_token_details"] = {"reasoning": thinking}
-    return usage  # type: ignore[return-value]
+    return build_usage(
+        fresh + (read or 0) + (created or 0),
+        output,
+        cache_read=read,
+        cache_creation=created,
+        reasoning=thinking,
+        input_extra=ttl,
+    )
 
 
 def cache_ttl_metadata(raw: Any) -> dict[str, Any]:
@@ -199,7 +194,7 @@ def cache_ttl_metadata(raw: Any) -> dict[str, Any]:
     return {}
 
 
-def encode_usage(usage: UsageMetadata | None, by_ttl: Any = None) -> dict[str, Any]:
+def usage_to_wire(usage: UsageMetadata | None, by_ttl: Any = None) -> dict[str, Any]:
     """`UsageMetadata` -> Anthropic ``usage`` (zeros for None: the API always reports usage).
 
     Args:
@@ -784,7 +779,7 @@ def reply_model_name(message: AIMessage, params: dict[str, Any] | None) -> str:
 
 
 def reply_usage(message: AIMessage) -> dict[str, Any]:
-    usage = encode_usage(message.usage_metadata, message.response_metadata.get("cache_creation"))
+    usage = usage_to_wire(message.usage_metadata, message.response_metadata.get("cache_creation"))
     tier = message.response_metadata.get("service_tier")
     if tier is not None:
         usage["service_tier"] = tier

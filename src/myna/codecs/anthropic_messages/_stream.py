@@ -30,7 +30,6 @@ from ._shared import (
     assistant_block_to_wire,
     cache_ttl_metadata,
     citation_to_annotation,
-    decode_usage,
     error_from_payload,
     excerpt,
     new_id,
@@ -41,6 +40,7 @@ from ._shared import (
     server_tool_use_to_standard,
     stop_metadata,
     stop_reason_for,
+    usage_from_wire,
     usage_minus,
 )
 
@@ -298,7 +298,7 @@ class StreamDecoder(PushDecoder):
         self.id = message.get("id")
         usage = message.get("usage")
         if usage is not None:
-            decode_usage(usage, fail)  # fail early on a malformed usage
+            usage_from_wire(usage, fail)  # fail early on a malformed usage
             self.usage_raw = dict(usage)
             if usage.get("service_tier") is not None:
                 meta["service_tier"] = usage["service_tier"]
@@ -435,7 +435,7 @@ class StreamDecoder(PushDecoder):
         return [self.chunk(response_metadata=meta, usage_metadata=self.usage_step(fail))]
 
     def usage_step(self, fail: Fail) -> Any:
-        full = decode_usage(self.usage_raw, fail)
+        full = usage_from_wire(self.usage_raw, fail)
         step = usage_minus(dict(full), self.usage_sent)
         self.usage_sent = dict(full)
         return step

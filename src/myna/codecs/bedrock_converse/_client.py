@@ -27,11 +27,11 @@ from ._shared import (
     PROVIDER,
     Fail,
     decode_failure,
-    decode_usage,
     error_from_payload,
     error_type_of,
     excerpt,
     stop_metadata,
+    usage_from_wire,
     usage_metadata_extras,
 )
 
@@ -334,7 +334,7 @@ def decode_response(body: dict[str, Any]) -> AIMessage:
         content=content,
         tool_calls=calls,
         invalid_tool_calls=invalid,
-        usage_metadata=decode_usage(usage, fail) if usage is not None else None,
+        usage_metadata=usage_from_wire(usage, fail) if usage is not None else None,
         response_metadata=response_metadata(body, fail),
     )
 

@@ -19,9 +19,9 @@ from ._blocks import (
 )
 from ._shared import (
     EXTRA_RESPONSE_FIELDS,
-    encode_usage,
     is_int,
     stop_reason_for,
+    usage_to_wire,
     validation_error,
     wire_error_type,
 )
@@ -431,7 +431,7 @@ def render_response(message: AIMessage, params: dict[str, Any] | None = None) ->
     body: dict[str, Any] = {
         "output": {"message": {"role": "assistant", "content": content}},
         "stopReason": stop_reason_for(message),
-        "usage": encode_usage(message.usage_metadata, meta),
+        "usage": usage_to_wire(message.usage_metadata, meta),
         "metrics": metrics,
     }
     for wire, key in EXTRA_RESPONSE_FIELDS.items():

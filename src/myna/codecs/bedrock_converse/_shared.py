@@ -24,7 +24,7 @@ from ...exceptions import (
     ServerError,
     error_for_status,
 )
-from ...messages import AIMessage, UsageMetadata
+from ...messages import AIMessage, UsageMetadata, build_usage
 from .._common import excerpt
 
 __all__ = [
@@ -203,7 +203,7 @@ def _count(raw: dict[str, Any], key: str, fail: Fail) -> int | None:
     return value
 
 
-def decode_usage(raw: Any, fail: Fail) -> UsageMetadata:
+def usage_from_wire(raw: Any, fail: Fail) -> UsageMetadata:
     """Bedrock ``usage`` -> `UsageMetadata`; input counts include cache reads and writes.
 
     ``inputTokens`` counts only the uncached part of the prompt, so myna's ``input_tokens``
@@ -215,23 +215,12 @@ def decode_usage(raw: Any, fail: Fail) -> UsageMetadata:
     read = _count(raw, "cacheReadInputTokens", fail)
     written = _count(raw, "cacheWriteInputTokens", fail)
     output = _count(raw, "outputTokens", fail) or 0
-    total_input = fresh + (read or 0) + (written or 0)
-    usage: dict[str, Any] = {
-        "input_tokens": total_input,
-        "output_tokens": output,
-        "total_tokens": total_input + output,
-    }
-    details: dict[str, int] = {}
-    if read is not None:
-        details["cache_read"] = read
-    if written is not None:
-        details["cache_creation"] = written
-    if details:
-        usage["input_token_details"] = details
-    return usage  # type: ignore[return-value]
+    return build_usage(
+        fresh + (read or 0) + (written or 0), output, cache_read=read, cache_creation=written
+    )
 
 
-def encode_usage(usage: UsageMetadata | None, meta: dict[str, Any] | None = None) -> dict:
+def usage_to_wire(usage: UsageMetadata | None, meta: dict[str, Any] | None = None) -> dict:
     """`UsageMetadata` -> Bedrock ``usage`` (zeros for None: the API always reports usage)."""
     if usage is None:
         return {"inputTokens": 0, "outputTokens": 0, "totalTokens": 0}

@@ -31,8 +31,6 @@ from ._shared import (
     PROTOCOL,
     PROVIDER,
     Fail,
-    decode_usage,
-    encode_usage,
     error_from_payload,
     error_type_of,
     excerpt,
@@ -40,7 +38,9 @@ from ._shared import (
     new_tool_use_id,
     stop_metadata,
     stop_reason_for,
+    usage_from_wire,
     usage_metadata_extras,
+    usage_to_wire,
     wire_error_type,
 )
 
@@ -326,7 +326,7 @@ class StreamDecoder(PushDecoder):
         meta.update(usage_metadata_extras(usage))
         fields: dict[str, Any] = {"response_metadata": meta, "chunk_position": "last"}
         if usage is not None:
-            fields["usage_metadata"] = decode_usage(usage, fail)
+            fields["usage_metadata"] = usage_from_wire(usage, fail)
         self.done = True
         return [self.chunk(**fields)]
 
@@ -492,7 +492,7 @@ def render_stream(
         stop["additionalModelResponseFields"] = meta["additional_model_response_fields"]
     metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {"latencyMs": 0}
     final: dict[str, Any] = {
-        "usage": encode_usage(message.usage_metadata, meta),
+        "usage": usage_to_wire(message.usage_metadata, meta),
         "metrics": metrics,
     }
     for wire, key in EXTRA_RESPONSE_FIELDS.items():

@@ -18,10 +18,10 @@ from ._shared import (
     PROVIDER,
     _expect,
     decode_error_at,
-    decode_usage,
     error_from_body,
     has,
     normalise_finish,
+    usage_from_wire,
 )
 
 __all__ = [
@@ -381,7 +381,7 @@ def decode_response(body: dict[str, Any]) -> AIMessage:
     raise_if_error(body, where, in_stream=False)
     candidate, others = first_candidate(body, where)
     meta = body_metadata(body)
-    usage = decode_usage(body.get("usageMetadata"), where)
+    usage = usage_from_wire(body.get("usageMetadata"), where)
     if candidate is None:
         if blocked(body, meta):
             return AIMessage("", response_metadata=meta, usage_metadata=usage, id=meta.get("id"))

@@ -35,7 +35,7 @@ from ._shared import (
     excerpt,
     media_block,
     pick,
-    render_usage,
+    usage_to_wire,
 )
 
 __all__ = ["decode_request", "model_from_path", "render_error", "render_response"]
@@ -571,7 +571,7 @@ def reply_envelope(message: AIMessage, params: dict[str, Any] | None) -> dict[st
 
 
 def final_usage(message: AIMessage) -> dict[str, Any] | None:
-    usage = render_usage(message.usage_metadata)
+    usage = usage_to_wire(message.usage_metadata)
     tier = message.response_metadata.get("service_tier")
     if usage is not None and tier is not None:
         usage["serviceTier"] = tier

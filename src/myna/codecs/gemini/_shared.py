@@ -34,6 +34,7 @@ from ...exceptions import (
     error_for_status,
     parse_retry_after,
 )
+from ...messages import build_usage
 from .._common import excerpt
 
 PROTOCOL = "gemini"
@@ -296,7 +297,7 @@ def _modality_count(details: Any, modality: str) -> int | None:
     return None
 
 
-def decode_usage(raw: Any, where: str) -> dict[str, Any] | None:
+def usage_from_wire(raw: Any, where: str) -> dict[str, Any] | None:
     """`UsageMetadata` from ``usageMetadata``.
 
     ``promptTokenCount`` already includes cached tokens, so it is the whole input (plus
@@ -320,32 +321,21 @@ def decode_usage(raw: Any, where: str) -> dict[str, Any] | None:
             counts[key] = _expect(value, int, where, f"usageMetadata.{key}")
     inputs = counts.get("promptTokenCount", 0) + counts.get("toolUsePromptTokenCount", 0)
     outputs = counts.get("candidatesTokenCount", 0) + counts.get("thoughtsTokenCount", 0)
-    usage: dict[str, Any] = {
-        "input_tokens": inputs,
-        "output_tokens": outputs,
-        "total_tokens": counts.get("totalTokenCount", inputs + outputs),
-    }
-    input_details: dict[str, int] = {}
-    if "cachedContentTokenCount" in counts:
-        input_details["cache_read"] = counts["cachedContentTokenCount"]
-    audio_in = _modality_count(pick(raw, "promptTokensDetails"), "AUDIO")
-    if audio_in is not None:
-        input_details["audio"] = audio_in
-    output_details: dict[str, int] = {}
-    audio_out = _modality_count(pick(raw, "candidatesTokensDetails"), "AUDIO")
-    if audio_out is not None:
-        output_details["audio"] = audio_out
-    if "thoughtsTokenCount" in counts:
-        output_details["reasoning"] = counts["thoughtsTokenCount"]
-    if input_details:
-        usage["input_token_details"] = input_details
-    if output_details:
-        usage["output_token_details"] = output_details
-    return usage
+    return dict(
+        build_usage(
+            inputs,
+            outputs,
+            total_tokens=counts.get("totalTokenCount"),
+            cache_read=counts.get("cachedContentTokenCount"),
+            input_audio=_modality_count(pick(raw, "promptTokensDetails"), "AUDIO"),
+            reasoning=counts.get("thoughtsTokenCount"),
+            output_audio=_modality_count(pick(raw, "candidatesTokensDetails"), "AUDIO"),
+        )
+    )
 
 
-def render_usage(usage: dict[str, Any] | None) -> dict[str, Any] | None:
-    """``usageMetadata`` for a `UsageMetadata` (the inverse of `decode_usage`).
+def usage_to_wire(usage: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``usageMetadata`` for a `UsageMetadata` (the inverse of `usage_from_wire`).
 
     Gemini has no cache-write count, so ``cache_creation`` is not rendered.
     """

@@ -32,7 +32,7 @@ from ._shared import (
     PROTOCOL,
     TEXT_SIGNATURE,
     decode_error_at,
-    decode_usage,
+    usage_from_wire,
     with_signature,
 )
 
@@ -130,7 +130,7 @@ class StreamDecoder(PushDecoder):
             event = as_object(raw, where)
             raise_if_error(event, where, in_stream=True)
             if event.get("usageMetadata") is not None:
-                self.usage = decode_usage(event["usageMetadata"], where)
+                self.usage = usage_from_wire(event["usageMetadata"], where)
             body_meta = body_metadata(event)
             self.response_id = body_meta.get("id", self.response_id)
             meta.update(body_meta)

@@ -35,7 +35,7 @@ from ._shared import (
     excerpt,
     metadata_from,
     tool_call_id,
-    usage_from,
+    usage_from_wire,
     wire_arguments,
     wire_content,
 )
@@ -377,7 +377,7 @@ def decode_response(body: dict[str, Any]) -> AIMessage:
         content=wire_content(text, thinking, images),
         tool_calls=calls,
         invalid_tool_calls=invalid,
-        usage_metadata=usage_from(body, fail),
+        usage_metadata=usage_from_wire(body, fail),
         response_metadata=metadata,
     )
 

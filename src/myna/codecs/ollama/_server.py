@@ -33,6 +33,7 @@ from ._shared import (
     OPTION_TYPES,
     PROVIDER,
     tool_call_id,
+    usage_to_wire,
     wire_content,
 )
 
@@ -377,11 +378,7 @@ def final_fields(message: AIMessage) -> dict[str, Any]:
             out[key] = meta[key]
     usage = message.usage_metadata
     if usage is not None:
-        out["prompt_eval_count"] = usage.get("input_tokens", 0)
-        out["eval_count"] = usage.get("output_tokens", 0)
-        cached = (usage.get("input_token_details") or {}).get("cache_read")
-        if cached is not None:
-            out["prompt_eval_cached_count"] = cached
+        out.update(usage_to_wire(usage))
     if isinstance(meta.get("logprobs"), list):
         out["logprobs"] = meta["logprobs"]
     return out

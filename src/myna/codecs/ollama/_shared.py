@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from ...exceptions import DecodeError
-from ...messages import UsageMetadata
+from ...messages import UsageMetadata, build_usage
 from .._common import excerpt
 
 __all__: list[str] = []
@@ -155,7 +155,7 @@ def wire_arguments(raw: Any, fail: Any) -> str | None:
     raise fail(f"has tool-call arguments of type {type(raw).__name__}; expected an object")
 
 
-def usage_from(body: dict[str, Any], fail: Any) -> UsageMetadata | None:
+def usage_from_wire(body: dict[str, Any], fail: Any) -> UsageMetadata | None:
     """`UsageMetadata` from ``prompt_eval_count`` / ``eval_count`` (None when both are absent).
 
     ``prompt_eval_count`` is the whole prompt, cache hits included; newer servers report the
@@ -173,10 +173,19 @@ def usage_from(body: dict[str, Any], fail: Any) -> UsageMetadata | None:
         return None
     inp = counts.get("prompt_eval_count", 0)
     out = counts.get("eval_count", 0)
-    usage: dict[str, Any] = {"input_tokens": inp, "output_tokens": out, "total_tokens": inp + out}
-    if "prompt_eval_cached_count" in counts:
-        usage["input_token_details"] = {"cache_read": counts["prompt_eval_cached_count"]}
-    return usage  # type: ignore[return-value]
+    return build_usage(inp, out, cache_read=counts.get("prompt_eval_cached_count"))
+
+
+def usage_to_wire(usage: UsageMetadata) -> dict[str, int]:
+    """`UsageMetadata` -> ``prompt_eval_count``, ``eval_count``, ``prompt_eval_cached_count``."""
+    out = {
+        "prompt_eval_count": usage.get("input_tokens", 0),
+        "eval_count": usage.get("output_tokens", 0),
+    }
+    cached = (usage.get("input_token_details") or {}).get("cache_read")
+    if cached is not None:
+        out["prompt_eval_cached_count"] = cached
+    return out
 
 
 def finish_reason(done_reason: str | None, has_tool_calls: bool) -> str:

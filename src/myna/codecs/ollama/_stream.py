@@ -26,7 +26,7 @@ from ._shared import (
     decode_fail,
     excerpt,
     metadata_from,
-    usage_from,
+    usage_from_wire,
 )
 
 __all__ = ["StreamDecoder", "adecode_stream", "decode_stream", "render_stream"]
@@ -90,7 +90,7 @@ class StreamDecoder(PushDecoder):
             metadata["logprobs"] = logprobs
         if done:
             metadata.update(metadata_from(event, self.tool_calls > 0, fail))
-            fields["usage_metadata"] = usage_from(event, fail)
+            fields["usage_metadata"] = usage_from_wire(event, fail)
             fields["chunk_position"] = "last"
             if not fields["content"]:
                 fields["content"] = [] if self.saw_reasoning else ""

@@ -14,12 +14,12 @@ from ._shared import (
     PROVIDER,
     Malformed,
     build_error,
-    decode_usage,
     excerpt,
     expect,
     malformed_to_decode_error,
     normalise_finish,
     stream_error_status,
+    usage_from_wire,
 )
 
 __all__ = ["decode_error", "decode_response", "encode_request"]
@@ -213,7 +213,7 @@ def decode_response(body: dict[str, Any]) -> AIMessage:
         where = "usage"
         if usage_raw is None and isinstance(body.get("x_groq"), dict):
             usage_raw, where = body["x_groq"].get("usage"), "x_groq.usage"
-        usage = decode_usage(usage_raw, where)
+        usage = usage_from_wire(usage_raw, where)
         if usage_raw is not None:
             meta["token_usage"] = usage_raw
         return AIMessage(

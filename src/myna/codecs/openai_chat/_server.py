@@ -34,7 +34,7 @@ from ._convert import (
 from ._shared import (
     FINISH_REASON_BACK,
     Malformed,
-    render_usage,
+    usage_to_wire,
 )
 from ._validate import NOT_JSON, bad, check_messages, check_params
 
@@ -220,7 +220,7 @@ def render_response(message: AIMessage, params: dict[str, Any] | None = None) ->
         }
     ]
     if message.usage_metadata is not None:
-        body["usage"] = render_usage(message.usage_metadata)
+        body["usage"] = usage_to_wire(message.usage_metadata)
     return body
 
 

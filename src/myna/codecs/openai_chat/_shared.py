@@ -17,7 +17,7 @@ from ...exceptions import (
     UserError,
     error_for_status,
 )
-from ...messages import UsageMetadata
+from ...messages import UsageMetadata, build_usage
 from .._common import type_phrase
 
 __all__: list[str] = []
@@ -172,7 +172,7 @@ def _count(details: dict[str, Any] | None, key: str, where: str) -> int | None:
     return int(value)
 
 
-def decode_usage(raw: Any, where: str = "usage") -> UsageMetadata | None:
+def usage_from_wire(raw: Any, where: str = "usage") -> UsageMetadata | None:
     """Wire ``usage`` -> `UsageMetadata`; ``prompt_tokens`` already includes cached tokens."""
     if raw is None:
         return None
@@ -180,44 +180,26 @@ def decode_usage(raw: Any, where: str = "usage") -> UsageMetadata | None:
     prompt = _count(raw, "prompt_tokens", where) or 0
     completion = _count(raw, "completion_tokens", where) or 0
     total = _count(raw, "total_tokens", where)
-    usage: dict[str, Any] = {
-        "input_tokens": prompt,
-        "output_tokens": completion,
-        "total_tokens": prompt + completion if total is None else total,
-    }
-    prompt_details = expect(
-        raw.get("prompt_tokens_details"), dict, f"{where}.prompt_tokens_details"
-    )
-    inputs: dict[str, int] = {}
-    cached = _count(prompt_details, "cached_tokens", f"{where}.prompt_tokens_details")
+    in_where = f"{where}.prompt_tokens_details"
+    prompt_details = expect(raw.get("prompt_tokens_details"), dict, in_where)
+    cached = _count(prompt_details, "cached_tokens", in_where)
     if cached is None:  # DeepSeek reports its cache hits at the top level
         cached = _count(raw, "prompt_cache_hit_tokens", where)
-    for key, value in (
-        ("audio", _count(prompt_details, "audio_tokens", f"{where}.prompt_tokens_details")),
-        ("cache_read", cached),
-        (
-            "cache_creation",
-            _count(prompt_details, "cache_write_tokens", f"{where}.prompt_tokens_details"),
-        ),
-    ):
-        if value is not None:
-            inputs[key] = value
-    if inputs:
-        usage["input_token_details"] = inputs
-    completion_details = expect(
-        raw.get("completion_tokens_details"), dict, f"{where}.completion_tokens_details"
+    out_where = f"{where}.completion_tokens_details"
+    completion_details = expect(raw.get("completion_tokens_details"), dict, out_where)
+    return build_usage(
+        prompt,
+        completion,
+        total_tokens=total,
+        cache_read=cached,
+        cache_creation=_count(prompt_details, "cache_write_tokens", in_where),
+        input_audio=_count(prompt_details, "audio_tokens", in_where),
+        reasoning=_count(completion_details, "reasoning_tokens", out_where),
+        output_audio=_count(completion_details, "audio_tokens", out_where),
     )
-    outputs: dict[str, int] = {}
-    for key, wire in (("audio", "audio_tokens"), ("reasoning", "reasoning_tokens")):
-        value = _count(completion_details, wire, f"{where}.completion_tokens_details")
-        if value is not None:
-            outputs[key] = value
-    if outputs:
-        usage["output_token_details"] = outputs
-    return usage  # type: ignore[return-value]
 
 
-def render_usage(usage: UsageMetadata) -> dict[str, Any]:
+def usage_to_wire(usage: UsageMetadata) -> dict[str, Any]:
     """`UsageMetadata` -> wire ``usage`` (details only for the keys the usage has)."""
     out: dict[str, Any] = {
         "prompt_tokens": usage.get("input_tokens", 0),

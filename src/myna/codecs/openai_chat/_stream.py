@@ -45,14 +45,14 @@ from ._shared import (
     Malformed,
     build_error,
     decode_part,
-    decode_usage,
     excerpt,
     expect,
     normalise_finish,
-    render_usage,
     sniff_mime,
     stream_error_status,
     type_phrase,
+    usage_from_wire,
+    usage_to_wire,
 )
 
 __all__ = [
@@ -194,7 +194,7 @@ class StreamDecoder(PushDecoder):
             usage, where = x_groq["usage"], "x_groq.usage"
         if usage is not None:
             # the last usage wins: some servers repeat a running total on every chunk
-            self._usage = decode_usage(usage, where)
+            self._usage = usage_from_wire(usage, where)
             self._usage_raw = usage
 
     def _delta(self, delta: dict[str, Any], where: str) -> list[AIMessageChunk]:
@@ -491,7 +491,7 @@ def render_stream(
     meta = message.response_metadata or {}
     yield event({}, wire_finish(message), meta.get("logprobs"))
     if usage is not None:
-        yield {**head, "choices": [], "usage": render_usage(usage)}
+        yield {**head, "choices": [], "usage": usage_to_wire(usage)}
     yield "[DONE]"
 
 

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from ...exceptions import DecodeError, UserError
-from ...messages import UsageMetadata
+from ...messages import UsageMetadata, build_usage
 
 __all__: list[str] = []
 
@@ -306,23 +306,24 @@ def usage_from_wire(usage: Any, where: str = "usage") -> UsageMetadata | None:
     out = expect(usage.get("output_tokens", 0), int, f"{where}.output_tokens")
     total = usage.get("total_tokens")
     total = expect(total, int, f"{where}.total_tokens") if total is not None else inp + out
-    result: dict[str, Any] = {"input_tokens": inp, "output_tokens": out, "total_tokens": total}
     in_details = usage.get("input_tokens_details") or {}
     out_details = usage.get("output_tokens_details") or {}
     expect(in_details, dict, f"{where}.input_tokens_details")
     expect(out_details, dict, f"{where}.output_tokens_details")
-    details: dict[str, int] = {}
-    if in_details.get("cached_tokens"):
-        details["cache_read"] = expect(in_details["cached_tokens"], int, f"{where}.cached_tokens")
-    if in_details.get("cache_write_tokens"):
-        value = in_details["cache_write_tokens"]
-        details["cache_creation"] = expect(value, int, f"{where}.cache_write_tokens")
-    if details:
-        result["input_token_details"] = details
-    if out_details.get("reasoning_tokens"):
-        value = expect(out_details["reasoning_tokens"], int, f"{where}.reasoning_tokens")
-        result["output_token_details"] = {"reasoning": value}
-    return result  # type: ignore[return-value]
+
+    def nonzero(details: dict[str, Any], key: str) -> int | None:
+        # the API always sends these details, zeros included; a zero says nothing
+        value = details.get(key)
+        return expect(value, int, f"{where}.{key}") if value else None
+
+    return build_usage(
+        inp,
+        out,
+        total_tokens=total,
+        cache_read=nonzero(in_details, "cached_tokens"),
+        cache_creation=nonzero(in_details, "cache_write_tokens"),
+        reasoning=nonzero(out_details, "reasoning_tokens"),
+    )
 
 
 def usage_to_wire(usage: UsageMetadata | None) -> dict[str, Any] | None:
