@@ -220,6 +220,35 @@ def test_emulator_is_stopped_after_the_test(pytester: pytest.Pytester) -> None:
     pytester.runpytest("--myna-block-network", "-p", "no:randomly").assert_outcomes(passed=2)
 
 
+def test_the_session_interception_leaves_other_tests_respx_alone(pytester: pytest.Pytester) -> None:
+    # the emulator fixture keeps one interception for the session; a later test's own respx
+    # router still answers, and an emulator test after it is answered by the fixture again
+    pytester.makepyfile(
+        """
+        import httpx, respx
+        from myna import init_chat_model
+
+        def _ask():
+            model = init_chat_model("openai:gpt-4.1-mini", api_key="k", max_retries=0)
+            return model.invoke("Hi").text
+
+        def test_first(emulator):
+            emulator("openai", script=["emulated"])
+            assert _ask() == "emulated"
+
+        def test_own_respx():
+            with respx.mock() as router:
+                router.get("https://example.test/").respond(json={"ok": True})
+                assert httpx.get("https://example.test/").json() == {"ok": True}
+
+        def test_again(emulator):
+            emulator("openai", script=["again"])
+            assert _ask() == "again"
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)
+
+
 def test_model_calls_sees_every_model_in_order(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

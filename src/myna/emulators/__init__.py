@@ -12,7 +12,7 @@ emulator as a real HTTP server on loopback.
 """
 
 from ._app import EmulatedRequest, EmulatedResponse, EmulatorApp, protocol_for_path
-from ._intercept import PROVIDER_HOSTS, Emulator, emulate
+from ._intercept import PROVIDER_HOSTS, Emulator, Interception, emulate
 from ._loopback import LoopbackServer, serve
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "EmulatedResponse",
     "Emulator",
     "EmulatorApp",
+    "Interception",
     "LoopbackServer",
     "PROVIDER_HOSTS",
     "emulate",

@@ -13,7 +13,7 @@ from .._text import counted, unprefixed
 from ..exceptions import EmulatorError, UnmatchedRequestError, UnusedRepliesError, UserError
 from ._app import EmulatedRequest, EmulatedResponse, EmulatorApp
 
-__all__ = ["PROVIDER_HOSTS", "Emulator", "emulate"]
+__all__ = ["PROVIDER_HOSTS", "Emulator", "Interception", "emulate"]
 
 PROVIDER_HOSTS: dict[str, tuple[str, ...]] = {
     "openai": ("https://api.openai.com",),
@@ -187,6 +187,8 @@ class Emulator:
         self.assert_all_replies_used = assert_all_replies_used
         self.assert_all_requests_matched = assert_all_requests_matched
         self._routers: list[Any] = []
+        self._via: Interception | None = None
+        self._handlers: dict[str, Callable[[Any], Any]] = {}
 
     def __repr__(self) -> str:
         return f"Emulator({self.provider!r}, {len(self.requests)} requests)"
@@ -216,6 +218,12 @@ class Emulator:
     # -- interception -------------------------------------------------------------------------
 
     def _handler(self, flavour: str) -> Callable[[Any], Any]:
+        handler = self._handlers.get(flavour)
+        if handler is None:
+            handler = self._handlers[flavour] = self._make_handler(flavour)
+        return handler
+
+    def _make_handler(self, flavour: str) -> Callable[[Any], Any]:
         errors = _errors(flavour)
 
         def handle(request: Any) -> Any:
@@ -235,8 +243,18 @@ class Emulator:
 
         return handle
 
-    def start(self) -> Emulator:
-        """Begin intercepting (the context manager calls this)."""
+    def start(self, *, via: Interception | None = None) -> Emulator:
+        """Begin intercepting (the context manager calls this).
+
+        Args:
+            via: answer through this shared `Interception` instead of patching httpx and
+                httpx2 for this emulator alone (what the pytest plugin's ``emulator`` fixture
+                does: one interception per session, so a test pays for no patching).
+        """
+        if via is not None:
+            via.attach(self)
+            self._via = via
+            return self
         import respx
 
         try:
@@ -271,6 +289,9 @@ class Emulator:
 
     def stop(self, check: bool = True) -> None:
         """Stop intercepting; with `check`, enforce the strict assertions."""
+        if self._via is not None:
+            self._via.detach(self)
+            self._via = None
         for router in self._routers:
             router.stop(quiet=True)
         self._routers.clear()
@@ -323,6 +344,106 @@ class Emulator:
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+class Interception:
+    """One interception of httpx and httpx2 (respx routers), installed once and shared by the
+    emulators started through it: ``emulator.start(via=interception)``.
+
+    Starting an emulator on its own patches both clients and builds its routes, about a
+    millisecond; through a shared interception it costs a list append. The pytest plugin
+    keeps one per session for its ``emulator`` fixture.
+
+    ```python
+    from myna.emulators import Interception, emulate
+
+    shared = Interception()
+    server = emulate("openai", script=["Hello!"]).start(via=shared)
+    ...  # requests to api.openai.com are answered by `server`
+    server.stop()
+    shared.uninstall()  # at the end of the session
+    ```
+
+    While no emulator is attached, requests go on as if it were not there: to the next respx
+    router if there is one (a test's own ``respx_mock``, a plain `emulate()`), else to the
+    network (or the cassette that records it). While emulators are attached, they answer in
+    the order they were started, each for its own hosts, and any other request fails with
+    ``RequestNotEmulated``, exactly as with emulators started alone.
+    """
+
+    def __init__(self) -> None:
+        self._routers: list[Any] = []
+        self._attached: list[Emulator] = []
+
+    def __repr__(self) -> str:
+        state = "installed" if self._routers else "not installed"
+        return f"Interception({state}, {len(self._attached)} emulators attached)"
+
+    @property
+    def installed(self) -> bool:
+        """Whether the patches are in place."""
+        return bool(self._routers)
+
+    def install(self) -> Interception:
+        """Patch httpx and httpx2 (done by the first `attach`); returns the interception."""
+        if self._routers:
+            return self
+        import respx
+
+        try:
+            for flavour in ("httpx", "httpx2"):
+                using = _mocker_name(flavour)
+                if using is None:
+                    continue
+                router = respx.MockRouter(
+                    assert_all_called=False, assert_all_mocked=True, using=using
+                )
+                router.route().mock(side_effect=self._dispatcher(flavour, router))
+                router.start()
+                self._routers.append(router)
+        except BaseException:
+            self.uninstall()
+            raise
+        return self
+
+    def uninstall(self) -> None:
+        """Remove the patches (attached emulators stop answering)."""
+        for router in self._routers:
+            router.stop(quiet=True)
+        self._routers.clear()
+        self._attached.clear()
+
+    def attach(self, emulator: Emulator) -> None:
+        """Let `emulator` answer its hosts' requests (installs the patches if needed)."""
+        self.install()
+        self._attached.append(emulator)
+
+    def detach(self, emulator: Emulator) -> None:
+        """Stop `emulator` answering; the last one out clears respx's call log."""
+        if emulator in self._attached:
+            self._attached.remove(emulator)
+        if not self._attached:
+            for router in self._routers:
+                router.calls.clear()  # respx logs every call; a session would pile them up
+                for route in router.routes:
+                    route.calls.clear()
+
+    def _dispatcher(self, flavour: str, router: Any) -> Callable[[Any], Any]:
+        def dispatch(request: Any) -> Any:
+            url = str(request.url)
+            for emulator in self._attached:
+                if not emulator.base_urls or url.startswith(tuple(emulator.base_urls)):
+                    return emulator._handler(flavour)(request)
+            if self._attached:
+                return self._attached[0]._not_emulated(request)
+            mocker_routers = router.Mocker.routers
+            if mocker_routers and mocker_routers[-1] is router:
+                return request  # respx: pass through, to the real transport
+            raise _not_emulated_class()(  # the next respx router gets its turn
+                f"myna: {request.method} {request.url}: no emulator is active."
+            )
+
+        return dispatch
 
 
 class _Calls(list):

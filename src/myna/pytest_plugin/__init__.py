@@ -233,6 +233,9 @@ def _evals() -> Any:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     _restore_env(config)
+    shared = config.stash.get(_INTERCEPTION, None)
+    if shared is not None:
+        shared.uninstall()
     usage = config.stash.get(_USAGE, None)
     if usage is not None:
         usage.restore()
@@ -443,6 +446,20 @@ def schema_model(request: pytest.FixtureRequest) -> Any:
     return model
 
 
+_INTERCEPTION = pytest.StashKey[Any]()
+
+
+def _interception(config: pytest.Config) -> Any:
+    """The session's one `myna.emulators.Interception`: each test's emulators attach to it,
+    so a test pays for no patching of httpx and httpx2 (removed in `pytest_unconfigure`)."""
+    shared = config.stash.get(_INTERCEPTION, None)
+    if shared is None:
+        from myna.emulators import Interception
+
+        shared = config.stash[_INTERCEPTION] = Interception()
+    return shared
+
+
 @pytest.fixture
 def emulator(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     """A factory of started provider emulators: ``server = emulator("anthropic", script=[...])``.
@@ -452,12 +469,13 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     """
     from myna.emulators import emulate
 
+    shared = _interception(request.config)
     started: list[Any] = []
 
     def start(provider: str | None = None, script: Any = (), **options: Any) -> Any:
         server = emulate(provider, script, **options)
         started.append(server)  # before start(): a half-started emulator is stopped too
-        return server.start()
+        return server.start(via=shared)
 
     _state(request.config).observe()
     yield start
