@@ -1,4 +1,4 @@
-"""Client side of the Ollama codec: encode_request, decode_response, decode_stream, decode_error."""
+"""Client side of the Ollama codec: encode_request, decode_response, decode_error."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from myna.exceptions import (
     ProviderError,
     RateLimitError,
     ServerError,
-    StreamInterruptedError,
     UserError,
 )
 from myna.messages import (
@@ -25,10 +24,11 @@ from myna.messages import (
     HumanMessage,
     SystemMessage,
     ToolMessage,
-    merge_chunks,
 )
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+
 JPEG = "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8U"
 
 
@@ -52,24 +52,6 @@ def line(content="", *, thinking=None, done=False, **extra):
     }
 
 
-def final(**extra):
-    fields = {
-        "done_reason": "stop",
-        "prompt_eval_count": 10,
-        "eval_count": 4,
-        "total_duration": 1000,
-    }
-    fields.update(extra)
-    return line(done=True, **fields)
-
-
-def merged(events):
-    return merge_chunks(list(ollama.decode_stream(events))).to_message()
-
-
-# --- module surface ---------------------------------------------------------------------------
-
-
 def test_module_constants_and_registry():
     assert get_codec("ollama") is ollama
     assert ollama.PROTOCOL == "ollama"
@@ -79,9 +61,6 @@ def test_module_constants_and_registry():
     for name in ollama.__all__:
         if callable(getattr(ollama, name)):
             assert getattr(ollama, name).__doc__
-
-
-# --- encode_request: messages -----------------------------------------------------------------
 
 
 def test_encode_all_roles_exact_wire_shape():
@@ -230,9 +209,6 @@ def test_encode_reasoning_in_a_user_message_is_refused():
 def test_encode_requires_model():
     with pytest.raises(UserError, match=r"params\['model'\] is required for Ollama"):
         ollama.encode_request([HumanMessage("hi")], {})
-
-
-# --- encode_request: params -------------------------------------------------------------------
 
 
 def test_encode_sampling_goes_into_options():
@@ -393,9 +369,6 @@ def test_encode_logprobs_passthrough_and_extra_body():
     assert body["keep_alive"] == "5m"
     assert body["think"] == "low" and body["truncate"] is False
     assert "cache_control" not in body and "stream_usage" not in body and "extra_body" not in body
-
-
-# --- decode_response --------------------------------------------------------------------------
 
 
 def test_decode_response_text_usage_and_metadata():
@@ -568,148 +541,6 @@ def test_decode_response_malformed_raises_decode_error(body, message):
     assert message in str(exc.value)
 
 
-# --- decode_stream ----------------------------------------------------------------------------
-
-
-def test_decode_stream_plain_text_merges_into_a_string():
-    chunks = list(ollama.decode_stream([line("Hel"), line("lo"), line(""), final()]))
-    assert [c.content for c in chunks] == ["Hel", "lo", ""]  # the empty line is skipped
-    assert chunks[-1].chunk_position == "last"
-    assert chunks[-1].usage_metadata == {"input_tokens": 10, "output_tokens": 4, "total_tokens": 14}
-    msg = merge_chunks(chunks).to_message()
-    assert msg.content == "Hello"
-    assert msg.response_metadata["finish_reason"] == "stop"
-    assert msg.response_metadata["total_duration"] == 1000
-    assert msg.response_metadata["model_name"] == "qwen3"
-
-
-def test_decode_stream_thinking_then_text_gives_two_blocks():
-    events = [line(thinking="Let "), line(thinking="me."), line("4"), line("2"), final()]
-    chunks = list(ollama.decode_stream(events))
-    assert chunks[0].content == [{"type": "reasoning", "reasoning": "Let ", "index": 0}]
-    assert chunks[2].content == [{"type": "text", "text": "4", "index": 1}]
-    assert chunks[-1].content == []
-    assert merge_chunks(chunks).to_message().content == [
-        {"type": "reasoning", "reasoning": "Let me."},
-        {"type": "text", "text": "42"},
-    ]
-
-
-def test_decode_stream_line_with_thinking_and_text():
-    chunk = next(ollama.decode_stream([line("a", thinking="t")]))
-    assert chunk.content == [
-        {"type": "reasoning", "reasoning": "t", "index": 0},
-        {"type": "text", "text": "a", "index": 1},
-    ]
-
-
-def test_decode_stream_tool_calls_arrive_whole_with_ids_numbered_across_lines():
-    events = [
-        line(tool_calls=[{"function": {"name": "a", "arguments": {"x": 1}}}]),
-        line(tool_calls=[{"function": {"name": "b", "arguments": {"y": "z"}}}]),
-        final(),
-    ]
-    chunks = list(ollama.decode_stream(events))
-    assert chunks[0].tool_call_chunks == [
-        {"name": "a", "args": '{"x": 1}', "id": "call_0", "index": 0, "type": "tool_call_chunk"}
-    ]
-    assert chunks[0].tool_calls == [
-        {"name": "a", "args": {"x": 1}, "id": "call_0", "type": "tool_call"}
-    ]
-    msg = merge_chunks(chunks).to_message()
-    assert [(c["name"], c["args"], c["id"]) for c in msg.tool_calls] == [
-        ("a", {"x": 1}, "call_0"),
-        ("b", {"y": "z"}, "call_1"),
-    ]
-    assert msg.response_metadata["finish_reason"] == "tool_calls"
-
-
-def test_decode_stream_logprobs_concatenate():
-    events = [
-        line("a", logprobs=[{"token": "a", "logprob": -1.0}]),
-        line("b", logprobs=[{"token": "b", "logprob": -2.0}]),
-        final(),
-    ]
-    assert merged(events).response_metadata["logprobs"] == [
-        {"token": "a", "logprob": -1.0},
-        {"token": "b", "logprob": -2.0},
-    ]
-
-
-def test_decode_stream_accepts_raw_ndjson_lines():
-    events = [json.dumps(line("Hi")), json.dumps(final()).encode()]
-    assert merged(events).content == "Hi"
-
-
-def test_decode_stream_stops_at_done():
-    assert merged([line("a"), final(), line("ignored")]).content == "a"
-
-
-def test_decode_stream_error_line_raises_with_partial():
-    events = [line("Hel"), {"error": "an error was encountered while running the model"}]
-    with pytest.raises(ProviderError) as exc:
-        list(ollama.decode_stream(events))
-    assert type(exc.value) is ProviderError
-    assert exc.value.message == "an error was encountered while running the model"
-    assert exc.value.provider == "ollama" and exc.value.status_code is None
-    assert exc.value.partial.content == "Hel"
-
-
-def test_decode_stream_error_line_with_status_uses_its_class():
-    with pytest.raises(ServerError, match="out of memory"):
-        list(ollama.decode_stream([{"error": "out of memory", "status": 500}]))
-
-
-def test_decode_stream_without_done_raises_stream_interrupted():
-    with pytest.raises(StreamInterruptedError) as exc:
-        list(ollama.decode_stream([line(thinking="hmm"), line("Par")]))
-    assert "ended after 2 chunks without its final 'done: true' line" in str(exc.value)
-    assert exc.value.partial.content == [
-        {"type": "reasoning", "reasoning": "hmm", "index": 0},
-        {"type": "text", "text": "Par", "index": 1},
-    ]
-
-
-def test_decode_stream_empty_raises_with_no_partial():
-    with pytest.raises(StreamInterruptedError, match="ended before any content") as exc:
-        list(ollama.decode_stream([]))
-    assert exc.value.partial is None
-
-
-@pytest.mark.parametrize(
-    "event, message",
-    [
-        ("not json", 'Ollama stream event #1 is not JSON: "not json"'),
-        (b"\xff\xfe", "Ollama stream event #1 is not UTF-8"),
-        ([1], "Ollama stream event #1 is not a JSON object: [1]"),
-        ("[DONE]", "Ollama stream event #1 is not JSON"),
-        ({"message": "hi"}, "Ollama stream event #1 has a 'message' that is not an object"),
-        ({"message": {}, "done": "yes"}, "has a 'done' that is not a boolean"),
-        ({"message": {"content": 1}}, "has message.content of type int"),
-        ({"message": {"images": [PNG]}}, "carries images, which Ollama chat streams never send"),
-        ({"message": {"tool_calls": [5]}}, "has tool_calls[0] without a 'function' object"),
-        (
-            {"message": {}, "done": True, "prompt_eval_count": True},
-            "prompt_eval_count of type bool",
-        ),
-    ],
-)
-def test_decode_stream_malformed_event_names_index_and_excerpt(event, message):
-    with pytest.raises(DecodeError) as exc:
-        list(ollama.decode_stream([line("ok"), event]))
-    assert message in str(exc.value)
-
-
-def test_decode_stream_final_line_may_carry_content_and_tool_calls():
-    events = [final(tool_calls=[{"function": {"name": "f", "arguments": {}}}])]
-    msg = merged(events)
-    assert msg.tool_calls[0]["name"] == "f" and msg.tool_calls[0]["id"] == "call_0"
-    assert msg.usage_metadata["total_tokens"] == 14
-
-
-# --- decode_error -----------------------------------------------------------------------------
-
-
 def test_decode_error_model_not_found():
     err = ollama.decode_error(404, {"error": "model 'llama9' not found, try pulling it first"})
     assert type(err) is NotFoundError
@@ -764,7 +595,3 @@ def test_decode_error_empty_body():
     err = ollama.decode_error(500, None)
     assert type(err) is ServerError
     assert err.message == "Ollama answered HTTP 500 with no error message"
-
-
-def test_decode_stream_null_error_field_is_not_an_error():
-    assert merged([line("ok", error=None), final()]).content == "ok"
