@@ -238,15 +238,6 @@ def test_fuzzed_streams_raise_only_myna_errors(events):
         pass
 
 
-@SETTINGS
-@given(st.lists(json_values, max_size=8))
-def test_random_json_streams_raise_only_myna_errors(events):
-    try:
-        list(codec.decode_stream(events))
-    except MynaError:
-        pass
-
-
 @st.composite
 def mutated_bodies(draw: st.DrawFn, make: Any) -> Any:
     body: Any = copy.deepcopy(json.loads(json.dumps(make(draw))))

@@ -8,7 +8,6 @@ import json
 import pytest
 
 from myna.codecs import bedrock_converse as codec
-from myna.codecs import get_codec
 from myna.exceptions import (
     AuthenticationError,
     BadRequestError,
@@ -26,15 +25,6 @@ MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0"
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * 8).decode()
 PDF = base64.b64encode(b"%PDF-1.4 ...").decode()
 TOOL = {"name": "get_weather", "description": "Weather", "parameters": {"type": "object"}}
-
-
-def test_registered_with_its_constants():
-    assert get_codec("bedrock-converse") is codec
-    assert (codec.PROTOCOL, codec.STREAM_FORMAT, codec.SSE_EVENT_FIELD) == (
-        "bedrock-converse",
-        "eventstream",
-        None,
-    )
 
 
 def test_request_path_encodes_the_model_id():

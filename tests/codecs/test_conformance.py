@@ -41,6 +41,33 @@ def test_every_codec_has_the_contract_names(codec):
     assert codec.StreamDecoder.PROTOCOL == codec.PROTOCOL
 
 
+FACTS = {
+    "anthropic-messages": ("sse", "type"),
+    "bedrock-converse": ("eventstream", None),
+    "gemini": ("sse", None),
+    "ollama": ("ndjson", None),
+    "openai-chat": ("sse", None),
+    "openai-responses": ("sse", "type"),
+}
+"""Protocol name -> (STREAM_FORMAT, SSE_EVENT_FIELD)."""
+
+
+def test_registry_and_protocol_facts(codec):
+    assert set(FACTS) == set(CODECS)
+    assert get_codec(codec.PROTOCOL) is codec
+    assert (codec.STREAM_FORMAT, codec.SSE_EVENT_FIELD) == FACTS[codec.PROTOCOL]
+
+
+def test_exports_are_sorted_and_documented(codec):
+    assert codec.__all__ == sorted(codec.__all__)
+    undocumented = [
+        name
+        for name in codec.__all__
+        if callable(getattr(codec, name)) and not getattr(codec, name).__doc__
+    ]
+    assert undocumented == []
+
+
 def test_stream_decoders_live_in_stream_modules(codec):
     assert codec.StreamDecoder.__module__ == f"{codec.__name__}._stream"
     assert codec.decode_stream.__module__ == f"{codec.__name__}._stream"
@@ -134,9 +161,9 @@ def test_a_cut_stream_is_interrupted_with_its_partial(codec):
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(events=st.lists(json_values, max_size=5))
+@given(events=st.lists(json_values | st.text(max_size=10), max_size=8))
 def test_stream_decoders_raise_only_myna_errors(codec, events):
     try:
         list(codec.decode_stream(events))
@@ -153,3 +180,64 @@ def test_decode_response_raises_only_myna_errors(codec, body):
         codec.decode_response(body)
     except (DecodeError, ProviderError):
         pass
+
+
+# ------------------------------------------------------------------ round trips, every codec
+
+PARAMS = {"model": "m-1", "max_tokens": 64, "stream_usage": True}
+
+TOOL_CALL = AIMessage(
+    "",
+    tool_calls=[
+        {"name": "get_weather", "args": {"city": "Paris"}, "id": "call_1", "type": "tool_call"}
+    ],
+)
+REASONING = AIMessage(
+    [
+        {"type": "reasoning", "reasoning": "The user greets me."},
+        {"type": "text", "text": "Hello there."},
+    ]
+)
+USAGE = AIMessage("Hi.", usage_metadata=build_usage(12, 7, cache_read=4))
+
+
+def _events(codec, message):
+    events = list(codec.render_stream(message, PARAMS))
+    if codec.STREAM_FORMAT == "eventstream":
+        events = [codec.event_from_frame(f) if isinstance(f, bytes) else f for f in events]
+    return events
+
+
+def _both_ways(codec, message):
+    """(render_response -> decode_response, render_stream -> decode_stream merged)."""
+    whole = codec.decode_response(codec.render_response(message, PARAMS))
+    streamed = merge_chunks(list(codec.decode_stream(_events(codec, message)))).to_message()
+    return whole, streamed
+
+
+def _blocks(message, kind, key):
+    content = message.content
+    if isinstance(content, str):
+        return [content] if kind == "text" and content else []
+    return [b.get(key) for b in content if isinstance(b, dict) and b.get("type") == kind]
+
+
+def test_tool_calls_round_trip(codec):
+    for decoded in _both_ways(codec, TOOL_CALL):
+        assert [(c["name"], c["args"]) for c in decoded.tool_calls] == [
+            ("get_weather", {"city": "Paris"})
+        ]
+        assert decoded.response_metadata["finish_reason"] == "tool_calls"
+
+
+def test_reasoning_round_trips(codec):
+    for decoded in _both_ways(codec, REASONING):
+        assert "".join(_blocks(decoded, "reasoning", "reasoning")) == "The user greets me."
+        assert "".join(_blocks(decoded, "text", "text")) == "Hello there."
+
+
+def test_usage_round_trips(codec):
+    for decoded in _both_ways(codec, USAGE):
+        usage = decoded.usage_metadata
+        assert (usage["input_tokens"], usage["output_tokens"], usage["total_tokens"]) == (12, 7, 19)
+        assert usage["input_token_details"]["cache_read"] == 4

@@ -29,10 +29,7 @@ def encode(messages, **params):
 # ---------------------------------------------------------------- module surface
 
 
-def test_module_constants_and_paths():
-    assert gemini.PROTOCOL == "gemini"
-    assert gemini.STREAM_FORMAT == "sse"
-    assert gemini.SSE_EVENT_FIELD is None
+def test_request_paths():
     assert (
         gemini.request_path("gemini-2.5-flash", stream=True)
         == "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"

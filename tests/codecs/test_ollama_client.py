@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from myna.codecs import get_codec, ollama
+from myna.codecs import ollama
 from myna.exceptions import (
     AuthenticationError,
     BadRequestError,
@@ -50,17 +50,6 @@ def line(content="", *, thinking=None, done=False, **extra):
         "done": done,
         **extra,
     }
-
-
-def test_module_constants_and_registry():
-    assert get_codec("ollama") is ollama
-    assert ollama.PROTOCOL == "ollama"
-    assert ollama.STREAM_FORMAT == "ndjson"
-    assert ollama.SSE_EVENT_FIELD is None
-    assert sorted(ollama.__all__) == ollama.__all__
-    for name in ollama.__all__:
-        if callable(getattr(ollama, name)):
-            assert getattr(ollama, name).__doc__
 
 
 def test_encode_all_roles_exact_wire_shape():

@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from myna.codecs import get_codec, openai_chat
+from myna.codecs import openai_chat
 from myna.exceptions import (
     AuthenticationError,
     BadRequestError,
@@ -37,13 +37,6 @@ def reply(message, **extra):
     }
     body.update(extra)
     return body
-
-
-def test_module_constants_and_registry():
-    assert get_codec("openai-chat") is openai_chat
-    assert openai_chat.PROTOCOL == "openai-chat"
-    assert openai_chat.STREAM_FORMAT == "sse"
-    assert openai_chat.SSE_EVENT_FIELD is None
 
 
 # ---------------------------------------------------------------- encode_request: messages

@@ -269,15 +269,6 @@ def test_fuzzed_streams_raise_only_myna_errors(events):
     merge_chunks(chunks).to_message()
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(JSON | st.text(max_size=10), max_size=6))
-def test_random_event_lists_raise_only_myna_errors(events):
-    try:
-        list(openai_chat.decode_stream(events))
-    except MynaError:
-        pass
-
-
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_fuzzed_response_bodies_raise_only_myna_errors(data):

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from myna.codecs import get_codec
 from myna.codecs import openai_responses as codec
 from myna.exceptions import (
     AuthenticationError,
@@ -23,15 +22,6 @@ from myna.exceptions import (
 from myna.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 MODEL = {"model": "gpt-5-mini"}
-
-
-def test_module_constants_and_registry() -> None:
-    assert get_codec("openai-responses") is codec
-    assert (codec.PROTOCOL, codec.STREAM_FORMAT, codec.SSE_EVENT_FIELD) == (
-        "openai-responses",
-        "sse",
-        "type",
-    )
 
 
 # -- encode_request: messages ------------------------------------------------------------------

@@ -68,10 +68,10 @@ from ._stream import (
 
 __all__ = [
     "CONTENT_TYPE",
+    "EventStreamDecoder",
     "PROTOCOL",
     "SSE_EVENT_FIELD",
     "STREAM_FORMAT",
-    "EventStreamDecoder",
     "StreamDecoder",
     "adecode_stream",
     "decode_error",
