@@ -1,9 +1,20 @@
-"""The pytest plugin's overhead: 500 tests calling a fake model through the plugin's fixtures,
-against the same 500 tests with a hand-made stub and the plugin switched off.
+"""The pytest plugin's cost, in two parts.
 
 Run:
 
-    python benchmarks/bench_plugin.py
+    python benchmarks/bench_plugin.py              # both parts
+    python benchmarks/bench_plugin.py overhead     # or: fixtures
+
+**fixtures** (issue 14): what a test pays for each fixture, as the slope of the whole
+session's wall time from 100 to 1,000 tests (start-up and collection of the module cancel
+out), against a plain test, for: calling `FakeChatModel` directly, the ``fake_model``
+fixture, `emulate()` directly, and the ``emulator`` fixture (each test makes one call to the
+model it gets; the emulator ones through our OpenAI provider over httpx). Targets:
+``fake_model`` at most +0.3 ms and ``emulator`` at most +1 ms per test over a plain test.
+Set ``MYNA_BENCH_SRC`` to another checkout's ``src`` to measure that code the same way.
+
+**overhead**: 500 tests calling a fake model through the plugin's fixtures, against the same
+500 tests with a hand-made stub and the plugin switched off.
 
 Both sessions run in fresh interpreters, taking turns, several rounds each. Two numbers per
 session: the CPU time of its test loop alone (collection done, start-up excluded; measured
@@ -20,6 +31,7 @@ and the plugin is off (``-p no:myna``). Target: the plugin adds under 10% to the
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -109,7 +121,113 @@ def run(folder: Path, extra: list[str], timing: Path) -> tuple[float, float]:
     return wall, data["loop"]
 
 
-def main() -> None:
+# -- fixtures: the slope of wall time per test -------------------------------------------------
+
+SIZES = (100, 1000)
+SLOPE_ROUNDS = 5
+FIXTURE_TARGETS = {"fake_model": 0.3, "emulator": 1.0}
+"""Milliseconds per test over a plain test (issue 14)."""
+
+_ASK = "init_chat_model('openai:gpt-4.1-mini', api_key='k', max_retries=0).invoke('Hi').text"
+KINDS = {
+    "plain test": "def test_x(n):\n    assert n >= 0\n",
+    "FakeChatModel directly": (
+        "from myna.fakes import FakeChatModel\n\n"
+        "def test_x(n):\n    assert FakeChatModel(['Sunny.']).invoke('Hi').text == 'Sunny.'\n"
+    ),
+    "fake_model": (
+        "@pytest.mark.myna_script(['Sunny.'])\n"
+        "def test_x(fake_model, n):\n    assert fake_model.invoke('Hi').text == 'Sunny.'\n"
+    ),
+    "emulate() directly": (
+        "from myna.emulators import emulate\nfrom myna.models import init_chat_model\n\n"
+        "def test_x(n):\n    with emulate('openai', script=['Sunny.']):\n"
+        f"        assert {_ASK} == 'Sunny.'\n"
+    ),
+    "emulator": (
+        "from myna.models import init_chat_model\n\n"
+        "def test_x(emulator, n):\n    emulator('openai', script=['Sunny.'])\n"
+        f"    assert {_ASK} == 'Sunny.'\n"
+    ),
+}
+
+
+def _module(body: str, n: int) -> str:
+    lines = ["import pytest\n"]
+    for line in body.splitlines(keepends=True):
+        if line.startswith("def test_x") or line.startswith("@pytest.mark.myna_script"):
+            if not any(x.startswith("@pytest.mark.parametrize") for x in lines):
+                lines.append(f"@pytest.mark.parametrize('n', range({n}))\n")
+        lines.append(line)
+    return "".join(lines)
+
+
+def _session(folder: Path) -> tuple[float, float]:
+    """Wall time of one pytest session in a fresh interpreter, and the CPU time of its test
+    loop alone (the timing plugin: collection and start-up excluded, load barely matters)."""
+    timing = folder / "timing.json"
+    env = dict(os.environ, BENCH_TIMING=str(timing))
+    env.pop("CI", None)
+    paths = [os.environ.get("MYNA_BENCH_SRC", ""), str(folder.parent)]
+    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *COMMON],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark session failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return wall, json.loads(timing.read_text())["loop"]
+
+
+def fixtures() -> bool:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "bench_timing.py").write_text(TIMING_PLUGIN)
+        folders = {}
+        for index, (kind, body) in enumerate(KINDS.items()):
+            for n in SIZES:
+                folder = folders[kind, n] = root / f"kind{index}_{n}"
+                _write(folder, {"test_it.py": _module(body, n)})
+                _session(folder)  # warm the caches
+        runs: dict[tuple[str, int], list[tuple[float, float]]] = {key: [] for key in folders}
+        for _ in range(SLOPE_ROUNDS):  # taking turns, so load on the machine hits all alike
+            for key, folder in folders.items():
+                runs[key].append(_session(folder))
+
+    def slope(kind: str, which: int) -> float:
+        small, large = (min(r[which] for r in runs[kind, n]) for n in SIZES)
+        return (large - small) / (SIZES[1] - SIZES[0]) * 1e3
+
+    print(
+        f"per test: the slope from {SIZES[0]} to {SIZES[1]} tests, in ms (best of "
+        f"{SLOPE_ROUNDS} sessions each): the whole session's wall time (the verdict, as issue "
+        f"14 measures) and the CPU time of the test loop alone (steadier on a busy machine)\n"
+    )
+    print(f"{'':24}{'wall':>7}{'over plain':>12}{'loop cpu':>10}{'over plain':>12}  target")
+    ok = True
+    plain_wall, plain_cpu = slope("plain test", 0), slope("plain test", 1)
+    for kind in KINDS:
+        wall, cpu = slope(kind, 0), slope(kind, 1)
+        extra_wall, extra_cpu = wall - plain_wall, cpu - plain_cpu
+        target = FIXTURE_TARGETS.get(kind)
+        mark = ""
+        if target is not None:
+            mark = f"<= +{target:.1f}" + (" met" if extra_wall <= target else " MISSED")
+            ok = ok and extra_wall <= target
+        overs = ("", "") if kind == "plain test" else (f"{extra_wall:+.2f}", f"{extra_cpu:+.2f}")
+        print(f"{kind:24}{wall:7.2f}{overs[0]:>12}{cpu:10.2f}{overs[1]:>12}  {mark}")
+    return ok
+
+
+# -- overhead: the plugin's fixtures against a hand-made stub ----------------------------------
+
+
+def overhead() -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "bench_timing.py").write_text(TIMING_PLUGIN)
@@ -145,7 +263,17 @@ def main() -> None:
         f"\nplugin overhead on the test loop: {loop_overhead:.1%} ({per_test_us:.0f} us per "
         f"test); {verdict} the target of {TARGET:.0%}"
     )
-    if loop_overhead >= TARGET:
+    return loop_overhead < TARGET
+
+
+def main() -> None:
+    parts = sys.argv[1:] or ["fixtures", "overhead"]
+    ok = True
+    for index, part in enumerate(parts):
+        if index:
+            print()
+        ok = {"fixtures": fixtures, "overhead": overhead}[part]() and ok
+    if not ok:
         raise SystemExit(1)
 
 
