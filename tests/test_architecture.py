@@ -18,6 +18,7 @@ Known violations still to be removed are listed below, each by name; a new one f
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -133,6 +134,13 @@ def _check(found: set[tuple[str, str]], known: set[tuple[str, str]], what: str) 
 
 def test_every_package_has_a_layer() -> None:
     assert {_package(m) for m in MODULES} - set(LAYER) == set()
+
+
+def test_architecture_md_lists_the_same_layers() -> None:
+    text = (SRC.parents[1] / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d) \| ([^|]+) \|", text, flags=re.MULTILINE)
+    documented = [set(re.findall(r"`([a-z_]+)`", packages)) for _, packages in rows]
+    assert documented == [layer - {"__main__"} for layer in LAYERS]  # __main__: part of the cli
 
 
 def test_no_upward_import() -> None:
