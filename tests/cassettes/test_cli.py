@@ -127,3 +127,16 @@ def test_convert_writes_ours(tmp_path, capsys):
     ].endswith("/api/chat")
     assert main(["cassettes", "convert", str(tmp_path / "TestToolCall.yaml"), "--in-place"]) == 1
     assert "already a myna cassette" in capsys.readouterr().out
+
+
+def test_show_renders_recorded_bedrock_traffic(capsys):
+    # recorded from the Bedrock emulator: one Converse call and one ConverseStream call,
+    # whose binary event-stream body is stored as base64
+    assert main(["cassettes", "show", str(DATA / "bedrock_converse.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "not a chat API call" not in out
+    assert "/converse -> 200 (bedrock-converse, json)" in out
+    assert "/converse-stream -> 200 (bedrock-converse, stream)" in out
+    assert "user: Hi" in out and "ai >> Hello from Bedrock." in out
+    assert "user: Stream please" in out and "ai >> Streamed reply." in out
+    assert "usage: in 7 / out 4 / total 11" in out

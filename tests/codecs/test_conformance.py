@@ -10,14 +10,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from myna.codecs import CODECS, get_codec
-from myna.codecs._protocol import ClientCodec, Codec, ServerCodec, StreamDecoder
+from myna.codecs import CODECS, get_codec, protocol_for_path
+from myna.codecs._protocol import (
+    ClientCodec,
+    Codec,
+    ProtocolFacts,
+    ServerCodec,
+    StreamDecoder,
+)
 from myna.codecs._stream_driver import PushDecoder
 from myna.exceptions import DecodeError, ProviderError, StreamInterruptedError
 from myna.messages import AIMessage, build_usage, merge_chunks
 
 CLIENT = ("encode_request", "decode_response", "decode_stream", "adecode_stream", "decode_error")
 SERVER = ("decode_request", "render_response", "render_stream", "render_error")
+WIRE_FACTS = ("request_model", "request_streams", "auth_error")
+CONSTANTS = ("PROTOCOL", "PROVIDER", "STREAM_FORMAT", "SSE_EVENT_FIELD", "PATHS", "AUTH_HEADERS")
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
@@ -34,7 +42,7 @@ def codec(request):
 
 
 def test_every_codec_has_the_contract_names(codec):
-    for name in (*CLIENT, *SERVER, "PROTOCOL", "STREAM_FORMAT", "SSE_EVENT_FIELD", "StreamDecoder"):
+    for name in (*CLIENT, *SERVER, *WIRE_FACTS, *CONSTANTS, "FORCED_TOOL_CHOICE", "StreamDecoder"):
         assert hasattr(codec, name), f"{codec.__name__} lacks {name}"
         assert name in codec.__all__, f"{codec.__name__}.__all__ lacks {name}"
     assert issubclass(codec.StreamDecoder, PushDecoder)
@@ -56,6 +64,49 @@ def test_registry_and_protocol_facts(codec):
     assert set(FACTS) == set(CODECS)
     assert get_codec(codec.PROTOCOL) is codec
     assert (codec.STREAM_FORMAT, codec.SSE_EVENT_FIELD) == FACTS[codec.PROTOCOL]
+
+
+REQUESTS = {
+    # protocol: (a chat path, a streaming path, its body, the model the path names)
+    "anthropic-messages": ("/v1/messages", "/v1/messages", {"stream": True}, None),
+    "bedrock-converse": (
+        "/model/amazon.nova-lite-v1%3A0/converse",
+        "/model/amazon.nova-lite-v1%3A0/converse-stream",
+        {},
+        "amazon.nova-lite-v1:0",
+    ),
+    "gemini": (
+        "/v1beta/models/gemini-2.5-flash:generateContent",
+        "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+        {},
+        "gemini-2.5-flash",
+    ),
+    "ollama": ("/api/chat", "/api/chat", {}, None),
+    "openai-chat": ("/v1/chat/completions", "/v1/chat/completions", {"stream": True}, None),
+    "openai-responses": ("/v1/responses", "/v1/responses", {"stream": True}, None),
+}
+"""What each codec reads from a request: its route, the stream flag and the model in the URL."""
+
+
+def test_codecs_route_read_and_check_their_requests(codec):
+    plain, streaming, stream_body, model = REQUESTS[codec.PROTOCOL]
+    assert protocol_for_path(plain) == protocol_for_path(streaming) == codec.PROTOCOL
+    assert codec.request_model(plain) == codec.request_model(streaming) == model
+    assert codec.request_streams(streaming, stream_body) is True
+    assert codec.request_streams(plain, {"stream": False}) is False
+    assert isinstance(codec.PROVIDER, str) and codec.PROVIDER
+    keyed = {name: "k" for name in codec.AUTH_HEADERS}
+    assert codec.auth_error(plain, keyed, "") is None
+    refused = codec.auth_error(plain, {}, "")
+    if codec.AUTH_HEADERS:
+        assert isinstance(refused, ProviderError) and refused.status_code in (401, 403)
+    else:
+        assert refused is None  # no key needed
+
+
+def test_paths_no_codec_serves_are_not_routed():
+    for path in ("/v1/embeddings", "/api/tags", "/", "/v1/models"):
+        assert protocol_for_path(path) is None
 
 
 def test_exports_are_sorted_and_documented(codec):
@@ -83,11 +134,15 @@ def _protocol_methods(protocol: type) -> dict[str, inspect.Signature]:
     return out
 
 
-CONTRACT = {**_protocol_methods(ClientCodec), **_protocol_methods(ServerCodec)}
+CONTRACT = {
+    **_protocol_methods(ClientCodec),
+    **_protocol_methods(ServerCodec),
+    **_protocol_methods(ProtocolFacts),
+}
 
 
 def test_the_protocols_list_every_contract_function():
-    assert set(CONTRACT) == {*CLIENT, *SERVER}
+    assert set(CONTRACT) == {*CLIENT, *SERVER, *WIRE_FACTS}
     assert set(_protocol_methods(StreamDecoder)) == {"feed", "close", "partial"}
 
 

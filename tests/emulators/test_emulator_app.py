@@ -88,6 +88,8 @@ def protocol(request: pytest.FixtureRequest) -> str:
         ("/v1beta/models/gemini-2.5-flash:generateContent", "gemini"),
         ("/v1beta/models/gemini-2.5-flash:streamGenerateContent", "gemini"),
         ("/api/chat", "ollama"),
+        ("/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse", "bedrock-converse"),
+        ("/model/amazon.nova-lite-v1%3A0/converse-stream", "bedrock-converse"),
         ("/v1/embeddings", None),
     ],
 )
@@ -134,6 +136,16 @@ def test_requests_without_credentials_are_refused(protocol, status, message):
     assert response.status == status
     assert message in response.body.decode()
     assert app.engine.remaining == 1  # the script is untouched
+
+
+def test_bedrock_without_credentials_is_refused_like_aws():
+    url = "https://bedrock-runtime.us-east-1.amazonaws.com/model/amazon.nova-lite-v1%3A0/converse"
+    body = {"messages": [{"role": "user", "content": [{"text": "Hi"}]}]}
+    app = EmulatorApp(["ok"])
+    response = post(app, url, body, headers={})
+    assert response.status == 403
+    assert "Missing Authentication Token" in response.body.decode()
+    assert post(app, url, body).status == 200
 
 
 def test_azure_paths_get_azures_message():

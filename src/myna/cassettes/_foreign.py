@@ -20,11 +20,11 @@ import gzip
 import json
 import re
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..codecs import NDJSON_CONTENT_TYPES, sse_messages
 from ..exceptions import DecodeError
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _HTTPRR_MAGIC = "httprr trace v1"
-_NDJSON_TYPES = {"application/x-ndjson", "application/ndjson", "application/jsonl"}
 _SSE_FIELDS = ("data:", "event:", "id:", "retry:", ":")
 
 
@@ -101,7 +100,7 @@ class RecordedResponse:
         ctype = self.headers.get("content-type", "").partition(";")[0].strip().lower()
         if ctype == "text/event-stream":
             return "sse"
-        if ctype in _NDJSON_TYPES:
+        if ctype in NDJSON_CONTENT_TYPES:
             return "ndjson"
         try:
             text = self.body.decode("utf-8")
@@ -132,20 +131,6 @@ class RecordedResponse:
         """True when the body is an SSE, NDJSON or JSON-array stream."""
         return self.stream_format is not None
 
-    def _raw_sse(self) -> Iterator[tuple[str | None, str]]:
-        # httpx-sse does the line splitting (\n, \r\n, \r) and the SSE field rules.
-        import httpx
-        from httpx_sse import EventSource
-
-        response = httpx.Response(
-            200, content=self.body, headers={"content-type": "text/event-stream"}
-        )
-        for event in EventSource(response).iter_sse():
-            if event.data == "":
-                continue  # an event without data is never dispatched per the SSE spec
-            # httpx-sse names unnamed events "message"; report them as unnamed.
-            yield (None if event.event == "message" else event.event), event.data
-
     def sse_events(self) -> list[tuple[str | None, Any]]:
         """``(event name, parsed data)`` pairs; the name is None for unnamed events.
 
@@ -154,7 +139,7 @@ class RecordedResponse:
         if self.stream_format != "sse":
             return [(None, payload) for payload in self.stream_payloads()]
         events = []
-        for index, (name, data) in enumerate(self._raw_sse()):
+        for index, (name, data) in enumerate(sse_messages(self.body)):
             events.append((name, self._parse_event(data, index)))
         return events
 
@@ -169,7 +154,9 @@ class RecordedResponse:
         """
         fmt = self.stream_format
         if fmt == "sse":
-            return [self._parse_event(data, i) for i, (_, data) in enumerate(self._raw_sse())]
+            return [
+                self._parse_event(data, i) for i, (_, data) in enumerate(sse_messages(self.body))
+            ]
         if fmt == "json-array":
             return list(self.json())
         if fmt == "ndjson":

@@ -28,6 +28,8 @@ line), ``text`` and ``base64``. A response may also carry ``error`` (``{type, me
 transport error that cut the stream, re-raised on replay after the recorded events) and
 ``timing`` (seconds since the response started, one per replayed chunk; only written with
 ``timing=True``). A stream the recording client closed early holds the events that arrived.
+SSE events and NDJSON lines are split and written back by the stream framing of
+`myna.codecs` (`parse_sse` / `sse_bytes`, `parse_ndjson` / `ndjson_line`).
 
 Loading is safe (``yaml.CSafeLoader``) and strict: a broken file raises `CassetteError` with the
 file and line. Parsed files are cached by the hash of their bytes, so a cassette used by many
@@ -41,12 +43,12 @@ import binascii
 import functools
 import hashlib
 import json
-import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+from ..codecs import NDJSON_CONTENT_TYPES, ndjson_line, parse_ndjson, parse_sse, sse_bytes
 from ._errors import CassetteError
 from ._yaml import Flow, Lazy, emit, fast_load
 
@@ -73,8 +75,6 @@ BODY_KINDS = ("json", "sse", "ndjson", "text", "base64")
 _REQUEST_KEYS = ("method", "url", "headers", "body")
 _RESPONSE_KEYS = ("status", "headers", "body", "error", "timing")
 _SSE_KEYS = ("comment", "event", "id", "retry", "data", "raw")
-_NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
-_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
 def _version() -> str:
@@ -103,120 +103,6 @@ def _is_json_type(media: str) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
-def _structured(text: str) -> Any:
-    """The JSON value of `text` when it is an object or array, else None."""
-    stripped = text.strip()
-    if not stripped or stripped[0] not in "[{":
-        return None
-    try:
-        value = json.loads(stripped)
-    except ValueError:
-        return None
-    return value if isinstance(value, (dict, list)) else None
-
-
-def _sse_field(line: str) -> tuple[str, str]:
-    name, sep, value = line.partition(":")
-    if sep and value.startswith(" "):
-        value = value[1:]
-    return name, value
-
-
-def _sse_event(block: str) -> dict[str, Any]:
-    """One SSE block (without its blank line) as a stored event."""
-    event: dict[str, Any] = {}
-    comments: list[str] = []
-    data: list[str] = []
-    for line in block.splitlines():
-        if line.startswith(":"):
-            comments.append(line[1:])
-            continue
-        name, value = _sse_field(line)
-        if name == "data":
-            data.append(value)
-        elif name in ("event", "id", "retry") and name not in event:
-            event[name] = value
-        else:  # an unknown or repeated field: keep the block verbatim
-            return {"raw": block + "\n\n"}
-    out: dict[str, Any] = {}
-    if comments:
-        out["comment"] = "\n".join(comments)
-    out.update(event)
-    if data:
-        text = "\n".join(data)
-        parsed = _structured(text)
-        out["data"] = text if parsed is None else parsed
-    return out
-
-
-def parse_sse(data: bytes) -> list[tuple[dict[str, Any], int]]:
-    """Split an SSE body into stored events, each with the byte offset where it ends.
-
-    Raises:
-        UnicodeDecodeError: the body is not UTF-8.
-    """
-    events: list[tuple[dict[str, Any], int]] = []
-    start = pos = 0
-    block_has_lines = False
-    while pos < len(data):
-        match = _LINE_BREAK.search(data, pos)
-        if match is None:
-            break
-        line = data[pos : match.start()]
-        pos = match.end()
-        if line:
-            block_has_lines = True
-            continue
-        if block_has_lines:
-            block = data[start:pos].decode("utf-8")
-            events.append((_sse_event(block.rstrip("\r\n")), pos))
-        start = pos
-        block_has_lines = False
-    if start < len(data):  # a trailing fragment with no blank line after it
-        events.append(({"raw": data[start:].decode("utf-8")}, len(data)))
-    return events
-
-
-def _sse_chunk(event: dict[str, Any]) -> bytes:
-    if "raw" in event:
-        return str(event["raw"]).encode("utf-8")
-    lines = []
-    if "comment" in event:
-        lines.extend(f":{c}" for c in str(event["comment"]).split("\n"))
-    for name in ("event", "id", "retry"):
-        if event.get(name) is not None:
-            lines.append(f"{name}: {event[name]}")
-    if "data" in event:
-        data = event["data"]
-        text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
-        lines.extend(f"data: {part}" for part in text.split("\n"))
-    return ("\n".join(lines) + "\n\n").encode("utf-8")
-
-
-def sse_bytes(events: list[dict[str, Any]]) -> list[bytes]:
-    """The wire bytes of stored SSE events, one chunk per event."""
-    return [_sse_chunk(event) for event in events]
-
-
-def _parse_ndjson(data: bytes) -> list[tuple[Any, int]] | None:
-    out: list[tuple[Any, int]] = []
-    pos = 0
-    for line in data.splitlines(keepends=True):
-        pos += len(line)
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError:
-            return None
-        if not isinstance(value, (dict, list)):
-            return None
-        out.append((value, pos))
-    if not data.endswith(b"\n"):
-        return None  # a cut last line would come back whole on replay
-    return out
-
-
 def encode_body(
     content_type: str | None, data: bytes, *, offsets: list[int] | None = None
 ) -> dict[str, Any] | None:
@@ -240,8 +126,8 @@ def encode_body(
             if offsets is not None:
                 offsets.extend(end for _, end in events)
             return {"sse": [event for event, _ in events]}
-        if media in _NDJSON_TYPES:
-            lines = _parse_ndjson(data)
+        if media in NDJSON_CONTENT_TYPES:
+            lines = parse_ndjson(data)
             if lines is not None:
                 if offsets is not None:
                     offsets.extend(end for _, end in lines)
@@ -258,7 +144,7 @@ def encode_body(
             return {"json": json.loads(text)}
         except ValueError:
             # NDJSON sent as application/json (Ollama does): still one object per line
-            lines = _parse_ndjson(data)
+            lines = parse_ndjson(data)
             if lines is not None and len(lines) > 1:
                 if offsets is not None:
                     offsets[-1:] = [end for _, end in lines]
@@ -278,7 +164,7 @@ def body_chunks(body: dict[str, Any] | None) -> list[bytes]:
     if kind == "sse":
         return sse_bytes(value)
     if kind == "ndjson":
-        return [json.dumps(item, ensure_ascii=False).encode("utf-8") + b"\n" for item in value]
+        return [ndjson_line(item) for item in value]
     if kind == "json":
         return [_json_bytes(value)]
     if kind == "text":

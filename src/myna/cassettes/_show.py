@@ -6,6 +6,8 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..codecs import body_payloads, content_type, get_codec, protocol_for_path
+from ..exceptions import MynaError
 from ._format import decode_body
 
 __all__ = ["describe_interaction", "protocol_of", "provider_of", "render_cassette"]
@@ -24,29 +26,11 @@ _HOSTS = {
     "api.perplexity.ai": "perplexity",
     "ollama.com": "ollama",
 }
-_PROTOCOL_PROVIDER = {
-    "openai-chat": "openai",
-    "openai-responses": "openai",
-    "anthropic-messages": "anthropic",
-    "gemini": "google_genai",
-    "ollama": "ollama",
-}
 
 
 def protocol_of(url: str) -> str | None:
-    """The wire protocol a request URL speaks, from its path."""
-    path = urlsplit(url).path
-    if path.endswith("/chat/completions"):
-        return "openai-chat"
-    if path.endswith("/responses"):
-        return "openai-responses"
-    if path.endswith("/messages"):
-        return "anthropic-messages"
-    if ":generateContent" in path or ":streamGenerateContent" in path:
-        return "gemini"
-    if path.endswith("/api/chat"):
-        return "ollama"
-    return None
+    """The wire protocol a request URL speaks, from its path (`myna.codecs.protocol_for_path`)."""
+    return protocol_for_path(urlsplit(url).path)
 
 
 def provider_of(url: str) -> str:
@@ -58,17 +42,23 @@ def provider_of(url: str) -> str:
         return "azure_openai"
     protocol = protocol_of(url)
     if protocol:
-        return _PROTOCOL_PROVIDER[protocol]
+        return get_codec(protocol).PROVIDER
     return host or "?"
 
 
-def _payloads(body: dict[str, Any] | None) -> list[Any] | None:
+def _payloads(response: dict[str, Any]) -> list[Any] | None:
+    """The stream payloads of a recorded response, or None when it is not a stream."""
+    body = response.get("body")
     if not body:
         return None
     if "sse" in body:
         return [e["data"] for e in body["sse"] if isinstance(e, dict) and "data" in e]
     if "ndjson" in body:
         return list(body["ndjson"])
+    headers = {str(k).lower(): v for k, v in (response.get("headers") or {}).items()}
+    media = str(headers.get("content-type", "")).partition(";")[0].strip().lower()
+    if media == content_type("eventstream"):  # binary frames, stored as base64
+        return body_payloads("eventstream", decode_body(body))
     return None
 
 
@@ -89,8 +79,6 @@ def describe_interaction(item: dict[str, Any]) -> dict[str, Any]:
     Returns a dict with ``protocol``, ``messages`` (list of (role, text)), ``reply`` (list of
     (role, text)), ``usage`` and ``error``; decoding problems land in ``note``.
     """
-    from ..codecs import get_codec
-
     request, response = item["request"], item["response"]
     protocol = protocol_of(request["url"])
     out: dict[str, Any] = {"protocol": protocol, "messages": [], "reply": [], "usage": None}
@@ -101,11 +89,8 @@ def describe_interaction(item: dict[str, Any]) -> dict[str, Any]:
     codec = get_codec(protocol)
     try:
         body = _json(request.get("body")) or {}
-        if protocol == "gemini":
-            model = urlsplit(request["url"]).path.rsplit("/", 1)[-1].split(":", 1)[0]
-            messages, _ = codec.decode_request(body, model=model)
-        else:
-            messages, _ = codec.decode_request(body)
+        model = codec.request_model(urlsplit(request["url"]).path)
+        messages, _ = codec.decode_request(body, model=model)
         out["messages"] = [_line(m) for m in messages]
     except Exception as exc:
         out["note"] = f"request not decoded: {exc}"
@@ -115,7 +100,7 @@ def describe_interaction(item: dict[str, Any]) -> dict[str, Any]:
             error = codec.decode_error(status, _json(response.get("body")), response.get("headers"))
             out["error"] = f"{type(error).__name__}: {getattr(error, 'message', error)}"
             return out
-        payloads = _payloads(response.get("body"))
+        payloads = _payloads(response)
         if payloads is not None:
             from ..messages import merge_chunks
 
@@ -137,6 +122,13 @@ def describe_interaction(item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _is_stream(response: dict[str, Any]) -> bool:
+    try:
+        return _payloads(response) is not None
+    except MynaError:  # a corrupt stream is still a stream
+        return True
+
+
 def _line(message: Any) -> tuple[str, str]:
     role = {"system": "system", "human": "user", "ai": "ai", "tool": "tool"}.get(
         getattr(message, "type", ""), getattr(message, "type", "?")
@@ -156,7 +148,7 @@ def render_cassette(cassette: dict[str, Any], title: str, *, console: Any = None
     for index, item in enumerate(cassette["interactions"]):
         request, response = item["request"], item["response"]
         info = describe_interaction(item)
-        kind = "stream" if _payloads(response.get("body")) is not None else "json"
+        kind = "stream" if _is_stream(response) else "json"
         lines.append("")
         lines.append(
             f"#{index} {request['method']} {request['url']} -> {response['status']} "

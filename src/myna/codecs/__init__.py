@@ -1,5 +1,9 @@
 """Wire-protocol codecs: one module of pure functions per provider protocol.
 
+Besides the codecs (`get_codec`), this package holds what routes a request to one
+(`protocol_for_path`) and the stream framing every codec's streams travel in (SSE, NDJSON,
+AWS event-stream: `encode_payload`, `body_payloads`, `parse_sse`, ...; see `_framing`).
+
 ```python
 from myna.codecs import get_codec
 
@@ -10,13 +14,48 @@ body = codec.encode_request([HumanMessage("hi")], {"model": "claude-haiku-4-5", 
 
 from __future__ import annotations
 
+import functools
 import importlib
+import re
 from typing import cast
 
 from ..exceptions import UserError
-from ._protocol import ClientCodec, Codec, ServerCodec, StreamDecoder
+from ._framing import (
+    NDJSON_CONTENT_TYPES,
+    body_payloads,
+    broken_stream,
+    content_type,
+    encode_payload,
+    ndjson_line,
+    parse_ndjson,
+    parse_sse,
+    payload_of,
+    sse_bytes,
+    sse_messages,
+)
+from ._protocol import ClientCodec, Codec, ProtocolFacts, ServerCodec, StreamDecoder
 
-__all__ = ["CODECS", "ClientCodec", "Codec", "ServerCodec", "StreamDecoder", "get_codec"]
+__all__ = [
+    "CODECS",
+    "ClientCodec",
+    "Codec",
+    "NDJSON_CONTENT_TYPES",
+    "ProtocolFacts",
+    "ServerCodec",
+    "StreamDecoder",
+    "body_payloads",
+    "broken_stream",
+    "content_type",
+    "encode_payload",
+    "get_codec",
+    "ndjson_line",
+    "parse_ndjson",
+    "parse_sse",
+    "payload_of",
+    "protocol_for_path",
+    "sse_bytes",
+    "sse_messages",
+]
 
 CODECS = {
     "openai-chat": "openai_chat",
@@ -39,3 +78,27 @@ def get_codec(protocol: str) -> Codec:
     if module is None:
         raise UserError(f"Unknown protocol {protocol!r}; known: {', '.join(sorted(CODECS))}.")
     return cast(Codec, importlib.import_module(f"{__name__}.{module}"))
+
+
+@functools.cache
+def _path_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple(
+        (re.compile(pattern), protocol)
+        for protocol in CODECS
+        for pattern in get_codec(protocol).PATHS
+    )
+
+
+def protocol_for_path(path: str) -> str | None:
+    """The protocol whose codec serves a request path (its `PATHS`), or None.
+
+    ```python
+    protocol_for_path("/model/amazon.nova-lite-v1%3A0/converse")  # "bedrock-converse"
+    ```
+
+    Codecs are tried in `CODECS` order; the first whose pattern matches wins.
+    """
+    for pattern, protocol in _path_patterns():
+        if pattern.search(path):
+            return protocol
+    return None

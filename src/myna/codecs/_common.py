@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["excerpt", "type_phrase"]
+__all__ = ["excerpt", "has_credentials", "type_phrase"]
 
 
 def excerpt(value: Any, limit: int = 120) -> str:
@@ -34,3 +35,8 @@ def type_phrase(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return f"a {type(value).__name__}"
+
+
+def has_credentials(headers: Mapping[str, str], names: Iterable[str]) -> bool:
+    """Whether any of the (lower-case) header `names` is set to a non-empty value."""
+    return any(headers.get(name) for name in names)

@@ -14,16 +14,22 @@ A codec is one module of pure functions (no I/O) with two mirrored sides:
   outside the body, as Gemini and Bedrock put it in the URL),
   ``render_response(message, params=None) -> dict``,
   ``render_stream(message, params=None, *, chunking="words") -> Iterator[event]``,
-  ``render_error(error) -> (status, headers, body)``.
+  ``render_error(error) -> (status, headers, body)``;
+- protocol facts (`ProtocolFacts`), used by emulators and cassettes to route and check a
+  request without knowing protocol names: ``PROVIDER``, ``PATHS`` (the path patterns it
+  serves, which `myna.codecs.protocol_for_path` matches), ``request_model(path)`` (the
+  model a URL names), ``request_streams(path, body)``, ``AUTH_HEADERS`` and
+  ``auth_error(path, headers, query)`` (the API's answer to a request without a key),
+  ``FORCED_TOOL_CHOICE``.
 
 Every codec package lays these out the same way: ``_shared.py`` (protocol facts and helpers
 both sides use), ``_client.py`` (``encode_request``, ``decode_response``, ``decode_error``),
 ``_stream.py`` (``StreamDecoder``, ``decode_stream``, ``adecode_stream``, ``render_stream``
 and, where the protocol has in-stream errors, ``render_stream_error``), ``_server.py``
-(``decode_request``, ``render_response``, ``render_error``). `Codec` is both sides plus the
-protocol facts; `myna.codecs.get_codec` returns a module typed as one, and
-``tests/codecs/test_conformance.py`` checks every codec module against these Protocols
-(names and parameter lists).
+(``decode_request``, ``render_response``, ``render_error``); the protocol facts sit in
+``_shared.py``. `Codec` is both sides plus the protocol facts; `myna.codecs.get_codec`
+returns a module typed as one, and ``tests/codecs/test_conformance.py`` checks every codec
+module against these Protocols (names and parameter lists).
 
 ```python
 from myna.codecs import get_codec
@@ -69,7 +75,7 @@ from typing import Any, ClassVar, Protocol
 from ..exceptions import ProviderError
 from ..messages import AIMessage, AIMessageChunk, BaseMessage
 
-__all__ = ["ClientCodec", "Codec", "ServerCodec", "StreamDecoder"]
+__all__ = ["ClientCodec", "Codec", "ProtocolFacts", "ServerCodec", "StreamDecoder"]
 
 
 class StreamDecoder(Protocol):
@@ -142,5 +148,30 @@ class ServerCodec(Protocol):
         """``(status, headers, body)`` of the API's answer for `error`."""
 
 
-class Codec(ClientCodec, ServerCodec, Protocol):
+class ProtocolFacts(Protocol):
+    """What a server or a recording reader needs to know about a request, per protocol."""
+
+    PROVIDER: str
+    """The provider name its messages and errors report (``"google_genai"`` for Gemini)."""
+    PATHS: tuple[str, ...]
+    """Regular expressions for the request paths the protocol serves (`re.search` on the path)."""
+    AUTH_HEADERS: tuple[str, ...]
+    """Lower-case names of the headers that carry the API key (empty: no key needed)."""
+    FORCED_TOOL_CHOICE: bool
+    """Whether a request can force a named tool (Ollama cannot)."""
+
+    def request_model(self, path: str) -> str | None:
+        """The model a request path names (Gemini, Bedrock), or None when it is in the body."""
+
+    def request_streams(self, path: str, body: dict[str, Any]) -> bool:
+        """Whether a request (its path and JSON body) asks for a stream."""
+
+    def auth_error(self, path: str, headers: dict[str, str], query: str) -> ProviderError | None:
+        """The API's answer to a request without credentials, or None when it carries them.
+
+        `headers` have lower-case names; `query` is the URL's query string.
+        """
+
+
+class Codec(ClientCodec, ServerCodec, ProtocolFacts, Protocol):
     """A whole codec module: both sides and the protocol facts (what `get_codec` returns)."""

@@ -10,13 +10,18 @@ import json
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import urlsplit
 
-from ..codecs import get_codec
+from ..codecs import (
+    Codec,
+    broken_stream,
+    content_type,
+    encode_payload,
+    get_codec,
+    protocol_for_path,
+)
 from ..exceptions import (
-    AuthenticationError,
     BadRequestError,
     ConnectionError,
     DecodeError,
@@ -29,23 +34,6 @@ from ..messages import AIMessage, BaseMessage
 from ..models import ChatRequest
 
 __all__ = ["EmulatedRequest", "EmulatedResponse", "EmulatorApp", "protocol_for_path"]
-
-
-def protocol_for_path(path: str) -> str | None:
-    """Which wire protocol a request path speaks, or None."""
-    if path.endswith("/chat/completions"):
-        return "openai-chat"
-    if path.endswith("/responses"):
-        return "openai-responses"
-    if path.endswith("/messages"):
-        return "anthropic-messages"
-    if ":generateContent" in path or ":streamGenerateContent" in path:
-        return "gemini"
-    if path.endswith("/api/chat"):
-        return "ollama"
-    if path.endswith(("/converse", "/converse-stream")):
-        return "bedrock-converse"
-    return None
 
 
 @dataclass
@@ -91,21 +79,7 @@ class EmulatedResponse:
     """Never answer: the client times out."""
 
 
-def _encode_event(payload: Any, codec: ModuleType) -> bytes:
-    if codec.STREAM_FORMAT == "eventstream":  # AWS binary frames (Bedrock)
-        return codec.encode_stream_event(payload)
-    if codec.STREAM_FORMAT == "ndjson":
-        return (json.dumps(payload) + "\n").encode()
-    if payload == "[DONE]":
-        return b"data: [DONE]\n\n"
-    data = json.dumps(payload)
-    field_name = getattr(codec, "SSE_EVENT_FIELD", None)
-    if field_name and isinstance(payload, dict) and payload.get(field_name):
-        return f"event: {payload[field_name]}\ndata: {data}\n\n".encode()
-    return f"data: {data}\n\n".encode()
-
-
-def _cut_index(codec: ModuleType, payloads: list[Any], after_chunks: int) -> int:
+def _cut_index(codec: Codec, payloads: list[Any], after_chunks: int) -> int:
     """How many events to send so the client decodes `after_chunks` content chunks.
 
     `fault.disconnect(after_chunks=N)` means N pieces of the reply (text, reasoning, tool-call
@@ -155,36 +129,6 @@ def _carries_content(chunk: Any) -> bool:
     return False
 
 
-def _missing_key_message(record: EmulatedRequest) -> str:
-    """What each real API says to a request without credentials."""
-    if record.protocol == "anthropic-messages":
-        return "x-api-key header is required"
-    if record.protocol == "gemini":
-        return (
-            "Method doesn't allow unregistered callers (callers without established identity). "
-            "Please use API Key or other form of API consumer identity to call this API."
-        )
-    if record.path.startswith("/openai/"):  # Azure OpenAI
-        return (
-            "Access denied due to missing subscription key. Make sure to include subscription "
-            "key when making requests to an API."
-        )
-    return (
-        "You didn't provide an API key. You need to provide your API key in an Authorization "
-        "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
-    )
-
-
-_AUTH_HEADERS = {
-    "openai-chat": ("authorization", "api-key"),
-    "openai-responses": ("authorization", "api-key"),
-    "anthropic-messages": ("x-api-key", "authorization"),
-    "gemini": ("x-goog-api-key",),
-    "ollama": (),
-    "bedrock-converse": ("authorization",),
-}
-
-
 class EmulatorApp:
     """Answers provider requests from a script, validating each request like the real API.
 
@@ -192,7 +136,8 @@ class EmulatorApp:
         script: replies as for `FakeChatModel` (strings, `tool_call(...)`, faults, ...).
         chunking: how streamed text is cut (``"words"``, ``"chars"`` or a size).
         cycle: repeat the script instead of failing when it runs out.
-        require_auth: answer 401 (403 for Gemini) when the request carries no API key.
+        require_auth: answer a request without an API key as the API does (the codec's
+            `auth_error`: 401, or 403 for Gemini and Bedrock).
         validate_tool_calls: fail a scripted tool call that names a tool the request did not
             offer, or whose arguments do not match its schema.
     """
@@ -229,7 +174,7 @@ class EmulatorApp:
         out.update(headers or {})
         return EmulatedResponse(status, out, json.dumps(body).encode())
 
-    def _error(self, codec: ModuleType | None, error: ProviderError) -> EmulatedResponse:
+    def _error(self, codec: Codec | None, error: ProviderError) -> EmulatedResponse:
         if codec is None:
             return self._json(error.status_code or 404, {"error": {"message": error.message}})
         status, headers, body = codec.render_error(error)
@@ -239,22 +184,13 @@ class EmulatorApp:
         return self._json(status, body, headers)
 
     @staticmethod
-    def _wants_stream(protocol: str, path: str, body: Any) -> bool:
-        if protocol == "gemini":
-            return ":streamGenerateContent" in path
-        if protocol == "ollama":
-            return body.get("stream", True) is not False
-        if protocol == "bedrock-converse":
-            return path.endswith("/converse-stream")
-        return bool(body.get("stream"))
-
-    @staticmethod
-    def _hints(protocol: str, params: dict[str, Any], reply_is_object: bool) -> dict[str, Any]:
+    def _hints(codec: Codec, params: dict[str, Any], reply_is_object: bool) -> dict[str, Any]:
         """What `with_structured_output` asked for, read back from the wire request.
 
-        May set ``params["tool_choice"]`` (a copy the script engine reads): Ollama cannot
-        force a tool, so a structured reply to a request offering exactly one tool is that
-        tool's call, as `with_structured_output(method="function_calling")` expects.
+        May set ``params["tool_choice"]`` (a copy the script engine reads): where a request
+        cannot force a tool (the codec's ``FORCED_TOOL_CHOICE`` is false: Ollama), a
+        structured reply to a request offering exactly one tool is that tool's call, as
+        `with_structured_output(method="function_calling")` expects.
         """
         fmt = params.get("response_format")
         if isinstance(fmt, dict) and fmt.get("type") in ("json_schema", "json_object"):
@@ -266,7 +202,8 @@ class EmulatorApp:
         if isinstance(choice, str) and choice not in ("auto", "any", "none"):
             return {"structured_method": "function_calling"}
         tools = params.get("tools") or []
-        if protocol == "ollama" and choice is None and len(tools) == 1 and tools[0].get("name"):
+        forced = codec.FORCED_TOOL_CHOICE
+        if not forced and choice is None and len(tools) == 1 and tools[0].get("name"):
             params["tool_choice"] = tools[0]["name"]
             return {"structured_method": "function_calling"}
         return {}
@@ -299,7 +236,7 @@ class EmulatorApp:
         record.status = response.status
         return response
 
-    def _answer(self, record: EmulatedRequest, codec: ModuleType, query: str) -> EmulatedResponse:
+    def _answer(self, record: EmulatedRequest, codec: Codec, query: str) -> EmulatedResponse:
         if record.method.upper() != "POST":
             return self._error(
                 codec,
@@ -308,43 +245,32 @@ class EmulatorApp:
                     status_code=405,
                 ),
             )
-        if self.require_auth and _AUTH_HEADERS[record.protocol]:  # type: ignore[index]
-            names = _AUTH_HEADERS[record.protocol]  # type: ignore[index]
-            has_key = any(record.headers.get(n) for n in names) or "key" in parse_qs(query)
-            if not has_key:
-                status = 403 if record.protocol == "gemini" else 401
-                return self._error(
-                    codec,
-                    AuthenticationError(_missing_key_message(record), status_code=status),
-                )
+        if self.require_auth:
+            refused = codec.auth_error(record.path, record.headers, query)
+            if refused is not None:
+                return self._error(codec, refused)
         if not isinstance(record.body, dict):
             return self._error(
                 codec, BadRequestError("The request body is not a JSON object.", status_code=400)
             )
         try:
-            if record.protocol == "gemini":
-                model = record.path.rsplit("/", 1)[-1].split(":", 1)[0]
-                messages, params = codec.decode_request(record.body, model=model)
-            elif record.protocol == "bedrock-converse":
-                model = unquote(record.path.split("/model/", 1)[-1].rsplit("/", 1)[0])
-                messages, params = codec.decode_request(record.body, model=model)
-            else:
-                messages, params = codec.decode_request(record.body)
+            model = codec.request_model(record.path)
+            messages, params = codec.decode_request(record.body, model=model)
         except ProviderError as error:
             return self._error(codec, error)
         except MynaError as error:
             return self._error(codec, BadRequestError(str(error), status_code=400))
         record.messages, record.params = messages, params
-        record.stream = self._wants_stream(record.protocol or "", record.path, record.body)
+        record.stream = codec.request_streams(record.path, record.body)
         return self._reply(record, codec)
 
-    def _reply(self, record: EmulatedRequest, codec: ModuleType) -> EmulatedResponse:
+    def _reply(self, record: EmulatedRequest, codec: Codec) -> EmulatedResponse:
         engine = self.engine
         upcoming = engine.upcoming
         reply_is_object = isinstance(upcoming, dict) or hasattr(upcoming, "model_dump")
         params = {k: v for k, v in record.params.items() if k != "stream"}
         engine_params = dict(params)
-        hints = self._hints(record.protocol or "", engine_params, reply_is_object)
+        hints = self._hints(codec, engine_params, reply_is_object)
         request = ChatRequest(record.messages, engine_params, hints=hints)
         cut: Fault | None = None
         try:
@@ -356,19 +282,9 @@ class EmulatorApp:
         except ConnectionError:
             return EmulatedResponse(200, {}, cut_after=0)
         except DecodeError:
-            if record.stream and codec.STREAM_FORMAT == "eventstream":
-                frame = bytearray(codec.encode_event("messageStart", {"role": "assistant"}))
-                frame[-1] ^= 0xFF  # a corrupt message CRC
-                headers = {"content-type": codec.CONTENT_TYPE}
-                return EmulatedResponse(200, headers, events=[bytes(frame)])
-            if record.stream and codec.STREAM_FORMAT == "ndjson":
-                garbled = [b'{"model": "broken", "mess\n']
-                return EmulatedResponse(
-                    200, {"content-type": "application/x-ndjson"}, events=garbled
-                )
             if record.stream:
-                garbled = [b'data: {"id": "broken", "choi\n\n']
-                return EmulatedResponse(200, {"content-type": "text/event-stream"}, events=garbled)
+                headers = {"content-type": content_type(codec.STREAM_FORMAT)}
+                return EmulatedResponse(200, headers, events=[broken_stream(codec.STREAM_FORMAT)])
             return EmulatedResponse(
                 200, {"content-type": "application/json"}, b'{"id": "broken", "choi'
             )
@@ -378,14 +294,11 @@ class EmulatorApp:
         record.reply = message
         if record.stream:
             payloads = list(codec.render_stream(message, params, chunking=self.chunking))
-            events = [_encode_event(p, codec) for p in payloads]
-            content_type = (
-                "application/x-ndjson" if codec.STREAM_FORMAT == "ndjson" else "text/event-stream"
-            )
-            content_type = getattr(codec, "CONTENT_TYPE", content_type)
+            fmt, field_name = codec.STREAM_FORMAT, codec.SSE_EVENT_FIELD
+            events = [encode_payload(p, fmt, event_field=field_name) for p in payloads]
             return EmulatedResponse(
                 200,
-                {"content-type": content_type},
+                {"content-type": content_type(fmt)},
                 events=events,
                 cut_after=_cut_index(codec, payloads, cut.after_chunks)
                 if cut is not None

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ..codecs import get_codec
+from ..codecs import get_codec, payload_of
 from ..exceptions import (
     DecodeError,
     MissingAPIKeyError,
@@ -39,15 +39,6 @@ def _replayed() -> bool:
     """
     cassettes = sys.modules.get("myna.cassettes")
     return cassettes is not None and bool(cassettes.replaying())
-
-
-def _sse_payload(data: str) -> Any:
-    if data == "[DONE]":
-        return data
-    try:
-        return json.loads(data)
-    except ValueError:
-        return data  # the codec reports it as a DecodeError with the event index
 
 
 class HTTPChatModel(ChatModel):
@@ -192,25 +183,25 @@ class HTTPChatModel(ChatModel):
         if self.codec.STREAM_FORMAT == "ndjson":
             for line in response.iter_lines():
                 if line.strip():
-                    yield _sse_payload(line)
+                    yield payload_of(line)
             return
         from httpx_sse import EventSource
 
         for event in EventSource(response).iter_sse():
             if event.data:
-                yield _sse_payload(event.data)
+                yield payload_of(event.data)
 
     async def _apayloads(self, response: httpx.Response) -> AsyncIterator[Any]:
         if self.codec.STREAM_FORMAT == "ndjson":
             async for line in response.aiter_lines():
                 if line.strip():
-                    yield _sse_payload(line)
+                    yield payload_of(line)
             return
         from httpx_sse import EventSource
 
         async for event in EventSource(response).aiter_sse():
             if event.data:
-                yield _sse_payload(event.data)
+                yield payload_of(event.data)
 
     def _interrupted(
         self, exc: BaseException, chunks: list[AIMessageChunk]

@@ -39,11 +39,18 @@ How the wire maps onto myna's messages:
 from ._client import decode_error, decode_response, encode_request
 from ._server import decode_request, render_error, render_response
 from ._shared import (
+    AUTH_HEADERS,
     DEFAULT_MAX_TOKENS,
     DEFAULT_MODEL_NAME,
+    FORCED_TOOL_CHOICE,
+    PATHS,
     PROTOCOL,
+    PROVIDER,
     SSE_EVENT_FIELD,
     STREAM_FORMAT,
+    auth_error,
+    request_model,
+    request_streams,
 )
 from ._stream import (
     StreamDecoder,
@@ -54,13 +61,18 @@ from ._stream import (
 )
 
 __all__ = [
+    "AUTH_HEADERS",
     "DEFAULT_MAX_TOKENS",
     "DEFAULT_MODEL_NAME",
+    "FORCED_TOOL_CHOICE",
+    "PATHS",
     "PROTOCOL",
+    "PROVIDER",
     "SSE_EVENT_FIELD",
     "STREAM_FORMAT",
     "StreamDecoder",
     "adecode_stream",
+    "auth_error",
     "decode_error",
     "decode_request",
     "decode_response",
@@ -70,4 +82,6 @@ __all__ = [
     "render_response",
     "render_stream",
     "render_stream_error",
+    "request_model",
+    "request_streams",
 ]

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...exceptions import (
+    AuthenticationError,
     BadRequestError,
     DecodeError,
     OverloadedError,
@@ -35,7 +36,7 @@ from ...messages import (
     tool_call_chunk,
 )
 from ...messages._messages import AUTO_ID_PREFIX
-from .._common import excerpt
+from .._common import excerpt, has_credentials
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
@@ -809,3 +810,32 @@ def reply_metadata(body: dict[str, Any], fail: Fail) -> dict[str, Any]:
                 meta[key] = usage[key]
         meta.update(cache_ttl_metadata(usage))
     return meta
+
+
+# ---------------------------------------------------------------- protocol facts
+
+PATHS = (r"/messages$",)
+"""Regular expressions for the request paths this protocol serves (`re.search` on the path)."""
+
+AUTH_HEADERS = ("x-api-key", "authorization")
+"""Headers that carry the API key (``authorization: Bearer`` for OAuth tokens)."""
+
+FORCED_TOOL_CHOICE = True
+"""Whether a request can force the model to call a named tool."""
+
+
+def request_model(path: str) -> str | None:
+    """The model a request path names: None, the model travels in the body."""
+    return None
+
+
+def request_streams(path: str, body: dict[str, Any]) -> bool:
+    """Whether a request asks for a stream: ``"stream": true`` in the body."""
+    return bool(body.get("stream"))
+
+
+def auth_error(path: str, headers: dict[str, str], query: str) -> ProviderError | None:
+    """What the API answers a request without an API key (401), or None when it has one."""
+    if has_credentials(headers, AUTH_HEADERS):
+        return None
+    return AuthenticationError("x-api-key header is required", status_code=401)

@@ -56,7 +56,18 @@ from ._eventstream import (
     event_from_frame,
 )
 from ._server import decode_request, render_error, render_response
-from ._shared import PROTOCOL, SSE_EVENT_FIELD, STREAM_FORMAT
+from ._shared import (
+    AUTH_HEADERS,
+    FORCED_TOOL_CHOICE,
+    PATHS,
+    PROTOCOL,
+    PROVIDER,
+    SSE_EVENT_FIELD,
+    STREAM_FORMAT,
+    auth_error,
+    request_model,
+    request_streams,
+)
 from ._stream import (
     StreamDecoder,
     adecode_stream,
@@ -67,13 +78,18 @@ from ._stream import (
 )
 
 __all__ = [
+    "AUTH_HEADERS",
     "CONTENT_TYPE",
     "EventStreamDecoder",
+    "FORCED_TOOL_CHOICE",
+    "PATHS",
     "PROTOCOL",
+    "PROVIDER",
     "SSE_EVENT_FIELD",
     "STREAM_FORMAT",
     "StreamDecoder",
     "adecode_stream",
+    "auth_error",
     "decode_error",
     "decode_request",
     "decode_response",
@@ -87,5 +103,7 @@ __all__ = [
     "render_response",
     "render_stream",
     "render_stream_error",
+    "request_model",
     "request_path",
+    "request_streams",
 ]

@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from ...exceptions import (
     AuthenticationError,
@@ -25,7 +26,7 @@ from ...exceptions import (
     error_for_status,
 )
 from ...messages import AIMessage, UsageMetadata, build_usage
-from .._common import excerpt
+from .._common import excerpt, has_credentials
 
 __all__ = [
     "PROTOCOL",
@@ -337,3 +338,32 @@ def wire_error_type(error: ProviderError) -> tuple[int, str]:
     if status in by_status:
         return status, by_status[status]  # type: ignore[return-value]
     return 500, "InternalServerException"
+
+
+# ---------------------------------------------------------------- protocol facts
+
+PATHS = (r"/converse(?:-stream)?$",)
+"""Regular expressions for the request paths this protocol serves (`re.search` on the path)."""
+
+AUTH_HEADERS = ("authorization",)
+"""Headers that carry the credentials (a SigV4 signature or a Bedrock API key)."""
+
+FORCED_TOOL_CHOICE = True
+"""Whether a request can force the model to call a named tool."""
+
+
+def request_model(path: str) -> str | None:
+    """The model a request path names: ``/model/<url-encoded model id>/converse`` -> the id."""
+    return unquote(path.split("/model/", 1)[-1].rsplit("/", 1)[0])
+
+
+def request_streams(path: str, body: dict[str, Any]) -> bool:
+    """Whether a request asks for a stream: the path ends in ``/converse-stream``."""
+    return path.endswith("/converse-stream")
+
+
+def auth_error(path: str, headers: dict[str, str], query: str) -> ProviderError | None:
+    """What the API answers a request without credentials (403), or None when it has them."""
+    if has_credentials(headers, AUTH_HEADERS):
+        return None
+    return AuthenticationError("Missing Authentication Token", status_code=403)

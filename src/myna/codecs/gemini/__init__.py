@@ -40,15 +40,31 @@ says it), ``stream_usage`` (usage always streams), ``parallel_tool_calls`` and
 
 from ._client import decode_error, decode_response, encode_request, request_path
 from ._server import decode_request, model_from_path, render_error, render_response
-from ._shared import PROTOCOL, SSE_EVENT_FIELD, STREAM_FORMAT
+from ._shared import (
+    AUTH_HEADERS,
+    FORCED_TOOL_CHOICE,
+    PATHS,
+    PROTOCOL,
+    PROVIDER,
+    SSE_EVENT_FIELD,
+    STREAM_FORMAT,
+    auth_error,
+    request_model,
+    request_streams,
+)
 from ._stream import StreamDecoder, adecode_stream, decode_stream, render_stream
 
 __all__ = [
+    "AUTH_HEADERS",
+    "FORCED_TOOL_CHOICE",
+    "PATHS",
     "PROTOCOL",
+    "PROVIDER",
     "SSE_EVENT_FIELD",
     "STREAM_FORMAT",
     "StreamDecoder",
     "adecode_stream",
+    "auth_error",
     "decode_error",
     "decode_request",
     "decode_response",
@@ -58,5 +74,7 @@ __all__ = [
     "render_error",
     "render_response",
     "render_stream",
+    "request_model",
     "request_path",
+    "request_streams",
 ]

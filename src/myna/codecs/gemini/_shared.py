@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qs
 
 from ...exceptions import (
     AuthenticationError,
@@ -35,7 +36,7 @@ from ...exceptions import (
     parse_retry_after,
 )
 from ...messages import build_usage
-from .._common import excerpt
+from .._common import excerpt, has_credentials
 
 PROTOCOL = "gemini"
 """Protocol name, as `myna.codecs.get_codec` knows it."""
@@ -494,3 +495,39 @@ def error_body(
     if details:
         error["details"] = details
     return {"error": error}
+
+
+# ---------------------------------------------------------------- protocol facts
+
+PATHS = (r":(?:generateContent|streamGenerateContent)",)
+"""Regular expressions for the request paths this protocol serves (`re.search` on the path)."""
+
+AUTH_HEADERS = ("x-goog-api-key",)
+"""Headers that carry the API key; a ``?key=`` query parameter does too."""
+
+FORCED_TOOL_CHOICE = True
+"""Whether a request can force the model to call a named tool."""
+
+_MISSING_KEY = (
+    "Method doesn't allow unregistered callers (callers without established identity). "
+    "Please use API Key or other form of API consumer identity to call this API."
+)
+
+
+def request_model(path: str) -> str | None:
+    """The model a request path names: ``/v1beta/models/gemini-2.5-flash:generateContent``
+    -> ``gemini-2.5-flash`` (the last path segment before the method)."""
+    return path.rsplit("/", 1)[-1].split(":", 1)[0]
+
+
+def request_streams(path: str, body: dict[str, Any]) -> bool:
+    """Whether a request asks for a stream: the method is ``:streamGenerateContent``."""
+    return ":streamGenerateContent" in path
+
+
+def auth_error(path: str, headers: dict[str, str], query: str) -> ProviderError | None:
+    """What the API answers a request without an API key (403), or None when it has one
+    (in `AUTH_HEADERS` or the `query` string's ``key``)."""
+    if has_credentials(headers, AUTH_HEADERS) or "key" in parse_qs(query):
+        return None
+    return AuthenticationError(_MISSING_KEY, status_code=403)

@@ -7,7 +7,7 @@ import binascii
 import json
 from typing import Any
 
-from ...exceptions import DecodeError
+from ...exceptions import DecodeError, ProviderError
 from ...messages import UsageMetadata, build_usage
 from .._common import excerpt
 
@@ -231,3 +231,30 @@ def decode_fail(where: str, payload: Any) -> Any:
         return DecodeError(f"{where} {problem}: {excerpt(payload)}")
 
     return fail
+
+
+# ---------------------------------------------------------------- protocol facts
+
+PATHS = (r"/api/chat$",)
+"""Regular expressions for the request paths this protocol serves (`re.search` on the path)."""
+
+AUTH_HEADERS = ()
+"""Headers that carry the API key: none, a local Ollama server takes no key."""
+
+FORCED_TOOL_CHOICE = False
+"""Whether a request can force the model to call a named tool: Ollama has no ``tool_choice``."""
+
+
+def request_model(path: str) -> str | None:
+    """The model a request path names: None, the model travels in the body."""
+    return None
+
+
+def request_streams(path: str, body: dict[str, Any]) -> bool:
+    """Whether a request asks for a stream: Ollama streams unless ``"stream": false``."""
+    return body.get("stream", True) is not False
+
+
+def auth_error(path: str, headers: dict[str, str], query: str) -> ProviderError | None:
+    """What the API answers a request without an API key: None, no key is needed."""
+    return None

@@ -29,7 +29,18 @@ and Azure's content-filter results stay in ``response_metadata``.
 
 from ._client import decode_error, decode_response, encode_request
 from ._server import decode_request, render_error, render_response
-from ._shared import PROTOCOL, SSE_EVENT_FIELD, STREAM_FORMAT
+from ._shared import (
+    AUTH_HEADERS,
+    FORCED_TOOL_CHOICE,
+    PATHS,
+    PROTOCOL,
+    PROVIDER,
+    SSE_EVENT_FIELD,
+    STREAM_FORMAT,
+    auth_error,
+    request_model,
+    request_streams,
+)
 from ._stream import (
     StreamDecoder,
     adecode_stream,
@@ -39,11 +50,16 @@ from ._stream import (
 )
 
 __all__ = [
+    "AUTH_HEADERS",
+    "FORCED_TOOL_CHOICE",
+    "PATHS",
     "PROTOCOL",
+    "PROVIDER",
     "SSE_EVENT_FIELD",
     "STREAM_FORMAT",
     "StreamDecoder",
     "adecode_stream",
+    "auth_error",
     "decode_error",
     "decode_request",
     "decode_response",
@@ -53,4 +69,6 @@ __all__ = [
     "render_response",
     "render_stream",
     "render_stream_error",
+    "request_model",
+    "request_streams",
 ]

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from ...exceptions import (
+    AuthenticationError,
     ContextLengthError,
     DecodeError,
     ProviderError,
@@ -18,7 +19,7 @@ from ...exceptions import (
     error_for_status,
 )
 from ...messages import UsageMetadata, build_usage
-from .._common import type_phrase
+from .._common import has_credentials, type_phrase
 
 __all__: list[str] = []
 
@@ -524,3 +525,45 @@ def malformed_to_decode_error(exc: Malformed, what: str) -> DecodeError:
         + (f" ({excerpt(exc.value, 60)})" if exc.value is not None else "")
         + "."
     )
+
+
+# ---------------------------------------------------------------- protocol facts
+
+PATHS = (r"/chat/completions$",)
+"""Regular expressions for the request paths this protocol serves (`re.search` on the path)."""
+
+AUTH_HEADERS = ("authorization", "api-key")
+"""Headers that carry the API key (``api-key`` on Azure OpenAI)."""
+
+FORCED_TOOL_CHOICE = True
+"""Whether a request can force the model to call a named tool."""
+
+_MISSING_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization "
+    "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+)
+_AZURE_MISSING_KEY = (
+    "Access denied due to missing subscription key. Make sure to include subscription "
+    "key when making requests to an API."
+)
+
+
+def request_model(path: str) -> str | None:
+    """The model a request path names: None, the model travels in the body."""
+    return None
+
+
+def request_streams(path: str, body: dict[str, Any]) -> bool:
+    """Whether a request asks for a stream: ``"stream": true`` in the body."""
+    return bool(body.get("stream"))
+
+
+def auth_error(path: str, headers: dict[str, str], query: str) -> ProviderError | None:
+    """What the API answers a request without an API key (401), or None when it has one.
+
+    `headers` have lower-case names; Azure OpenAI paths (``/openai/...``) get Azure's message.
+    """
+    if has_credentials(headers, AUTH_HEADERS):
+        return None
+    message = _AZURE_MISSING_KEY if path.startswith("/openai/") else _MISSING_KEY
+    return AuthenticationError(message, status_code=401)

@@ -32,15 +32,31 @@ How the wire maps onto messages:
 
 from ._client import decode_error, decode_response, encode_request
 from ._server import decode_request, render_error, render_response
-from ._shared import PROTOCOL, SSE_EVENT_FIELD, STREAM_FORMAT
+from ._shared import (
+    AUTH_HEADERS,
+    FORCED_TOOL_CHOICE,
+    PATHS,
+    PROTOCOL,
+    PROVIDER,
+    SSE_EVENT_FIELD,
+    STREAM_FORMAT,
+    auth_error,
+    request_model,
+    request_streams,
+)
 from ._stream import StreamDecoder, adecode_stream, decode_stream, render_stream
 
 __all__ = [
+    "AUTH_HEADERS",
+    "FORCED_TOOL_CHOICE",
+    "PATHS",
     "PROTOCOL",
+    "PROVIDER",
     "SSE_EVENT_FIELD",
     "STREAM_FORMAT",
     "StreamDecoder",
     "adecode_stream",
+    "auth_error",
     "decode_error",
     "decode_request",
     "decode_response",
@@ -49,4 +65,6 @@ __all__ = [
     "render_error",
     "render_response",
     "render_stream",
+    "request_model",
+    "request_streams",
 ]

@@ -14,8 +14,9 @@ import hashlib
 import json
 from typing import Any
 
-from ...exceptions import DecodeError, UserError
+from ...exceptions import DecodeError, ProviderError, UserError
 from ...messages import UsageMetadata, build_usage
+from ..openai_chat import _shared as _chat
 
 __all__: list[str] = []
 
@@ -441,3 +442,30 @@ def format_to_wire(fmt: Any) -> dict[str, Any]:
                 out[key] = fmt[key]
         return out
     return dict(fmt)
+
+
+# ---------------------------------------------------------------- protocol facts
+
+PATHS = (r"/responses$",)
+"""Regular expressions for the request paths this protocol serves (`re.search` on the path)."""
+
+AUTH_HEADERS = _chat.AUTH_HEADERS
+"""Headers that carry the API key (``api-key`` on Azure OpenAI), as for Chat Completions."""
+
+FORCED_TOOL_CHOICE = True
+"""Whether a request can force the model to call a named tool."""
+
+
+def request_model(path: str) -> str | None:
+    """The model a request path names: None, the model travels in the body."""
+    return None
+
+
+def request_streams(path: str, body: dict[str, Any]) -> bool:
+    """Whether a request asks for a stream: ``"stream": true`` in the body."""
+    return bool(body.get("stream"))
+
+
+def auth_error(path: str, headers: dict[str, str], query: str) -> ProviderError | None:
+    """What the API answers a request without an API key, as Chat Completions (and Azure)."""
+    return _chat.auth_error(path, headers, query)
