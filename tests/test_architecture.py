@@ -53,18 +53,10 @@ LAYER = {package: index for index, packages in enumerate(LAYERS) for package in 
 SHARED_INTERNALS = {p for p in LAYERS[0] if p.startswith("_")}
 """Private modules of the root package, shared by every package at or above their layer."""
 
-KNOWN_PRIVATE_IMPORTS: set[tuple[str, str]] = {
-    # part A of issue 14 (codecs and providers, being reworked) removes these; each is
-    # (importing module, imported private module).
-    # AUTO_ID_PREFIX is exported by myna.messages: import it from there
-    ("myna.codecs.anthropic_messages._shared", "myna.messages._messages"),
-}
+KNOWN_PRIVATE_IMPORTS: set[tuple[str, str]] = set()
 """Imports of another package's private module that are known and scheduled for removal."""
 
-KNOWN_UPWARD_IMPORTS: set[tuple[str, str]] = {
-    # evals/_html.py reads the version from the root package; `myna._version` is the fix
-    ("myna.evals._html", "myna"),
-}
+KNOWN_UPWARD_IMPORTS: set[tuple[str, str]] = set()
 """Imports from a higher layer that are known and scheduled for removal."""
 
 KNOWN_CYCLES: set[frozenset[str]] = set()

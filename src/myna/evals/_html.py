@@ -252,7 +252,7 @@ def _header(report: Report) -> str:
     wall = (
         f"<span><b>wall time</b> {_duration(report.wall_time)}</span>" if report.wall_time else ""
     )
-    from .. import __version__
+    from .._version import __version__
 
     return f"""<header class="top">
  <div class="title">

@@ -25,6 +25,7 @@ from ...exceptions import (
     error_for_status,
 )
 from ...messages import (
+    AUTO_ID_PREFIX,
     AIMessage,
     InputTokenDetails,
     InvalidToolCall,
@@ -35,7 +36,6 @@ from ...messages import (
     standard_blocks,
     tool_call_chunk,
 )
-from ...messages._messages import AUTO_ID_PREFIX
 from .._common import excerpt, has_credentials
 
 __all__ = [
