@@ -9,7 +9,6 @@ import pytest
 
 from myna.codecs import anthropic_messages as codec
 from myna.exceptions import (
-    AuthenticationError,
     ContextLengthError,
     DecodeError,
     NotFoundError,
@@ -18,7 +17,7 @@ from myna.exceptions import (
     ServerError,
     UserError,
 )
-from myna.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage, merge_chunks
+from myna.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 P = {"model": "claude-haiku-4-5"}
 
@@ -553,48 +552,6 @@ def response(content, **extra):
     return body
 
 
-def start(usage=None, **message):
-    msg = {
-        "id": "msg_s",
-        "type": "message",
-        "role": "assistant",
-        "model": "claude-x",
-        "content": [],
-        "stop_reason": None,
-        "stop_sequence": None,
-        "usage": usage or {"input_tokens": 7, "output_tokens": 1},
-    }
-    msg.update(message)
-    return {"type": "message_start", "message": msg}
-
-
-def block_start(index, block):
-    return {"type": "content_block_start", "index": index, "content_block": block}
-
-
-def delta(index, **d):
-    return {"type": "content_block_delta", "index": index, "delta": d}
-
-
-def stop(index):
-    return {"type": "content_block_stop", "index": index}
-
-
-def end(stop_reason="end_turn", output=12, **extra_usage):
-    return [
-        {
-            "type": "message_delta",
-            "delta": {"stop_reason": stop_reason, "stop_sequence": None},
-            "usage": {"output_tokens": output, **extra_usage},
-        },
-        {"type": "message_stop"},
-    ]
-
-
-def merged(events):
-    return merge_chunks(list(codec.decode_stream(events))).to_message()
-
-
 def test_plain_text_reply_is_a_string_with_metadata():
     msg = codec.decode_response(response([{"type": "text", "text": "Hello"}]))
     assert msg.content == "Hello"
@@ -825,149 +782,6 @@ def test_error_body_raises_the_provider_error():
 def test_malformed_responses_raise_decode_error(body, message):
     with pytest.raises(DecodeError, match=message):
         codec.decode_response(body)
-
-
-def test_two_message_deltas_do_not_double_count():
-    events = [
-        start(),
-        {"type": "message_delta", "delta": {}, "usage": {"output_tokens": 5}},
-        {
-            "type": "message_delta",
-            "delta": {"stop_reason": "end_turn"},
-            "usage": {"output_tokens": 9},
-        },
-        {"type": "message_stop"},
-    ]
-    assert merged(events).usage_metadata == {
-        "input_tokens": 7,
-        "output_tokens": 9,
-        "total_tokens": 16,
-    }
-
-
-def test_usage_from_message_start_when_no_message_delta():
-    assert merged([start(), {"type": "message_stop"}]).usage_metadata["input_tokens"] == 7
-
-
-def test_redacted_thinking_arrives_whole():
-    events = [
-        start(),
-        block_start(0, {"type": "redacted_thinking", "data": "OPAQUE"}),
-        stop(0),
-        *end(),
-    ]
-    assert merged(events).content == [{"type": "reasoning", "extras": {"redacted": "OPAQUE"}}]
-
-
-def test_server_tool_use_input_is_assembled_at_block_stop():
-    results = [
-        {"type": "web_search_result", "url": "https://a", "title": "A", "encrypted_content": "E"}
-    ]
-    citation = {
-        "type": "web_search_result_location",
-        "url": "https://a",
-        "title": "A",
-        "cited_text": "c",
-        "encrypted_index": "I",
-    }
-    events = [
-        start(),
-        block_start(
-            0, {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {}}
-        ),
-        delta(0, type="input_json_delta", partial_json='{"query": '),
-        delta(0, type="input_json_delta", partial_json='"q"}'),
-        stop(0),
-        block_start(
-            1, {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": results}
-        ),
-        stop(1),
-        block_start(2, {"type": "text", "text": ""}),
-        delta(2, type="citations_delta", citation=citation),
-        delta(2, type="text_delta", text="Cited."),
-        stop(2),
-        *end(),
-    ]
-    assert merged(events).content == [
-        {
-            "type": "server_tool_call",
-            "id": "srvtoolu_1",
-            "name": "web_search",
-            "args": {"query": "q"},
-        },
-        {
-            "type": "server_tool_result",
-            "tool_call_id": "srvtoolu_1",
-            "status": "success",
-            "output": results,
-            "extras": {"block_type": "web_search_tool_result"},
-        },
-        {
-            "type": "text",
-            "text": "Cited.",
-            "annotations": [
-                {
-                    "type": "citation",
-                    "url": "https://a",
-                    "title": "A",
-                    "cited_text": "c",
-                    "extras": {"type": "web_search_result_location", "encrypted_index": "I"},
-                }
-            ],
-        },
-    ]
-
-
-def test_error_event_raises_the_matching_provider_error():
-    events = [
-        start(),
-        {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
-    ]
-    with pytest.raises(OverloadedError, match="Overloaded") as exc:
-        list(codec.decode_stream(events))
-    assert exc.value.status_code is None
-    assert exc.value.provider == "anthropic"
-
-
-@pytest.mark.parametrize(
-    ("kind", "cls"),
-    [
-        ("rate_limit_error", RateLimitError),
-        ("api_error", ServerError),
-        ("authentication_error", AuthenticationError),
-    ],
-)
-def test_other_error_events(kind, cls):
-    with pytest.raises(cls):
-        list(
-            codec.decode_stream(
-                [start(), {"type": "error", "error": {"type": kind, "message": "m"}}]
-            )
-        )
-
-
-def test_json_strings_are_accepted_and_events_after_stop_ignored():
-    events = [json.dumps(start()), json.dumps({"type": "message_stop"}), "garbage after stop"]
-    assert merged(events).id == "msg_s"
-
-
-def test_unknown_events_and_deltas_are_ignored():
-    events = [
-        start(),
-        {"type": "brand_new_event"},
-        block_start(0, {"type": "text", "text": ""}),
-        delta(0, type="brand_new_delta", x=1),
-        delta(0, type="text_delta", text="ok"),
-        stop(0),
-        block_start(1, {"type": "future_block", "x": 1}),
-        delta(1, type="text_delta", text="ignored"),
-        stop(1),
-        *end(),
-    ]
-    assert merged(events).content == [
-        {"type": "text", "text": "ok"},
-        {"type": "non_standard", "value": {"type": "future_block", "x": 1}},
-    ]
 
 
 def test_error_bodies_map_to_exception_classes_and_messages():
