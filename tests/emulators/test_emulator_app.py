@@ -10,7 +10,13 @@ import pytest
 
 from myna.codecs import get_codec
 from myna.emulators import EmulatedResponse, EmulatorApp, protocol_for_path
-from myna.exceptions import DecodeError, ScriptExhaustedError, StreamInterruptedError
+from myna.exceptions import (
+    BadRequestError,
+    DecodeError,
+    InvalidToolCallError,
+    ScriptExhaustedError,
+    StreamInterruptedError,
+)
 from myna.fakes import fault, tool_call
 from myna.messages import AIMessage, merge_chunks
 
@@ -48,6 +54,20 @@ def streaming(protocol: str) -> tuple[str, dict[str, Any]]:
         return url.replace(":generateContent", ":streamGenerateContent?alt=sse"), body
     body["stream"] = True
     return url, body
+
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather in a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
 
 
 def post(
@@ -348,19 +368,68 @@ def test_usage_and_tool_calls_render_for_the_client(protocol):
 # -- the script -------------------------------------------------------------------------------------
 
 
-def test_an_exhausted_script_raises_and_is_remembered():
+def test_an_exhausted_script_is_a_400_naming_it_and_is_remembered():
     app = EmulatorApp(["only one"])
     post(app, *ENDPOINTS["openai-chat"])
-    with pytest.raises(ScriptExhaustedError, match="script exhausted"):
-        post(app, *ENDPOINTS["openai-chat"])
-    assert len(app.errors) == 1
+    response = post(app, *ENDPOINTS["openai-chat"])
+
+    assert response.status == 400
+    assert response.headers["x-should-retry"] == "false"
+    error = json.loads(response.body)["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["message"] == (
+        "myna emulator script error: FakeChatModel script exhausted: 1 reply was scripted and "
+        "this is call #2. Add replies to the script, or pass cycle=True to repeat it. (the "
+        "scripted reply was not used: fix the script and run again)"
+    )
+    assert [type(e) for e in app.errors] == [ScriptExhaustedError]
+    assert app.requests[-1].status == 400 and app.requests[-1].reply is None
 
 
-def test_a_scripted_tool_call_the_request_did_not_offer_is_an_error():
-    app = EmulatorApp([tool_call("get_weather", city="Paris")])
-    with pytest.raises(AssertionError, match="calls tool 'get_weather', but no tools are bound"):
-        post(app, *ENDPOINTS["openai-chat"])
-    assert app.errors
+@pytest.mark.parametrize("protocol", sorted(ENDPOINTS))
+def test_a_script_error_is_answered_in_the_protocols_own_error_format(protocol):
+    app = EmulatorApp([])
+    response = post(app, *ENDPOINTS[protocol])
+
+    assert response.status == 400
+    error = get_codec(protocol).decode_error(response.status, json.loads(response.body))
+    assert isinstance(error, BadRequestError) and not error.retryable
+    assert error.message.startswith("myna emulator script error: FakeChatModel script exhausted")
+
+
+def test_a_scripted_tool_call_the_request_did_not_offer_is_an_error_that_uses_no_reply():
+    app = EmulatorApp([tool_call("get_weather", city="Paris"), "Plain text answer."])
+    response = post(app, *ENDPOINTS["openai-chat"])
+
+    assert response.status == 400
+    assert "calls tool 'get_weather', but no tools are bound" in response.body.decode()
+    assert [type(e) for e in app.errors] == [InvalidToolCallError]
+    # the tool call was not sent, so it is still the next reply: a retry cannot skip it
+    assert app.engine.remaining == 2
+    again = json.loads(post(app, *ENDPOINTS["openai-chat"]).body)
+    assert "calls tool 'get_weather'" in again["error"]["message"]
+    url, body = ENDPOINTS["openai-chat"]
+    with_tool = {**body, "tools": [WEATHER]}
+    first = get_codec("openai-chat").decode_response(json.loads(post(app, url, with_tool).body))
+    second = get_codec("openai-chat").decode_response(json.loads(post(app, url, with_tool).body))
+    assert first.tool_calls[0]["args"] == {"city": "Paris"}
+    assert second.text == "Plain text answer."
+
+
+def test_instructors_partial_tool_name_gets_a_hint():
+    # instructor's create_partial binds the tool `User` as `PartialUser`
+    app = EmulatorApp([tool_call("User", name="Ada")])
+    url, body = ENDPOINTS["openai-chat"]
+    tool = {"type": "function", "function": {**WEATHER["function"], "name": "PartialUser"}}
+    response = post(app, url, {**body, "tools": [tool]})
+
+    message = json.loads(response.body)["error"]["message"]
+    assert "calls tool 'User', which is not bound." in message
+    assert "Bound tools: ['PartialUser']" in message
+    assert (
+        "instructor's create_partial binds 'User' as 'PartialUser': script "
+        "tool_call('PartialUser', ...) for it."
+    ) in message
 
 
 def test_cycle_repeats_the_script_across_threads():

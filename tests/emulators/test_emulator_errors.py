@@ -6,6 +6,7 @@ import pytest
 
 from myna.emulators import emulate
 from myna.exceptions import (
+    BadRequestError,
     EmulatorError,
     MynaError,
     ScriptExhaustedError,
@@ -30,9 +31,9 @@ def test_a_request_past_the_script_raises_unmatched_request_error_on_exit():
     model = init_chat_model("openai:gpt-4.1-mini", api_key="k", max_retries=0)
     with pytest.raises(UnmatchedRequestError, match="could not answer 1 request") as caught:
         with emulate("openai", script=[]):
-            with pytest.raises(ScriptExhaustedError):
+            with pytest.raises(BadRequestError, match="myna emulator script error: FakeChat"):
                 model.invoke("Hi")
-    assert caught.value.__cause__ is not None
+    assert isinstance(caught.value.__cause__, ScriptExhaustedError)
 
 
 def test_last_of_no_calls_is_an_emulator_error():

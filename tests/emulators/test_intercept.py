@@ -60,8 +60,8 @@ def test_script_errors_fail_on_exit_even_when_the_client_swallowed_them():
     with pytest.raises(AssertionError) as caught:
         with emulate("openai", ["only one"]):
             httpx.post(CHAT, json=BODY, headers=AUTH)
-            with pytest.raises(ScriptExhaustedError):
-                httpx.post(CHAT, json=BODY, headers=AUTH)
+            swallowed = httpx.post(CHAT, json=BODY, headers=AUTH)  # a 400 nobody looks at
+            assert swallowed.status_code == 400
 
     assert str(caught.value).startswith(
         "myna: the emulator could not answer 1 request; first: FakeChatModel script exhausted"
@@ -71,8 +71,7 @@ def test_script_errors_fail_on_exit_even_when_the_client_swallowed_them():
 
 def test_script_error_check_allowed_by_name():
     with emulate("openai", [], assert_all_requests_matched=False) as server:
-        with pytest.raises(ScriptExhaustedError):
-            httpx.post(CHAT, json=BODY, headers=AUTH)
+        assert httpx.post(CHAT, json=BODY, headers=AUTH).status_code == 400
     assert len(server.requests) == 1
 
 

@@ -139,14 +139,24 @@ def test_errors_keep_their_status_and_headers(client):
     assert response.json()["error"]["code"] == "rate_limit_exceeded"
 
 
-def test_a_script_error_is_a_500_naming_it(client):
+def test_a_script_error_is_a_400_in_the_providers_format_and_printed(client, capfd):
     with serve("openai", []) as server:
         response = client.post(
             server.base_url + "/v1/chat/completions", json={**BODY, "stream": False}, headers=AUTH
         )
-    assert response.status_code == 500
-    assert response.text.startswith("myna emulator script error: FakeChatModel script exhausted")
+    assert response.status_code == 400
+    assert response.headers["x-should-retry"] == "false"
+    message = response.json()["error"]["message"]
+    assert message.startswith("myna emulator script error: FakeChatModel script exhausted")
     assert len(server.app.errors) == 1
+    assert capfd.readouterr().err == f"POST /v1/chat/completions -> 400 {message}\n"
+
+
+def test_script_errors_can_be_kept_off_stderr(client, capfd):
+    with serve("openai", [], print_script_errors=False) as server:
+        client.post(server.base_url + "/v1/chat/completions", json=BODY, headers=AUTH)
+    assert len(server.app.errors) == 1
+    assert capfd.readouterr().err == ""
 
 
 def test_unknown_paths_and_methods(client):

@@ -7,12 +7,14 @@ It is the server side of the codecs fed by a `FakeChatModel` script. The respx i
 from __future__ import annotations
 
 import json
+import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from .._text import unprefixed
 from ..codecs import (
     Codec,
     broken_stream,
@@ -25,6 +27,7 @@ from ..exceptions import (
     BadRequestError,
     ConnectionError,
     DecodeError,
+    InvalidToolCallError,
     MynaError,
     ProviderError,
     TimeoutError,
@@ -34,6 +37,15 @@ from ..messages import AIMessage, BaseMessage
 from ..models import ChatRequest
 
 __all__ = ["EmulatedRequest", "EmulatedResponse", "EmulatorApp", "protocol_for_path"]
+
+SCRIPT_ERROR_STATUS = 400
+"""The status a script error is answered with. No client retries a 400: the official SDKs
+retry 408, 409, 429 and 5xx (openai, anthropic), myna's providers 429, 529 and 5xx, and a
+retry of a script error would be answered by the next scripted reply, a silent wrong answer.
+The answer also carries ``x-should-retry: false``, which the openai and anthropic SDKs obey."""
+
+SCRIPT_ERROR_PREFIX = "myna emulator script error: "
+"""How the message of every script error answered over HTTP begins."""
 
 
 @dataclass
@@ -110,6 +122,35 @@ def _cut_index(codec: Codec, payloads: list[Any], after_chunks: int) -> int:
     return last
 
 
+def _is_script_error(error: BaseException) -> bool:
+    """An error the script caused, which no provider answer stands for (a scripted
+    provider error, timeout, disconnect or broken body is an answer, sent as such)."""
+    if isinstance(error, (ProviderError, TimeoutError, ConnectionError, DecodeError)):
+        return False
+    return isinstance(error, Exception)
+
+
+def _partial_hint(error: Exception, record: EmulatedRequest) -> str:
+    """A hint for a scripted tool call that instructor's ``create_partial`` renamed.
+
+    ``create_partial`` binds the tool as ``Partial<Model>``, so a script written for
+    ``create`` (``tool_call("User", ...)``) names a tool the request does not offer. The
+    emulator does not rename the call itself: the script says what the model answers, and
+    the name is part of that answer.
+    """
+    if not isinstance(error, InvalidToolCallError):
+        return ""
+    bound = {t.get("name") for t in record.params.get("tools") or () if isinstance(t, dict)}
+    called = re.findall(r"calls tool '([^']+)'", str(error))
+    for name in called:
+        if f"Partial{name}" in bound:
+            return (
+                f" instructor's create_partial binds {name!r} as 'Partial{name}': script "
+                f"tool_call('Partial{name}', ...) for it."
+            )
+    return ""
+
+
 def _carries_content(chunk: Any) -> bool:
     """True for a chunk with a piece of the reply, not just an opening or closing marker."""
     if chunk.tool_call_chunks:
@@ -162,8 +203,13 @@ class EmulatorApp:
         self.require_auth = require_auth
         self.requests: list[EmulatedRequest] = []
         self.errors: list[BaseException] = []
-        """Script errors (exhausted script, invalid scripted tool calls) raised to callers."""
+        """Script errors (exhausted script, invalid scripted tool calls), each answered with a
+        `SCRIPT_ERROR_STATUS` error in the provider's format."""
+        self.on_script_error: Callable[[EmulatedRequest, str], None] | None = None
+        """Called with the request and the message of each script error (``myna serve``
+        prints them)."""
         self._lock = threading.Lock()
+        self._answering = threading.Lock()
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -182,6 +228,31 @@ class EmulatorApp:
         if error.retry_after is not None and "retry-after" not in headers:
             headers["retry-after"] = str(int(error.retry_after))
         return self._json(status, body, headers)
+
+    def _script_error(
+        self, record: EmulatedRequest, codec: Codec, error: Exception
+    ) -> EmulatedResponse:
+        """Answer a script error (an exhausted script, a scripted tool call the request did not
+        offer, a script entry or callable that raised) in the provider's own error format, with
+        a status no client retries (`SCRIPT_ERROR_STATUS`). The script was left where it was
+        (the reply that could not be sent is still the next one), and the error is kept in
+        `errors` for the checks on exit (`Emulator.verify`) and for ``myna serve`` to print."""
+        with self._lock:
+            self.errors.append(error)
+        message = (
+            SCRIPT_ERROR_PREFIX
+            + unprefixed(error)
+            + _partial_hint(error, record)
+            + " (the scripted reply was not used: fix the script and run again)"
+        )
+        if self.on_script_error is not None:
+            self.on_script_error(record, message)
+        rendered = self._error(
+            codec,
+            BadRequestError(message, status_code=SCRIPT_ERROR_STATUS, type="invalid_request_error"),
+        )
+        rendered.headers["x-should-retry"] = "false"
+        return rendered
 
     @staticmethod
     def _hints(codec: Codec, params: dict[str, Any], reply_is_object: bool) -> dict[str, Any]:
@@ -274,7 +345,14 @@ class EmulatorApp:
         request = ChatRequest(record.messages, engine_params, hints=hints)
         cut: Fault | None = None
         try:
-            message, cut = engine.answer(request, streamed=record.stream)
+            with self._answering:  # one script position at a time, so a rewind is exact
+                position = getattr(engine, "_position", None)
+                try:
+                    message, cut = engine.answer(request, streamed=record.stream)
+                except BaseException as error:
+                    if _is_script_error(error) and position is not None:
+                        engine._position = position  # the reply was not sent: not used up
+                    raise
         except ProviderError as error:
             return self._error(codec, error)
         except TimeoutError:
@@ -288,6 +366,8 @@ class EmulatorApp:
             return EmulatedResponse(
                 200, {"content-type": "application/json"}, b'{"id": "broken", "choi'
             )
+        except Exception as error:
+            return self._script_error(record, codec, error)
         except BaseException as error:
             self.errors.append(error)
             raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -16,6 +17,11 @@ __all__ = ["LoopbackServer", "serve"]
 
 _POLL_INTERVAL = 0.02
 """How often the serving loop checks for `stop()`; the default 0.5 s made each stop slow."""
+
+
+def _print_script_error(request: EmulatedRequest, message: str) -> None:
+    """Print a script error to stderr: the client may swallow the 400 it was answered with."""
+    print(f"{request.method} {request.path} -> 400 {message}", file=sys.stderr, flush=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -35,10 +41,12 @@ class _Handler(BaseHTTPRequestHandler):
             url = f"http://{self.headers.get('host', 'localhost')}{self.path}"
         try:
             response = self.server.app.handle(self.command, url, dict(self.headers.items()), body)
-        except Exception as exc:  # a script error: report it as a 500 the test will see
-            message = f"myna emulator script error: {unprefixed(exc)}".encode()
-            self.send_response(500)
+        except Exception as exc:  # a bug in the emulator: say so, in a way no client retries
+            message = f"myna emulator internal error: {unprefixed(exc)}".encode()
+            print(message.decode(), file=sys.stderr, flush=True)
+            self.send_response(400)
             self.send_header("content-type", "text/plain")
+            self.send_header("x-should-retry", "false")
             self.send_header("content-length", str(len(message)))
             self.end_headers()
             self.wfile.write(message)
@@ -95,6 +103,12 @@ class LoopbackServer:
     with serve("openai", script=["Hello!"]) as server:
         client = openai.OpenAI(base_url=server.base_url + "/v1", api_key="test")
     ```
+
+    A script error (the script ran out, a scripted tool call names a tool the request did
+    not offer) is answered with a 400 in the provider's error format, whose message starts
+    with ``myna emulator script error:``; no client retries it, and the script stays where
+    it was. It is also printed to stderr (``print_script_errors=False`` keeps quiet), since
+    a client may swallow the 400, and kept in ``server.app.errors``.
     """
 
     def __init__(
@@ -106,9 +120,12 @@ class LoopbackServer:
         event_delay: float = 0.0,
         timeout_seconds: float = 5.0,
         verbose: bool = False,
+        print_script_errors: bool = True,
         **options: Any,
     ) -> None:
         self.app = EmulatorApp(script, **options)
+        if print_script_errors:
+            self.app.on_script_error = _print_script_error
         self._server = _Server((host, port), _Handler)
         self._server.app = self.app
         self._server.verbose = verbose
