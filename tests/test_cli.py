@@ -194,3 +194,37 @@ def test_help_lists_serve(capsys):
     assert caught.value.code == 0
     out = capsys.readouterr().out
     assert "--script" in out and "--port" in out and "--no-auth" in out
+
+
+def test_serve_prints_script_errors_to_stderr_by_default(script):
+    # the script's first reply calls get_weather; a request binding no tools is a script
+    # error: the client gets a 400 it may swallow, so the server says it too, unasked
+    proc = subprocess.Popen(
+        [sys.executable, "-c", MAIN, "serve", "openai", "--script", str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = first_line(proc)
+        body = {"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "Hi"}]}
+        response = httpx.post(
+            url + "/v1/chat/completions", json=body, headers={"authorization": "Bearer k"}
+        )
+        box: list[str] = []
+        reader = threading.Thread(target=lambda: box.append(proc.stderr.readline()), daemon=True)
+        reader.start()
+        reader.join(20.0)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+        proc.stderr.close()
+
+    assert response.status_code == 400
+    message = response.json()["error"]["message"]
+    assert message.startswith(
+        "myna emulator script error: FakeChatModel reply #1 calls tool 'get_weather', but no "
+        "tools are bound."
+    )
+    assert box == [f"POST /v1/chat/completions -> 400 {message}\n"]
