@@ -465,7 +465,11 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     """A factory of started provider emulators: ``server = emulator("anthropic", script=[...])``.
 
     Each is stopped at teardown and, if the test passed, verified (every scripted reply
-    requested, every request answered). Options are `myna.emulators.Emulator`'s.
+    requested, every request answered). A script error (the script ran out, a scripted tool
+    call to a tool the request did not offer) fails the test with `UnmatchedRequestError`
+    quoting it even when the test failed too, as its failure may only be the consequence
+    (a client that swallowed the 400 the emulator answered with). Options are
+    `myna.emulators.Emulator`'s.
     """
     from myna.emulators import emulate
 
@@ -482,12 +486,12 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     passed = _test_passed(request)
     for server in reversed(started):
         server.stop(check=False)
-    if passed:
-        for server in started:
+    for server in started:
+        if passed or (server.assert_all_requests_matched and server.app.errors):
             try:
-                server.verify()
+                server.verify()  # script errors first: UnmatchedRequestError
             except AssertionError as exc:
-                pytest.fail(f"{exc} (emulator {server.provider!r})", pytrace=False)
+                raise type(exc)(f"{exc} (emulator {server.provider!r})") from exc.__cause__
 
 
 @pytest.fixture
