@@ -128,7 +128,9 @@ class Emulator:
 
     Strict by default: on exit it fails if a scripted reply was never requested
     (``assert_all_replies_used``) or a request hit a script error
-    (``assert_all_requests_matched``): `UnusedRepliesError`, `UnmatchedRequestError`. While
+    (``assert_all_requests_matched``): `UnusedRepliesError`, `UnmatchedRequestError`. The
+    client itself gets a script error as a 400 in the provider's error format (``myna emulator
+    script error: ...``), which no client retries and which uses up no scripted reply. While
     active, any other HTTP request made with httpx / httpx2 fails with ``RequestNotEmulated``
     (an `AssertionError`) instead of reaching the network.
 
