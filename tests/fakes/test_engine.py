@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from myna.exceptions import RateLimitError
+from myna.exceptions import RateLimitError, UserError
 from myna.fakes import FakeChatModel, fault
 from myna.messages import HumanMessage
 from myna.models import ChatRequest
@@ -31,3 +31,13 @@ async def test_aanswer_raises_the_scripted_error_and_logs_it():
 
 def test_upcoming_of_an_empty_script_is_none():
     assert FakeChatModel([]).upcoming is None
+
+
+def test_rewind_to_gives_back_a_reply():
+    fake = FakeChatModel(["one", "two"])
+    assert fake.invoke("a").text == "one"
+    assert fake.position == 1
+    fake.rewind_to(0)
+    assert fake.invoke("b").text == "one" and fake.invoke("c").text == "two"
+    with pytest.raises(UserError, match="position >= 0"):
+        fake.rewind_to(-1)

@@ -346,12 +346,12 @@ class EmulatorApp:
         cut: Fault | None = None
         try:
             with self._answering:  # one script position at a time, so a rewind is exact
-                position = getattr(engine, "_position", None)
+                position = getattr(engine, "position", None)  # scripted fakes have one
                 try:
                     message, cut = engine.answer(request, streamed=record.stream)
                 except BaseException as error:
                     if _is_script_error(error) and position is not None:
-                        engine._position = position  # the reply was not sent: not used up
+                        engine.rewind_to(position)  # the reply was not sent: not used up
                     raise
         except ProviderError as error:
             return self._error(codec, error)

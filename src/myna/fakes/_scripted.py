@@ -85,6 +85,19 @@ class FakeChatModel(FakeBase):
         return max(len(self.script) - self._position, 0) if not self.cycle else 0
 
     @property
+    def position(self) -> int:
+        """How many script entries have been used (the index of the next one, before cycling)."""
+        return self._position
+
+    def rewind_to(self, position: int) -> None:
+        """Make the entry at `position` the next one again, e.g. for a reply that an emulator
+        could not send (a script error): it is not used up."""
+        if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+            raise UserError(f"rewind_to({position!r}) needs a script position >= 0.")
+        with self._lock:
+            self._position = position
+
+    @property
     def upcoming(self) -> Any:
         """The script entry the next call will use (None for an empty script)."""
         if not self.script:
