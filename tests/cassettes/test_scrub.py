@@ -172,3 +172,178 @@ def test_find_secrets_names_interaction_and_path_never_the_value():
         "interaction 1 response.body.sse[0].data.choices[0].delta.content (anthropic-key)",
     ]
     assert all(token not in f for f in found)
+
+
+# -- issue 11: secrets that reached disk ------------------------------------------------------
+
+SPLIT = TOKENS["openai-key"]
+
+
+def _content(path) -> str:
+    from myna.cassettes import load_cassette
+
+    events = load_cassette(path)["interactions"][0]["response"]["body"]["sse"]
+    return "".join(
+        (choice.get("delta") or {}).get("content") or ""
+        for event in events
+        if isinstance(event.get("data"), dict)
+        for choice in event["data"].get("choices", [])
+    )
+
+
+def test_a_token_split_across_stream_events_is_scrubbed_once_joined(loopback, tmp_path):
+    import httpx
+
+    from myna.cassettes import cassette
+
+    server = loopback(script=[f"here {SPLIT} ok"], chunking=4)
+    path = tmp_path / "split.yaml"
+    request = {
+        "headers": {"authorization": "Bearer test-key-123456"},
+        "json": {"model": "m", "stream": True, "messages": [{"role": "user", "content": "hi"}]},
+    }
+    url = server.base_url + "/v1/chat/completions"
+    with cassette(path, mode="all"), httpx.stream("POST", url, **request) as response:
+        response.read()
+    assert _content(path) == "here REDACTED ok"
+    text = path.read_text()
+    for part in ("sk-", "proj", "Abc1", "Mno345"):
+        assert part not in text  # no piece that rejoins
+    with cassette(path, mode="none"), httpx.stream("POST", url, **request) as response:
+        replayed = response.read().decode()  # and it still replays
+    assert "REDACTED" in replayed
+
+
+def test_find_secrets_reports_a_token_split_across_events():
+    pieces = [SPLIT[i : i + 4] for i in range(0, len(SPLIT), 4)]
+    events = [{"data": {"delta": {"text": piece}}} for piece in pieces]
+    item = {
+        "request": {"method": "POST", "url": "https://x/"},
+        "response": {"status": 200, "body": {"sse": events}},
+    }
+    found = [str(f) for f in find_secrets(new_cassette([item]), Scrubber(environ={}))]
+    assert found == ["interaction 0 response.body.sse[*].data.delta.text (joined) (openai-key)"]
+    clean = Scrubber(environ={}).body(item["response"]["body"])
+    assert "".join(e["data"]["delta"]["text"] for e in clean["sse"]) == REDACTED
+
+
+NAMED = {
+    "request": {
+        "method": "POST",
+        "url": "https://x.test/v1/chat?client_secret=s3cr3t&password=hunter2"
+        "&X-Amz-Security-Token=FQoGZXIvYXdz&X-Amz-Signature=abc123&alt=sse&pageToken=p2",
+        "headers": {"apikey": "plainvalue", "x-password": "hunter2", "x-ok": "1"},
+        "body": {
+            "json": {
+                "metadata": {"api_key": "plainvalue", "user": "u1"},
+                "max_tokens": 100,
+                "messages": [{"content": "export aws_secret_access_key=wJalrXUtnFEMI/K7MDENG"}],
+            }
+        },
+    },
+    "response": {
+        "status": 200,
+        "body": {
+            "json": {
+                "usage": {"input_tokens": 3, "output_tokens": 4, "token_count": 7},
+                "logprobs": [{"token": "Hello", "logprob": -0.1}],
+                "content": [{"type": "thinking", "signature": "EqQBCkgIARAB"}],
+            }
+        },
+    },
+}
+
+
+def test_credentials_are_scrubbed_by_name_and_usage_fields_survive():
+    scrubber = Scrubber(environ={})
+    clean = scrubber.interaction(NAMED)
+    request = clean["request"]
+    assert request["url"] == "https://x.test/v1/chat?alt=sse&pageToken=p2"
+    assert request["headers"] == {"x-ok": "1"}
+    assert request["body"]["json"] == {
+        "metadata": {"api_key": REDACTED, "user": "u1"},
+        "max_tokens": 100,
+        "messages": [{"content": "export aws_secret_access_key=REDACTED"}],
+    }
+    assert clean["response"]["body"] == NAMED["response"]["body"]  # usage, logprobs, signatures
+    assert find_secrets(new_cassette([clean]), scrubber) == []
+    found = {str(f) for f in find_secrets(new_cassette([NAMED]), scrubber)}
+    assert found == {
+        "interaction 0 request.headers.apikey (secret-header)",
+        "interaction 0 request.headers.x-password (secret-header)",
+        "interaction 0 request.url?client_secret (secret-query-param)",
+        "interaction 0 request.url?password (secret-query-param)",
+        "interaction 0 request.url?X-Amz-Security-Token (secret-query-param)",
+        "interaction 0 request.url?X-Amz-Signature (secret-query-param)",
+        "interaction 0 request.url (secret-assignment)",
+        "interaction 0 request.body.json.metadata.api_key (secret-field)",
+        "interaction 0 request.body.json.messages[0].content (secret-assignment)",
+    }
+
+
+def test_requests_with_named_credentials_still_replay(tmp_path):
+    import httpx
+    import respx
+
+    from myna.cassettes import cassette
+
+    url = "https://named.test/v1/chat?client_secret=s3cr3t&alt=sse"
+    body = {"metadata": {"api_key": "plainvalue"}, "max_tokens": 5}
+    path = tmp_path / "named.yaml"
+    with respx.mock() as router:
+        router.post(url__startswith="https://named.test").mock(
+            return_value=httpx.Response(200, json={"ok": True})
+        )
+        with cassette(path, mode="all"):
+            httpx.post(url, json=body, headers={"x-password": "hunter2"})
+    assert "s3cr3t" not in path.read_text() and "plainvalue" not in path.read_text()
+    with cassette(path, mode="none"):
+        assert httpx.post(url, json=body).json() == {"ok": True}
+
+
+def test_tokens_wrapped_in_base64_are_scrubbed_inside():
+    scrubber = Scrubber(environ={})
+    wrapped = base64.b64encode(f"key={SPLIT}\n".encode()).decode()
+    basic = base64.b64encode(b"alice:hunter2").decode()
+    item = {
+        "request": {
+            "method": "POST",
+            "url": "https://x.test/",
+            "headers": {"x-upstream-auth": f"Basic {basic}", "x-blob": wrapped},
+            "body": {"json": {"file": f"data:text/plain;base64,{wrapped}"}},
+        },
+        "response": {"status": 200},
+    }
+    found = {str(f) for f in find_secrets(new_cassette([item]), scrubber)}
+    assert found == {
+        "interaction 0 request.headers.x-upstream-auth (basic-auth)",
+        "interaction 0 request.headers.x-blob (base64:openai-key)",
+        "interaction 0 request.body.json.file (base64:openai-key)",
+    }
+    clean = scrubber.interaction(item)["request"]
+    assert clean["headers"]["x-upstream-auth"] == "Basic REDACTED"
+    assert base64.b64decode(clean["headers"]["x-blob"]) == b"key=REDACTED\n"  # still a blob
+    data = clean["body"]["json"]["file"].split(",", 1)[1]
+    assert base64.b64decode(data) == b"key=REDACTED\n"
+    assert find_secrets(new_cassette([scrubber.interaction(item)]), scrubber) == []
+
+
+def test_a_basic_auth_url_records_scrubbed_and_replays(tmp_path):
+    import httpx
+    import respx
+
+    from myna.cassettes import cassette, load_cassette
+
+    url = "https://alice:hunter2@basic.test/v1/chat"
+    path = tmp_path / "basic.yaml"
+    with respx.mock() as router:
+        router.post(url__startswith="https://").mock(
+            return_value=httpx.Response(200, json={"ok": True})
+        )
+        with cassette(path, mode="all"):
+            httpx.post(url, json={"q": 1})
+    recorded = load_cassette(path)["interactions"][0]["request"]
+    assert "hunter2" not in path.read_text()
+    assert "hunter2" not in recorded["url"]
+    with cassette(path, mode="none"):
+        assert httpx.post(url, json={"q": 1}).json() == {"ok": True}

@@ -1,32 +1,49 @@
 """Keep secrets off disk: scrub interactions before writing, then scan what would be written.
 
-Three layers, applied to every recorded interaction:
+Three layers, applied to every recorded interaction, all asking the one detector in
+`._detect` (so a scan finds exactly what scrubbing removes):
 
-1. Credential headers are dropped (`SECRET_HEADERS`, plus any name ending in ``-key``,
-   ``-token``, ``-secret``, ``authorization`` or ``cookie``), and so are credential query
-   parameters (``key=``, ``api_key=``, ``access_token=``, ...).
+1. Credential headers are dropped (`SECRET_HEADERS`, any name ending in ``-key``, ``-token``,
+   ``-secret``, ``authorization`` or ``cookie``, and any name `secret_name` accepts:
+   ``apikey``, ``x-password``, ...), and so are credential query parameters (``key=``,
+   ``client_secret=``, ``X-Amz-Signature=``, ...). JSON fields named like credentials
+   (``metadata.api_key``) keep their key and lose their value; usage counts such as
+   ``max_tokens`` are not credentials.
 2. The values of secret-looking environment variables (``*_API_KEY``, ``*_TOKEN``,
-   ``*_SECRET``, ``*_PASSWORD``, at least 8 characters) and token-shaped strings (`PATTERNS`:
-   ``sk-...``, ``sk-ant-...``, ``AIza...``, ``gsk_...``, ``xai-...``, bearer tokens, JWTs, ...)
-   are replaced with ``REDACTED`` everywhere: URLs, header values, JSON bodies (keys too), SSE
-   events, text, and base64 bodies.
+   ``*_SECRET``, ``*_PASSWORD``, at least 8 characters), token-shaped strings (`PATTERNS`:
+   ``sk-...``, ``sk-ant-...``, ``AIza...``, bearer and basic credentials, JWTs, ...),
+   ``name=value`` assignments of credentials in free text, and base64 runs that decode to any
+   of these are replaced with ``REDACTED`` everywhere: URLs, header values, JSON bodies (keys
+   too), SSE events, text, and base64 bodies. The pieces of each field of a stream are joined
+   and scrubbed again, so a token split across events does not survive either.
 3. `find_secrets` scans the final data; a cassette that still holds one is not written
    (`CassetteSecretError`, naming the interaction index and field path, never the value).
 
 User hooks run between 2 and 3, so they can remove more but cannot sneak a secret back in.
+Only values change; JSON keys by name, query parameters and headers are dropped on the live
+request exactly as on the recorded one, so matching still works.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import os
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, unquote_plus, urlsplit, urlunsplit
 
+from ._detect import (
+    PATTERNS,
+    REDACTED,
+    Detector,
+    Span,
+    secret_env_values,
+    secret_name,
+    secret_value,
+)
 from ._match import SECRET_QUERY_PARAMS
 
 __all__ = [
@@ -38,8 +55,6 @@ __all__ = [
     "find_secrets",
     "secret_env_values",
 ]
-
-REDACTED = "REDACTED"
 
 SECRET_HEADERS = frozenset(
     {
@@ -95,69 +110,6 @@ _NOISE_RESPONSE_HEADERS = frozenset(
 )
 """Transport-level and per-request noise; bodies are stored decoded so length/encoding go."""
 
-_B = r"(?<![A-Za-z0-9_\-])"  # not glued to the end of a longer token
-_E = r"(?![A-Za-z0-9_\-])"
-PATTERNS: dict[str, str] = {
-    "anthropic-key": _B + r"sk-ant-[A-Za-z0-9_\-]{20,}",
-    "openai-key": _B + r"sk-(?:proj-|svcacct-|admin-|or-v1-)?[A-Za-z0-9_\-]{20,}",
-    "google-api-key": _B + r"AIza[0-9A-Za-z_\-]{35}" + _E,
-    "groq-key": _B + r"gsk_[A-Za-z0-9]{20,}",
-    "xai-key": _B + r"xai-[A-Za-z0-9]{20,}",
-    "huggingface-token": _B + r"hf_[A-Za-z0-9]{30,}",
-    "github-token": _B + r"(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})",
-    "aws-access-key": _B + r"(?:AKIA|ASIA)[0-9A-Z]{16}" + _E,
-    "slack-token": _B + r"xox[abprs]-[A-Za-z0-9\-]{10,}",
-    "perplexity-key": _B + r"pplx-[A-Za-z0-9]{20,}",
-    "replicate-token": _B + r"r8_[A-Za-z0-9]{20,}",
-    "jwt": _B + r"eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
-    "bearer-token": r"(?i:\bbearer)\s+(?!REDACTED" + _E + r")[A-Za-z0-9\-._~+/]{16,}=*",
-}
-"""Token shapes replaced wherever they appear, by kind."""
-
-_PREFIXES = (
-    "sk-", "AIza", "gsk_", "xai-", "hf_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
-    "AKIA", "ASIA", "xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-", "pplx-", "r8_", "eyJ",
-)  # fmt: skip
-"""A literal every `PATTERNS` match contains (besides bearer tokens): text holding none of
-them, no "bearer" and no secret value cannot match, and the regex is skipped (it costs
-~40 µs per KB; `in` checks cost almost nothing)."""
-
-_BEARER = re.compile("bearer", re.IGNORECASE)
-_ENV_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD", "_SECRET_KEY", "_ACCESS_KEY")
-_KNOWN_ENV = (
-    "OPENAI_API_KEY",
-    "ANTHROPIC_API_KEY",
-    "GOOGLE_API_KEY",
-    "GEMINI_API_KEY",
-    "GROQ_API_KEY",
-    "MISTRAL_API_KEY",
-    "XAI_API_KEY",
-    "DEEPSEEK_API_KEY",
-    "OPENROUTER_API_KEY",
-    "TOGETHER_API_KEY",
-    "FIREWORKS_API_KEY",
-    "PERPLEXITY_API_KEY",
-    "AZURE_OPENAI_API_KEY",
-    "OLLAMA_API_KEY",
-    "HF_TOKEN",
-)
-_MIN_SECRET = 8
-
-
-def _is_secret_env(name: str, value: str) -> bool:
-    return (
-        (name in _KNOWN_ENV or name.upper().endswith(_ENV_SUFFIXES))
-        and len(value) >= _MIN_SECRET
-        and value != REDACTED
-    )
-
-
-def secret_env_values(environ: dict[str, str] | None = None) -> list[str]:
-    """Values of environment variables that hold secrets (by name), longest first."""
-    env = os.environ if environ is None else environ
-    values = {value for name, value in env.items() if _is_secret_env(name, value)}
-    return sorted(values, key=len, reverse=True)
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -186,69 +138,44 @@ class Scrubber:
     def __init__(
         self, redact: Sequence[str | re.Pattern[str]] = (), environ: dict[str, str] | None = None
     ) -> None:
-        env = os.environ if environ is None else environ
-        self._env_names: dict[str, str] = {}
-        for name, value in env.items():
-            if _is_secret_env(name, value):
-                self._env_names.setdefault(value, name)
-        literals = sorted(
-            set(self._env_names) | {r for r in redact if isinstance(r, str) and r},
-            key=len,
-            reverse=True,
-        )
-        parts = [f"(?P<{_group(kind)}>{rx})" for kind, rx in PATTERNS.items()]
-        parts += [f"(?:{r.pattern})" for r in redact if isinstance(r, re.Pattern)]
-        if literals:
-            parts.insert(0, "(?P<literal>" + "|".join(re.escape(v) for v in literals) + ")")
-        self._rx = re.compile("|".join(parts))
-        self._literals = tuple(literals)
-        self._always = any(isinstance(r, re.Pattern) for r in redact)
-
-    def _maybe(self, text: str) -> bool:
-        """False when `text` certainly holds no secret (cheap substring checks)."""
-        if self._always:
-            return True
-        for prefix in _PREFIXES:
-            if prefix in text:
-                return True
-        if _BEARER.search(text):
-            return True
-        return any(literal in text for literal in self._literals)
+        self.detector = Detector(redact, environ)
 
     # -- text -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _replace(match: re.Match[str]) -> str:
-        if match.lastgroup == "bearer_token":
-            return match.group()[: len(match.group()) - len(match.group().split()[-1])] + REDACTED
-        return REDACTED
-
     def text(self, value: str) -> str:
         """`value` with every secret replaced."""
-        return self._rx.sub(self._replace, value) if self._maybe(value) else value
+        return self.detector.sub(value)
 
     def data(self, value: Any) -> Any:
-        """JSON-like data with every secret in strings (and keys) replaced."""
+        """JSON-like data with every secret in strings (and keys) replaced, and the string
+        values of fields named like credentials (``api_key``, ``client_secret``) too."""
         if isinstance(value, str):
-            return self._rx.sub(self._replace, value) if self._maybe(value) else value
+            return self.detector.sub(value)
         if isinstance(value, dict):
-            return {
-                (self.text(k) if isinstance(k, str) else k): self.data(v) for k, v in value.items()
-            }
+            out = {}
+            for key, item in value.items():
+                name = self.text(key) if isinstance(key, str) else key
+                if isinstance(key, str) and secret_name(key, field=True) and secret_value(item):
+                    out[name] = REDACTED
+                else:
+                    out[name] = self.data(item)
+            return out
         if isinstance(value, list):
             return [self.data(v) for v in value]
         return value
 
     def search(self, value: str) -> str | None:
-        """The kind of the first secret in `value`, or None."""
-        if not self._maybe(value):
-            return None
-        match = self._rx.search(value)
-        if match is None:
-            return None
-        if match.lastgroup == "literal":
-            return f"env:{self._env_names.get(match.group(), 'redact')}"
-        return (match.lastgroup or "redact").replace("_", "-")
+        """The kind of the first secret in `value`, or None. A JSON document is also read as
+        data, so this is true whenever `body` would change the body it encodes."""
+        kind = self.detector.search(value)
+        if kind is None and value.lstrip()[:1] in ("{", "["):
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                return None
+            for _, kind in _data_findings(parsed, "", self.detector):
+                return kind
+        return kind
 
     # -- pieces of an interaction -----------------------------------------------------------
 
@@ -261,7 +188,7 @@ class Scrubber:
             for param in parts.query.split("&"):
                 key, sep, value = param.partition("=")
                 plain_key, plain_value = unquote_plus(key), unquote_plus(value)
-                if plain_key.lower() in SECRET_QUERY_PARAMS:
+                if is_secret_query_param(plain_key):
                     continue
                 if self.search(plain_key) or self.search(plain_value):
                     # only a parameter that changes is re-encoded; the rest stay as sent
@@ -290,7 +217,8 @@ class Scrubber:
         return out
 
     def body(self, body: dict[str, Any] | None) -> dict[str, Any] | None:
-        """A stored body with secrets replaced (base64 bodies are decoded to look inside)."""
+        """A stored body with secrets replaced (base64 bodies are decoded to look inside; the
+        pieces of each field of a stream are joined and scrubbed again)."""
         if not body:
             return body
         kind, value = next(iter(body.items()))
@@ -301,7 +229,15 @@ class Scrubber:
             if clean == text:
                 return body
             return {"base64": base64.b64encode(clean.encode("latin-1")).decode("ascii")}
-        return {kind: self.data(value)}
+        clean = self.data(value)
+        if kind in _STREAM_KINDS and isinstance(clean, list):
+            for slots in _stream_fields(clean).values():
+                pieces = [container[key] for container, key in slots]
+                spans = _joined_spans(pieces, self.detector)
+                if spans:
+                    for (container, key), piece in zip(slots, _cut(pieces, spans), strict=True):
+                        container[key] = piece
+        return {kind: clean}
 
     def interaction(self, item: dict[str, Any]) -> dict[str, Any]:
         """A scrubbed copy of one interaction."""
@@ -317,14 +253,80 @@ class Scrubber:
         return {"request": request, "response": response}
 
 
-def _group(kind: str) -> str:
-    return kind.replace("-", "_")
+_STREAM_KINDS = ("sse", "ndjson")
+
+
+def _stream_fields(events: list[Any]) -> dict[str, list[tuple[Any, Any]]]:
+    """Where each field's pieces sit in a stream, in event order: ``{path: [(container, key)]}``
+    with paths inside one event (``data.choices[0].delta.content``)."""
+    fields: dict[str, list[tuple[Any, Any]]] = {}
+
+    def walk(container: Any, key: Any, path: str) -> None:
+        value = container[key]
+        if isinstance(value, str):
+            fields.setdefault(path, []).append((container, key))
+        elif isinstance(value, dict):
+            for name in value:
+                walk(value, name, f"{path}.{name}" if path else str(name))
+        elif isinstance(value, list):
+            for index in range(len(value)):
+                walk(value, index, f"{path}[{index}]")
+
+    for index in range(len(events)):
+        walk(events, index, "")
+    return fields
+
+
+def _joined_spans(pieces: list[str], detector: Detector) -> list[tuple[Span, list[int]]]:
+    """Secrets in the joined text of `pieces` that no single piece holds alone, each with the
+    start offset of every piece (so `_cut` can map it back)."""
+    if len(pieces) < 2:
+        return []
+    starts, total = [], 0
+    for piece in pieces:
+        starts.append(total)
+        total += len(piece)
+    out = []
+    for span in detector.spans("".join(pieces)):
+        first = max(i for i, start in enumerate(starts) if start <= span[0])
+        if span[1] > starts[first] + len(pieces[first]):  # crosses into a later piece
+            out.append((span, starts))
+    return out
+
+
+def _cut(pieces: list[str], spans: list[tuple[Span, list[int]]]) -> list[str]:
+    """`pieces` with each joined span replaced: its replacement goes where the span starts and
+    the rest of the span is removed from the pieces it runs into."""
+    bounds = []
+    total = 0
+    for piece in pieces:
+        bounds.append((total, total + len(piece)))
+        total += len(piece)
+    out = list(pieces)
+    # right to left: an edit only moves text after it, so earlier offsets stay valid
+    for (start, end, _, replacement), _starts in reversed(spans):
+        for i, (piece_start, piece_end) in enumerate(bounds):
+            lo, hi = max(start, piece_start), min(end, piece_end)
+            if lo >= hi:
+                continue
+            text = out[i]
+            out[i] = (
+                text[: lo - piece_start]
+                + (replacement if lo == start else "")
+                + text[hi - piece_start :]
+            )
+    return out
 
 
 def is_secret_header(name: str) -> bool:
     """True for headers that carry credentials."""
     low = name.lower()
-    return low in SECRET_HEADERS or low.endswith(_SECRET_SUFFIXES)
+    return low in SECRET_HEADERS or low.endswith(_SECRET_SUFFIXES) or secret_name(low)
+
+
+def is_secret_query_param(name: str) -> bool:
+    """True for query parameters that carry credentials (``key``, ``X-Amz-Signature``, ...)."""
+    return name.lower() in SECRET_QUERY_PARAMS or secret_name(name)
 
 
 def _walk(value: Any, path: str) -> Iterable[tuple[str, str]]:
@@ -342,22 +344,46 @@ def _walk(value: Any, path: str) -> Iterable[tuple[str, str]]:
             yield from _walk(item, f"{path}[{index}]")
 
 
+def _data_findings(value: Any, path: str, detector: Detector) -> Iterable[tuple[str, str]]:
+    """``(path, kind)`` for each secret `Scrubber.data` would replace under `value`."""
+    for here, text in _walk(value, path):
+        kind = detector.search(text)
+        if kind:
+            yield here, kind
+    yield from _named_fields(value, path)
+
+
+def _named_fields(value: Any, path: str) -> Iterable[tuple[str, str]]:
+    """Fields named like credentials (``api_key``) that still hold a value."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and secret_name(key, field=True) and secret_value(item):
+                yield here, "secret-field"
+            else:
+                yield from _named_fields(item, here)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _named_fields(item, f"{path}[{index}]")
+
+
 def find_secrets(cassette: dict[str, Any], scrubber: Scrubber | None = None) -> list[Finding]:
-    """Secret-shaped values left in a cassette mapping: token shapes, secret env values,
-    credential headers and query parameters. Empty when it is safe to write.
+    """Secrets left in a cassette mapping: everything `Scrubber` removes (token shapes, secret
+    env values, credentials named in headers, query parameters, JSON fields or free text,
+    base64-wrapped ones, ones split across stream events). Empty when it is safe to write.
     """
     scrubber = scrubber or Scrubber()
     findings: list[Finding] = []
     for key in ("version", "recorded_with"):
         value = cassette.get(key)
-        if isinstance(value, str) and scrubber.search(value):
-            findings.append(Finding(None, key, scrubber.search(value) or ""))
+        if isinstance(value, str) and scrubber.detector.search(value):
+            findings.append(Finding(None, key, scrubber.detector.search(value) or ""))
     for index, item in enumerate(cassette.get("interactions") or []):
-        findings.extend(_scan_interaction(index, item, scrubber))
+        findings.extend(_scan_interaction(index, item, scrubber.detector))
     return findings
 
 
-def _scan_interaction(index: int, item: Any, scrubber: Scrubber) -> list[Finding]:
+def _scan_interaction(index: int, item: Any, detector: Detector) -> list[Finding]:
     found: list[Finding] = []
     if not isinstance(item, dict):
         return found
@@ -372,24 +398,39 @@ def _scan_interaction(index: int, item: Any, scrubber: Scrubber) -> list[Finding
         if isinstance(url, str):
             split = urlsplit(url)
             for key, _ in parse_qsl(split.query, keep_blank_values=True):
-                if key.lower() in SECRET_QUERY_PARAMS:
+                if is_secret_query_param(key):
                     found.append(Finding(index, f"{side}.url?{key}", "secret-query-param"))
-            if split.password:
+            if split.password and split.password != REDACTED:
                 found.append(Finding(index, f"{side}.url (password)", "url-password"))
-            kind = scrubber.search(unquote(url))
-            if kind and not scrubber.search(url):
+            kind = detector.search(unquote(url))
+            if kind and not detector.search(url):
                 found.append(Finding(index, f"{side}.url (percent-encoded)", kind))
         body = part.get("body")
+        rest = dict(part)
         if isinstance(body, dict) and isinstance(body.get("base64"), str):
             try:
                 text = base64.b64decode(body["base64"]).decode("latin-1")
             except (binascii.Error, ValueError):
                 text = ""
-            kind = scrubber.search(text)
+            kind = detector.search(text)
             if kind:
                 found.append(Finding(index, f"{side}.body.base64", kind))
-        for path, text in _walk({k: v for k, v in part.items()}, side):
-            kind = scrubber.search(text)
+            del rest["body"]  # looked into above
+        elif isinstance(body, dict) and body:
+            kind, value = next(iter(body.items()))
+            for path, name in _named_fields(value, f"{side}.body.{kind}"):
+                found.append(Finding(index, path, name))
+            if kind in _STREAM_KINDS and isinstance(value, list):
+                for path, slots in _stream_fields(value).items():
+                    pieces = [container[key] for container, key in slots]
+                    for span, _ in _joined_spans(pieces, detector):
+                        where = f"{side}.body.{kind}[*].{path} (joined)"
+                        found.append(Finding(index, where, span[2]))
+        if isinstance(part.get("error"), dict):
+            for path, name in _named_fields(part["error"], f"{side}.error"):
+                found.append(Finding(index, path, name))
+        for path, text in _walk(rest, side):
+            kind = detector.search(text)
             if kind:
                 found.append(Finding(index, path, kind))
     return found
