@@ -129,7 +129,13 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def scan_file(path: Path, scrubber: Any) -> list[str]:
-    """Findings in one file as ``path:line: kind`` / ``path: interaction ...`` lines."""
+    """Findings in one file as ``path:line: kind`` / ``path: interaction ...`` lines.
+
+    Every line is read with the scrubber's detector; a myna cassette is also read as data
+    (`find_secrets`), which sees what a line cannot: header names, query keys, fields named
+    like credentials, encoded values and tokens split across stream events. Both ask the one
+    detector the scrubber uses, so whatever scrubbing would remove is found here.
+    """
     from ..cassettes import CassetteError, find_secrets, load_parsed
 
     found = []
@@ -137,19 +143,26 @@ def scan_file(path: Path, scrubber: Any) -> list[str]:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         return [f"{path}: cannot read ({exc.strerror or exc})"]
+    line_kinds = set()
     for number, line in enumerate(text.splitlines(), 1):
         kind = scrubber.search(line)
         if kind:
+            line_kinds.add(kind)
             found.append(f"{path}:{number}: {kind}")
     if _is_myna(path):
         try:
             findings = find_secrets(load_parsed(path).data, scrubber)
         except CassetteError:
             findings = []
-        # what a line scan cannot see: header names, query keys, encoded or base64 values
-        textual = {"secret-header", "secret-query-param", "url-password"}
+        structural = {"secret-header", "secret-query-param", "url-password", "secret-field"}
+        hidden = ("(percent-encoded)", "base64", "(joined)")
         for finding in findings:
-            if finding.kind in textual or finding.path.endswith(("(percent-encoded)", "base64")):
+            # a kind the line scan did not see may hide in YAML escapes or folded lines
+            if (
+                finding.kind in structural
+                or finding.path.endswith(hidden)
+                or finding.kind not in line_kinds
+            ):
                 found.append(f"{path}: {finding}")
     return found
 
