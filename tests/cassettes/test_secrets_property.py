@@ -125,3 +125,99 @@ def test_no_planted_secret_survives_in_the_written_file(planted, env_value, stre
         token = value.split()[-1]
         assert token not in text, f"{token!r} survived"
         assert quote(token) not in text
+
+
+# -- issue 11: by name, inside base64, split across events; scan finds each; replay still works
+
+HEADER_NAMES = [
+    "apikey",
+    "x-password",
+    "x-client-secret",
+    "x-session-token",
+    "X-Amz-Security-Token",
+]
+QUERY_NAMES = ["client_secret", "password", "X-Amz-Security-Token", "X-Amz-Signature", "sig"]
+FIELD_NAMES = ["api_key", "apiKey", "client_secret", "password", "private_key", "session_token"]
+KINDS = ["header-name", "query-name", "field-name", "free-text", "base64-json", "base64-header"]
+plain = _run(8).map(lambda s: "pv" + s)  # not token-shaped: only its name gives it away
+shaped = secrets.filter(lambda s: not s.startswith("Bearer"))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    planted=st.lists(
+        st.tuples(st.sampled_from(KINDS), st.integers(0, 4), plain, shaped),
+        min_size=1,
+        max_size=5,
+    ),
+    split=st.one_of(st.none(), st.tuples(shaped, st.integers(1, 6), words)),
+)
+def test_secrets_by_name_in_base64_or_split_never_reach_disk_and_scan_finds_them(planted, split):
+    import base64
+
+    from myna.cassettes import Scrubber, find_secrets, new_cassette
+
+    headers = {"content-type": "application/json"}
+    query = [("alt", "sse")]
+    body: dict = {"model": "m", "max_tokens": 5, "metadata": {}, "messages": []}
+    gone: list[str] = []
+    for index, (kind, pick, value, token) in enumerate(planted):
+        if kind == "header-name":
+            headers[f"x{index}-" + HEADER_NAMES[pick % len(HEADER_NAMES)]] = value
+        elif kind == "query-name":
+            query.append((f"p{index}_" + QUERY_NAMES[pick % len(QUERY_NAMES)], value))
+        elif kind == "field-name":
+            body["metadata"][f"p{index}_" + FIELD_NAMES[pick % len(FIELD_NAMES)]] = value
+        elif kind == "free-text":
+            name = ["aws_secret_access_key", "password", "client_secret", "api-key"][pick % 4]
+            body["messages"].append({"content": f"set {name}={value} now"})
+        elif kind == "base64-json":
+            blob = base64.b64encode(f"token {token}\n".encode()).decode()
+            body["messages"].append({"content": f"data:text/plain;base64,{blob}"})
+            gone.extend([token, blob])
+            continue
+        else:
+            blob = base64.b64encode(f"user:{token}".encode()).decode()
+            headers[f"x-blob-{index}"] = blob if pick % 2 else f"Basic {blob}"
+            gone.extend([token, blob])
+            continue
+        gone.append(value)
+    events: list[dict] = [{"delta": {"content": "start"}}]
+    if split is not None:
+        token, size, before = split
+        text = f"{before} {token} end"
+        events += [{"delta": {"content": text[i : i + size]}} for i in range(0, len(text), size)]
+        gone.append(token)
+    content = "".join(f"data: {json.dumps(e)}\n\n" for e in events).encode()
+    url = "https://api.named.test/v1/chat?" + "&".join(f"{k}={quote(v)}" for k, v in query)
+
+    # the raw interaction: every planted secret is found by the detector scan uses
+    raw = {
+        "request": {"method": "POST", "url": url, "headers": headers, "body": {"json": body}},
+        "response": {"status": 200, "body": {"sse": [{"data": e} for e in events]}},
+    }
+    scrubber = Scrubber(environ={})
+    assert len(find_secrets(new_cassette([raw]), scrubber)) >= len(planted) + (split is not None)
+    assert find_secrets(new_cassette([scrubber.interaction(raw)]), scrubber) == []
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "c.yaml"
+        with respx.mock() as router:
+            router.post(url__startswith="https://api.named.test").mock(
+                return_value=httpx.Response(
+                    200, content=content, headers={"content-type": "text/event-stream"}
+                )
+            )
+            with cassette(path, mode="all"):
+                CLIENT.post(url, json=body, headers=headers)
+        text = path.read_text()
+        recorded = load_cassette(path)
+        with cassette(path, mode="none"):  # scrubbed, it still matches and replays
+            assert CLIENT.post(url, json=body, headers=headers).status_code == 200
+    joined = "".join(
+        event["data"]["delta"]["content"]
+        for event in recorded["interactions"][0]["response"]["body"]["sse"]
+    )
+    for value in gone:
+        assert value not in text and quote(value) not in text, f"{value!r} survived"
+        assert value not in joined, f"{value!r} survived once events are joined"
