@@ -452,3 +452,49 @@ def test_attributes_come_from_the_default_model() -> None:
     assert model.temperature == 0.4
     assert model.profile["tool_calling"] is True
     assert "ConfigurableChatModel(defaults=" in repr(model)
+
+
+RACE = """
+import sys, threading, time
+from myna.models import _registry, init_chat_model
+
+
+class Slow(dict):
+    # registering the built-ins takes a while (as importing did): widen the race window
+    def items(self):
+        for item in super().items():
+            time.sleep(0.002)
+            yield item
+
+
+_registry._BUILTIN_PROVIDERS = Slow(_registry._BUILTIN_PROVIDERS)
+
+barrier = threading.Barrier(16)
+errors = []
+
+def first_call():
+    barrier.wait()
+    try:
+        init_chat_model("fake:scripted", script=["hi"])
+    except Exception as error:
+        errors.append(repr(error))
+
+threads = [threading.Thread(target=first_call) for _ in range(16)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print("\\n".join(errors))
+sys.exit(1 if errors else 0)
+"""
+
+
+def test_threads_calling_init_chat_model_first_at_once_all_find_the_builtins():
+    import subprocess
+    import sys
+
+    for _ in range(3):  # a fresh process each time: the built-ins are not loaded yet
+        result = subprocess.run(
+            [sys.executable, "-c", RACE], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stdout + result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
@@ -116,6 +117,7 @@ def _normalize(provider: str) -> str:
 
 
 _builtins_loaded = False
+_builtins_lock = threading.Lock()
 
 
 _BUILTIN_PROVIDERS = {
@@ -145,9 +147,13 @@ def _ensure_builtins() -> None:
     global _builtins_loaded
     if _builtins_loaded:
         return
-    _builtins_loaded = True
-    for name, target in _BUILTIN_PROVIDERS.items():
-        _REGISTRY.setdefault(name, target)
+    with _builtins_lock:
+        if _builtins_loaded:
+            return
+        for name, target in _BUILTIN_PROVIDERS.items():
+            _REGISTRY.setdefault(name, target)
+        # set only once every entry is in: a thread that sees the flag sees them all
+        _builtins_loaded = True
 
 
 def _factory(provider: str) -> ProviderFactory:
