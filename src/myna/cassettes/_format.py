@@ -32,8 +32,9 @@ SSE events and NDJSON lines are split and written back by the stream framing of
 `myna.codecs` (`parse_sse` / `sse_bytes`, `parse_ndjson` / `ndjson_line`).
 
 Loading is safe (``yaml.CSafeLoader``) and strict: a broken file raises `CassetteError` with the
-file and line. Parsed files are cached by the hash of their bytes, so a cassette used by many
-tests is parsed once per process.
+file and line, and so does a file whose YAML aliases would copy more than 10,000 nodes (an
+alias bomb; myna writes no aliases). Parsed files are cached by the hash of their bytes, so a
+cassette used by many tests is parsed once per process.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from typing import Any
 
 from ..codecs import NDJSON_CONTENT_TYPES, ndjson_line, parse_ndjson, parse_sse, sse_bytes
 from ._errors import CassetteError
-from ._yaml import Flow, Lazy, emit, fast_load
+from ._yaml import Flow, Lazy, alias_expansion, emit, fast_load
 
 __all__ = [
     "BODY_KINDS",
@@ -443,9 +444,20 @@ def _decode_text(raw: str | bytes, source: str) -> str:
     return raw
 
 
+_ALIAS_LIMIT = 10_000
+"""Nodes YAML aliases may copy in a cassette; past it the file is refused (an alias bomb)."""
+
+
 def _pyyaml(text: str, source: str) -> Any:
     import yaml
 
+    aliases, copied = alias_expansion(text)
+    if copied > _ALIAS_LIMIT:
+        raise CassetteError(
+            f"{source}: cassette uses {aliases} YAML aliases copying {copied:,} nodes (the "
+            f"limit is {_ALIAS_LIMIT:,}); myna cassettes are written without aliases: this file "
+            "was edited or is hostile. Restore it from version control or re-record it."
+        )
     try:
         return yaml.load(text, Loader=_loader())  # a safe loader
     except yaml.YAMLError as exc:
