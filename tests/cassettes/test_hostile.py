@@ -105,3 +105,56 @@ def test_the_alias_cap_is_a_cassette_error(tmp_path: Path):
     path.write_text(ALIAS_BOMB)
     with pytest.raises(CassetteError, match="81 YAML aliases"):
         load_cassette(path)
+
+
+@pytest.fixture
+def raw_server():
+    """A server answering every request with `raw` header lines (bytes, sent as they are)."""
+    import socketserver
+    import threading
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass
+            body = b'{"ok": true}'
+            self.wfile.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                + b"".join(line + b"\r\n" for line in self.server.raw)  # type: ignore[attr-defined]
+                + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+                + body
+            )
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    "raw", [b"x-note: caf\xc3\xa9", b"x-note: caf\xe9"], ids=["utf-8", "latin-1"]
+)
+async def test_a_non_ascii_response_header_records_and_replays(raw_server, raw, tmp_path, request):
+    import httpx
+
+    from myna.cassettes import cassette
+
+    raw_server.raw = [raw]
+    url = f"http://127.0.0.1:{raw_server.server_address[1]}/v1/chat/completions"
+    path = tmp_path / "note.yaml"
+    with cassette(path, mode="once"):
+        recorded = httpx.post(url, json={"q": 1})
+    assert recorded.headers["x-note"] == "café"
+    assert load_cassette(path)["interactions"][0]["response"]["headers"]["x-note"] == "café"
+
+    request.getfixturevalue("offline")
+    with cassette(path, mode="none"):
+        replayed = httpx.post(url, json={"q": 1})
+    async with cassette(path, mode="none"):
+        async with httpx.AsyncClient() as client:
+            areplayed = await client.post(url, json={"q": 1})
+    for response in (replayed, areplayed):
+        assert response.headers["x-note"] == "café"
+        assert response.json() == {"ok": True}

@@ -282,10 +282,21 @@ def _replay_classes(module: ModuleType) -> tuple[type, type]:
     return ReplayStream, AsyncReplayStream
 
 
+def _header_value(value: str) -> str | bytes:
+    """A recorded header value as httpx accepts it: a ``str`` only when it is ASCII.
+
+    httpx decodes a received header as ASCII, else UTF-8, else Latin-1, so a non-ASCII value
+    (``x-note: café``) is recorded as text; given back as a ``str``, httpx refuses it
+    (``UnicodeEncodeError``). As UTF-8 bytes it decodes to the same text again.
+    """
+    return value if value.isascii() else value.encode("utf-8")
+
+
 def _replay(module: ModuleType, prepared: Prepared, paced: bool, *, is_async: bool) -> Any:
     sync_cls, async_cls = _replay_classes(module)
     stream = (async_cls if is_async else sync_cls)(prepared, paced)
-    return module.Response(prepared.status, headers=prepared.headers, stream=stream)
+    headers = [(name, _header_value(value)) for name, value in prepared.headers]
+    return module.Response(prepared.status, headers=headers, stream=stream)
 
 
 # ---------------------------------------------------------------- record
