@@ -181,6 +181,7 @@ class EmulatorApp:
             `auth_error`: 401, or 403 for Gemini and Bedrock).
         validate_tool_calls: fail a scripted tool call that names a tool the request did not
             offer, or whose arguments do not match its schema.
+        keep_requests: keep only the newest this many requests in `requests` (None: all).
     """
 
     def __init__(
@@ -191,7 +192,13 @@ class EmulatorApp:
         cycle: bool = False,
         require_auth: bool = True,
         validate_tool_calls: bool = True,
+        keep_requests: int | None = None,
     ) -> None:
+        if keep_requests is not None and keep_requests < 1:
+            raise ValueError(f"keep_requests={keep_requests!r} must be >= 1, or None to keep all")
+        self.keep_requests = keep_requests
+        """How many requests `requests` keeps, the newest; None keeps every one (a server
+        that runs for hours would grow without end: `myna serve` keeps 1,000)."""
         self.engine = FakeChatModel(
             list(script),
             chunking=chunking,
@@ -291,11 +298,13 @@ class EmulatorApp:
         protocol = protocol_for_path(path)
         try:
             parsed: Any = json.loads(body) if body else {}
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
             parsed = body.decode("utf-8", "replace")
         record = EmulatedRequest(method, url, path, headers, parsed, protocol)
         with self._lock:
             self.requests.append(record)
+            if self.keep_requests is not None and len(self.requests) > self.keep_requests:
+                del self.requests[0]
         if protocol is None:
             record.status = 404
             message = f"myna emulator: no API at {path}"
