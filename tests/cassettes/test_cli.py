@@ -68,7 +68,7 @@ def test_scan_exits_non_zero_on_a_find_and_names_the_line(folder, capsys):
     out = capsys.readouterr().out
     assert f"{leaky}:{len(lines)}: openai-key" in out
     assert f"{leaky}: interaction 0 request.headers.x-api-key (secret-header)" in out
-    assert "remove them (myna cassettes scrub PATH) before committing" in out
+    assert "remove secrets (myna cassettes scrub PATH)" in out
 
 
 def test_scrub_rewrites_in_place(folder, capsys):

@@ -152,8 +152,9 @@ def scan_file(path: Path, scrubber: Any) -> list[str]:
     if _is_myna(path):
         try:
             findings = find_secrets(load_parsed(path).data, scrubber)
-        except CassetteError:
-            findings = []
+        except CassetteError as exc:
+            # what cannot be read as data cannot be vouched for (an edited or hostile file)
+            return [*found, f"{path}: not checked, it does not load as a cassette: {exc}"]
         structural = {"secret-header", "secret-query-param", "url-password", "secret-field"}
         hidden = ("(percent-encoded)", "base64", "(joined)")
         for finding in findings:
@@ -181,8 +182,9 @@ def _scan(args: argparse.Namespace) -> int:
     if findings:
         _print(
             console,
-            f"myna: {len(findings)} secret-shaped value(s) found in {len(files)} file(s); "
-            "remove them (myna cassettes scrub PATH) before committing.",
+            f"myna: {len(findings)} finding(s) in {len(files)} file(s); before committing, "
+            "remove secrets (myna cassettes scrub PATH) and restore or re-record a cassette "
+            "that does not load.",
         )
         return 1
     if not args.quiet:
