@@ -25,6 +25,7 @@ The shared behaviour:
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any, ClassVar
 
@@ -32,7 +33,21 @@ from ..exceptions import DecodeError, MynaError, StreamInterruptedError
 from ..messages import AIMessageChunk, merge_chunks
 from ._common import excerpt
 
-__all__ = ["PushDecoder", "adecode_stream", "decode_stream"]
+__all__ = ["PushDecoder", "adecode_stream", "decode_stream", "json_event"]
+
+
+def json_event(event: Any, what: str) -> Any:
+    """`event` parsed when it is JSON text (str or bytes), else as it is.
+
+    Raises:
+        DecodeError: ``"{what} is not JSON: ..."``, e.g. what = ``"Anthropic stream event 3"``.
+    """
+    if isinstance(event, (bytes, str)):
+        try:
+            return json.loads(event)
+        except ValueError:
+            raise DecodeError(f"{what} is not JSON: {excerpt(event)}") from None
+    return event
 
 
 class PushDecoder:

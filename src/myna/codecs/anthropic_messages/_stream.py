@@ -17,7 +17,7 @@ from ...messages import (
     split_message,
     tool_call_chunk,
 )
-from .._stream_driver import PushDecoder
+from .._stream_driver import PushDecoder, json_event
 from .._stream_driver import adecode_stream as adrive
 from .._stream_driver import decode_stream as drive
 from ._server import error_payload, status_for
@@ -252,13 +252,7 @@ class StreamDecoder(PushDecoder):
         )
 
     def _feed(self, i: int, event: Any) -> list[AIMessageChunk]:
-        if isinstance(event, (bytes, str)):
-            try:
-                event = json.loads(event)
-            except ValueError:
-                raise DecodeError(
-                    f"Anthropic stream event {i} is not JSON: {excerpt(event)}"
-                ) from None
+        event = json_event(event, f"Anthropic stream event {i}")
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             raise DecodeError(
                 f"Anthropic stream event {i} must be an object with a string 'type', "

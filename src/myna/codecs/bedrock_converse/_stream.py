@@ -15,7 +15,7 @@ from typing import Any
 
 from ...exceptions import DecodeError, ProviderError, UserError
 from ...messages import AIMessage, AIMessageChunk, split_message, tool_call_chunk
-from .._stream_driver import PushDecoder
+from .._stream_driver import PushDecoder, json_event
 from .._stream_driver import adecode_stream as adrive
 from .._stream_driver import decode_stream as drive
 from ._blocks import (
@@ -92,13 +92,7 @@ class StreamDecoder(PushDecoder):
         )
 
     def _feed(self, i: int, event: Any) -> list[AIMessageChunk]:
-        if isinstance(event, (bytes, str)):
-            try:
-                event = json.loads(event)
-            except ValueError:
-                raise DecodeError(
-                    f"Bedrock stream event {i} is not JSON: {excerpt(event)}"
-                ) from None
+        event = json_event(event, f"Bedrock stream event {i}")
         if not isinstance(event, dict) or len(event) != 1 or not isinstance(next(iter(event)), str):
             raise DecodeError(
                 f"Bedrock stream event {i} must be an object with one key (the event type), "

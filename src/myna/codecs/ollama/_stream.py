@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any
 
@@ -15,7 +14,7 @@ from ...messages import (
     AIMessageChunk,
     split_message,
 )
-from .._stream_driver import PushDecoder
+from .._stream_driver import PushDecoder, json_event
 from .._stream_driver import adecode_stream as adrive
 from .._stream_driver import decode_stream as drive
 from ._client import check_logprobs, raise_error_event, wire_images, wire_tool_chunks
@@ -117,11 +116,7 @@ def _event_dict(raw: Any, index: int) -> dict[str, Any]:
             raise DecodeError(
                 f"Ollama stream event #{index} is not UTF-8: {excerpt(repr(raw[:60]))}"
             ) from None
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raise DecodeError(f"Ollama stream event #{index} is not JSON: {excerpt(raw)}") from None
+    raw = json_event(raw, f"Ollama stream event #{index}")
     if not isinstance(raw, dict):
         raise DecodeError(f"Ollama stream event #{index} is not a JSON object: {excerpt(raw)}")
     return raw
