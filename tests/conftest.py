@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
@@ -87,3 +88,59 @@ class Driver:
 def drive(request: pytest.FixtureRequest) -> Driver:
     """The sync and the async API in turn."""
     return Driver(request.param)
+
+
+# What in-process pytester runs use, imported once in this process: such runs restore
+# sys.modules afterwards, so anything first imported inside an inner run would be imported
+# again on the next run, while process-wide caches keep the old copies: the provider registry
+# keeps classes whose modules are gone (their messages then fail isinstance checks),
+# httpcore2's respx mocker may be defined only once per process, and PyYAML's constructors
+# are registered on the first copy. It is faster, too.
+_PYTESTER_MODULES = (
+    "hypothesis",
+    "myna.cassettes",
+    "myna.emulators",
+    "myna.emulators._httpcore2",
+    "myna.evals._compare",
+    "myna.evals._files",
+    "myna.evals._pytest",
+    "myna.evals._runner",
+    "myna.evals.evaluators",
+    "myna.fakes",
+    "myna.pytest_plugin._fixtures",
+    "myna.pytest_plugin._recording",
+    "myna.testing._assertions",
+    "myna.testing._stream",
+    "yaml",
+)
+
+
+@pytest.fixture(scope="session")
+def pytester_preloaded() -> None:
+    """Import, once per process, every module and provider that inner pytester runs use."""
+    for name in _PYTESTER_MODULES:
+        importlib.import_module(name)
+    from myna.codecs import CODECS, get_codec
+    from myna.models._registry import _factory, known_providers
+
+    for protocol in CODECS:
+        get_codec(protocol)
+    for provider in known_providers():
+        _factory(provider)
+
+
+@pytest.fixture
+def inner_pytest_defaults(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, pytester_preloaded: None
+) -> None:
+    """Inner pytest runs independent of the CI that runs this suite, with an ini of their own
+    (tests that write their own repeat the asyncio lines); pytest-benchmark would warn in every
+    inner run under xdist."""
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("MYNA_RECORD_MODE", raising=False)
+    if "pytester" in request.fixturenames:
+        pytester = request.getfixturevalue("pytester")
+        pytester.makeini(
+            "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+            "addopts = -p no:benchmark -p no:randomly\n"
+        )

@@ -3,7 +3,6 @@ per case, failure messages, the "myna evals" terminal section, xdist, report fil
 
 from __future__ import annotations
 
-import importlib
 import json
 import subprocess
 import sys
@@ -17,43 +16,10 @@ from myna.evals import Report, evaluate
 
 pytest_plugins = ["pytester"]
 
-# Imported once here (as tests/plugin/conftest.py does): in-process pytester runs restore
-# sys.modules afterwards, and process-wide registries must keep one copy of each module.
-for _module in (
-    "myna.cassettes",
-    "myna.emulators",
-    "myna.emulators._httpcore2",
-    "myna.evals._compare",
-    "myna.evals._files",
-    "myna.evals._pytest",
-    "myna.evals._runner",
-    "myna.evals.evaluators",
-    "myna.fakes",
-    "myna.pytest_plugin._fixtures",
-    "myna.pytest_plugin._recording",
-    "yaml",
-):
-    importlib.import_module(_module)
-
-from myna.codecs import CODECS, get_codec  # noqa: E402
-from myna.models._registry import _factory, known_providers  # noqa: E402
-
-for _protocol in CODECS:
-    get_codec(_protocol)
-for _provider in known_providers():
-    _factory(_provider)
-
 
 @pytest.fixture(autouse=True)
-def _inner_defaults(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CI", raising=False)
-    monkeypatch.delenv("MYNA_RECORD_MODE", raising=False)
-    if "pytester" in request.fixturenames:
-        pytester = request.getfixturevalue("pytester")
-        pytester.makeini(
-            "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
-            "addopts = -p no:benchmark -p no:randomly\n"
-        )
+def _inner_defaults(inner_pytest_defaults: None) -> None:
+    """Every test here gets the inner-run defaults of tests/conftest.py."""
 
 
 # A seeded coin: each run of a case gets its own seed (the case name and the repeat index),
