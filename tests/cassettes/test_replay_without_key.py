@@ -92,3 +92,18 @@ def test_a_scoped_cassette_replays_only_its_scope(tmp_path, no_keys) -> None:
         with judge.scope():
             assert replaying()
             assert init_chat_model("openai:gpt-4.1-mini").invoke("Hi").text == "Replayed."
+
+
+def test_bedrock_replay_never_asks_aws_for_credentials(tmp_path, no_keys, monkeypatch) -> None:
+    """botocore's credential chain ends at the EC2 metadata service (a network call that a
+    blocked test or a machine off EC2 pays for); a replay is never signed, so it never looks."""
+    botocore_session = pytest.importorskip("botocore.session")
+    path = tmp_path / "bedrock.yaml"
+    record(path, "bedrock")
+
+    lookups: list[str] = []
+    monkeypatch.setattr(botocore_session, "get_session", lambda: lookups.append("looked"))
+    model, options, _ = PROVIDERS["bedrock"]
+    with cassette(path, mode="none"):
+        assert init_chat_model(model, **options).invoke("Hi").text == "Replayed."
+    assert lookups == []

@@ -10,7 +10,7 @@ import httpx
 
 from ..exceptions import MissingAPIKeyError
 from ..models import ChatRequest
-from ._http import HTTPChatModel
+from ._http import HTTPChatModel, _replayed
 from ._transport import async_client, sync_client
 
 __all__ = ["BedrockChatModel"]
@@ -166,6 +166,10 @@ class BedrockChatModel(HTTPChatModel):
         key = self.api_key or os.environ.get("AWS_BEARER_TOKEN_BEDROCK")
         if key:
             return key
+        if _replayed():
+            # botocore's credential chain may ask the EC2 metadata service over the network
+            # (blocked in tests, slow elsewhere); a replay is never signed, so never ask
+            raise self._missing_key(self.api_key_env)
         if self._signer.credentials() is not None:
             return None  # the request is signed with SigV4 on its way out
         if self.base_url == self._aws_url:
