@@ -59,6 +59,7 @@ from ._store import (
     set_usage_log,
     usage_log,
 )
+from ._to_script import to_script
 
 __all__ = [
     "BODY_KINDS",
@@ -100,5 +101,6 @@ __all__ = [
     "scrub_cassette",
     "set_usage_log",
     "sse_bytes",
+    "to_script",
     "usage_log",
 ]

@@ -301,6 +301,23 @@ def _convert(args: argparse.Namespace) -> int:
     return status
 
 
+# ---------------------------------------------------------------- to-script
+
+
+def _to_script(args: argparse.Namespace) -> int:
+    import yaml
+
+    from ..cassettes import to_script
+
+    entries = to_script(args.cassette, args.output)
+    console = _console()
+    if args.output:
+        _print(console, f"{args.cassette} -> {args.output} ({len(entries)} script entries)")
+    else:
+        print(yaml.safe_dump({"replies": entries}, sort_keys=False, allow_unicode=True), end="")
+    return 0
+
+
 # ---------------------------------------------------------------- wiring
 
 
@@ -350,3 +367,14 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--out-dir", help="where to write the converted cassettes")
     p.add_argument("--in-place", action="store_true", help="replace each source with ours")
     p.set_defaults(run=_convert)
+
+    p = commands.add_parser(
+        "to-script",
+        help="turn a recording's replies into a provider-neutral fake script (YAML)",
+        description="Decode each recorded reply with its protocol's codec and write it as a "
+        "script entry (text, reasoning, tool calls, usage, structured output, errors as "
+        "faults) that FakeChatModel(path) and every emulator answer with.",
+    )
+    p.add_argument("cassette", help="a myna cassette, or a vcrpy / pydantic-ai / VCR / httprr one")
+    p.add_argument("-o", "--output", help="write the script here (default: print it)")
+    p.set_defaults(run=_to_script)
