@@ -10,6 +10,9 @@ reach a provider, and one may be the override itself.
 from __future__ import annotations
 
 import difflib
+import importlib
+import importlib.util
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -111,6 +114,13 @@ class _Override:
         self._own(made)
         return made
 
+    def build_langchain(self, key: str, model: str, params: dict[str, Any]) -> Any:
+        """The model LangChain's `init_chat_model(model, **params)` returns (key is
+        LangChain's ``"provider:model"``, whose providers myna need not know)."""
+        made = self.pick(key, model, params, None)
+        self._own(made)
+        return made
+
     def redirect(self, live: Any) -> Any:
         if id(live) in self.owned:
             return None
@@ -122,6 +132,21 @@ class _Override:
         self._own(made)
         self.taken[id(live)] = (live, made)
         return made
+
+
+_LANGCHAIN_HOOK = "myna.interop.langchain"
+"""Loaded by path (an upper layer): its `override_init_chat_model` patches LangChain."""
+
+
+def _override_langchain(override: _Override) -> Callable[[], None] | None:
+    """Cover LangChain's `init_chat_model` too, when langchain is imported or installed."""
+    if "langchain.chat_models" not in sys.modules and (
+        importlib.util.find_spec("langchain") is None
+        or importlib.util.find_spec("langchain_core") is None
+    ):
+        return None
+    hook = importlib.import_module(_LANGCHAIN_HOOK).override_init_chat_model
+    return hook(override.build_langchain)
 
 
 @contextmanager
@@ -144,7 +169,10 @@ def override_models(target: Any) -> Iterator[Any]:
     `bind_tools`, `bind` and `with_structured_output` (the bound tools and schema travel
     with each call, so the fake sees them). Fakes built outside the block keep answering
     themselves. Model strings are still checked (a typo still fails), and configurable
-    models resolve to the override too.
+    models resolve to the override too. With langchain installed, LangChain's
+    `init_chat_model` returns the override as well (as a LangChain model, see
+    `myna.interop.langchain.to_langchain`); LangChain models built before the block are
+    not redirected.
 
     Args:
         target: a model returned for every model string; a dict mapping
@@ -157,7 +185,11 @@ def override_models(target: Any) -> Iterator[Any]:
 
     override = _Override(target)
     add_model_override(override)
+    undo = None
     try:
+        undo = _override_langchain(override)
         yield target
     finally:
         remove_model_override(override)
+        if undo is not None:
+            undo()

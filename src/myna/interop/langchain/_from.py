@@ -1,0 +1,146 @@
+"""`from_langchain`: a LangChain chat model as a myna `ChatModel`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, ClassVar
+
+from langchain_core.language_models import BaseChatModel
+
+from ...exceptions import UserError
+from ...messages import AIMessage, AIMessageChunk
+from ...models import ChatModel, ChatRequest
+from ._convert import chunk_from_langchain, message_from_langchain, messages_to_langchain
+
+__all__ = ["LangChainChatModel", "from_langchain"]
+
+_SAMPLING = ("temperature", "max_tokens", "top_p", "seed", "logprobs", "top_logprobs")
+"""Request parameters handed to the LangChain model as call keyword arguments."""
+
+
+class LangChainChatModel(ChatModel):
+    """A LangChain chat model seen as a myna `ChatModel`; build one with `from_langchain`.
+
+    Calls go through the LangChain model's public `invoke` / `stream` (and async twins), so
+    its callbacks and tracing run as usual; on the myna side the call is logged like any
+    model's (`model_calls`, `myna.testing` assertions, `myna.evals`). Tools bound here are
+    bound on the LangChain model with its `bind_tools`; `stop`, `temperature`,
+    `max_tokens` and other sampling parameters are passed as call keywords.
+    """
+
+    provider: ClassVar[str] = "langchain"
+
+    def __init__(self, lc_model: Any, /, **kwargs: Any) -> None:
+        if not isinstance(lc_model, BaseChatModel):
+            raise UserError(
+                f"from_langchain needs a LangChain BaseChatModel (e.g. ChatOpenAI(...) or "
+                f"GenericFakeChatModel(...)), got {type(lc_model).__name__}."
+            )
+        kwargs.setdefault("model", _model_name(lc_model))
+        super().__init__(**kwargs)
+        self.lc_model = lc_model
+
+    def __repr__(self) -> str:
+        return f"LangChainChatModel({type(self.lc_model).__name__}, model={self.model!r})"
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        """The LangChain model's profile, with tool calling off if it cannot bind tools."""
+        profile = dict(getattr(self.lc_model, "profile", None) or {})
+        if type(self.lc_model).bind_tools is BaseChatModel.bind_tools:
+            profile["tool_calling"] = False
+        return {**profile, **self._profile_overrides}
+
+    # -- one request -------------------------------------------------------------------------
+
+    def _runnable(self, request: ChatRequest) -> tuple[Any, dict[str, Any]]:
+        params = request.params
+        runnable: Any = self.lc_model
+        if params.get("tools"):
+            choice = params.get("tool_choice")
+            extra = {}
+            if params.get("parallel_tool_calls") is not None:
+                extra["parallel_tool_calls"] = params["parallel_tool_calls"]
+            try:
+                runnable = self.lc_model.bind_tools(
+                    [_openai_tool(t) for t in params["tools"]],
+                    **({"tool_choice": choice} if choice is not None else {}),
+                    **extra,
+                )
+            except NotImplementedError:
+                raise UserError(
+                    f"{type(self.lc_model).__name__} cannot bind tools (LangChain's bind_tools "
+                    "is not implemented for it)."
+                ) from None
+        kwargs: dict[str, Any] = {k: params[k] for k in _SAMPLING if params.get(k) is not None}
+        if params.get("stop"):
+            kwargs["stop"] = list(params["stop"])
+        if params.get("response_format") is not None:
+            kwargs["response_format"] = params["response_format"]
+        return runnable, kwargs
+
+    @staticmethod
+    def _config(request: ChatRequest) -> dict[str, Any]:
+        config = request.config
+        return {k: config[k] for k in ("tags", "metadata", "run_name") if config.get(k)}
+
+    def _generate(self, request: ChatRequest) -> AIMessage:
+        runnable, kwargs = self._runnable(request)
+        reply = runnable.invoke(
+            messages_to_langchain(request.messages), self._config(request), **kwargs
+        )
+        return message_from_langchain(reply)  # type: ignore[return-value]
+
+    async def _agenerate(self, request: ChatRequest) -> AIMessage:
+        runnable, kwargs = self._runnable(request)
+        reply = await runnable.ainvoke(
+            messages_to_langchain(request.messages), self._config(request), **kwargs
+        )
+        return message_from_langchain(reply)  # type: ignore[return-value]
+
+    def _stream(self, request: ChatRequest) -> Iterator[AIMessageChunk]:
+        runnable, kwargs = self._runnable(request)
+        for chunk in runnable.stream(
+            messages_to_langchain(request.messages), self._config(request), **kwargs
+        ):
+            yield chunk_from_langchain(chunk)
+
+    async def _astream(self, request: ChatRequest) -> AsyncIterator[AIMessageChunk]:
+        runnable, kwargs = self._runnable(request)
+        async for chunk in runnable.astream(
+            messages_to_langchain(request.messages), self._config(request), **kwargs
+        ):
+            yield chunk_from_langchain(chunk)
+
+
+def from_langchain(lc_model: Any, **kwargs: Any) -> LangChainChatModel:
+    """A LangChain chat model as a myna `ChatModel`.
+
+    ```python
+    from langchain_core.language_models import GenericFakeChatModel
+    from myna.interop.langchain import from_langchain
+
+    model = from_langchain(GenericFakeChatModel(messages=iter(["Hello!"])))
+    assert model.invoke("Hi").text == "Hello!"
+    ```
+
+    Keyword arguments are myna's `ChatModel` parameters (`model`, `temperature`,
+    `max_retries`, `rate_limiter`, `callbacks`, `tags`, ...).
+    """
+    return LangChainChatModel(lc_model, **kwargs)
+
+
+def _model_name(lc_model: Any) -> str | None:
+    for attr in ("model_name", "model", "model_id"):
+        value = getattr(lc_model, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _openai_tool(spec: dict[str, Any]) -> dict[str, Any]:
+    """A myna ToolSpec as an OpenAI tool dict (every LangChain integration takes one)."""
+    if "name" not in spec:
+        return spec  # a provider built-in tool
+    function = {k: spec[k] for k in ("name", "description", "parameters", "strict") if k in spec}
+    return {"type": "function", "function": function}

@@ -1,0 +1,190 @@
+"""LangChain's own standard tests (langchain-tests) against `to_langchain(...)` over myna fakes.
+
+Every capability flag is on. The model is a myna `FunctionChatModel` that reads the prompt
+the way the tests expect a real model to: it calls the bound tool the prompt names with
+the arguments it states, fills structured output with valid values, and answers text
+otherwise. `test_serdes` is skipped by the suite itself (only LangChain's own packages can
+be serializable).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage
+from langchain_tests.integration_tests import ChatModelIntegrationTests
+from langchain_tests.unit_tests import ChatModelUnitTests
+
+from myna.fakes import FakeChatModel, FunctionChatModel, FunctionInfo, example_value, tool_call
+from myna.interop.langchain import MynaChatModel, to_langchain
+from myna.messages import AIMessage as MynaAIMessage
+from myna.messages import BaseMessage, ToolMessage, build_usage
+
+pytestmark = pytest.mark.usefixtures("served_downloads")
+
+
+def _arguments(spec: dict[str, Any], text: str) -> dict[str, Any]:
+    """The arguments a careful model would read from `text` for the tool `spec`."""
+    properties = spec.get("parameters", {}).get("properties", {})
+    required = spec.get("parameters", {}).get("required", list(properties))
+    called = re.search(rf"{re.escape(spec['name'])}\(([^)]*)\)", text)
+    numbers = [int(n) for n in re.findall(r"-?\d+", called.group(1) if called else text)]
+    quoted = re.findall(r"'([^']+)'", text)
+    args: dict[str, Any] = {}
+    for name in required:
+        kind = properties.get(name, {}).get("type")
+        if kind == "integer":
+            args[name] = numbers.pop(0) if numbers else 0
+        elif kind == "string":
+            args[name] = quoted.pop(0) if quoted else text
+        else:
+            args[name] = example_value(properties.get(name, {}))
+    return args
+
+
+def reads_the_prompt(messages: list[BaseMessage], info: FunctionInfo) -> Any:
+    """The standard tests' model: tools and structured output from the prompt, else text."""
+    last = messages[-1]
+    if info.structured:
+        schema = info.structured["schema"]
+        return example_value(schema) if schema else {"answer": "yes"}
+    if info.tools and info.tool_choice != "none" and not isinstance(last, ToolMessage):
+        text = last.text
+        choice = info.tool_choice
+        named = [t for t in info.tools if t.get("name") == choice]
+        mentioned = [t for t in info.tools if t.get("name", "") in text]
+        spec = (named or mentioned or info.tools)[0]
+        return tool_call(spec["name"], **_arguments(spec, text))
+    return f"Hello! You said: {last.text[:40] or 'nothing'}"
+
+
+def _usage_model(**details: int) -> MynaChatModel:
+    reply = MynaAIMessage("Some words.", usage_metadata=build_usage(20, 10, **details))
+    return to_langchain(FakeChatModel([reply]))
+
+
+def _detail(model: BaseChatModel, stream: bool) -> AIMessage:
+    if not stream:
+        return model.invoke("Hello")  # type: ignore[return-value]
+    full = None
+    for chunk in model.stream("Hello"):
+        full = chunk if full is None else full + chunk
+    return full  # type: ignore[return-value]
+
+
+class _Capabilities:
+    """Every capability flag on."""
+
+    @property
+    def chat_model_class(self) -> type[BaseChatModel]:
+        return MynaChatModel
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {"myna_model": FunctionChatModel(reads_the_prompt), "model": "fake-function"}
+
+    @property
+    def has_tool_calling(self) -> bool:
+        return True
+
+    @property
+    def has_tool_choice(self) -> bool:
+        return True
+
+    @property
+    def has_structured_output(self) -> bool:
+        return True
+
+    @property
+    def supports_json_mode(self) -> bool:
+        return True
+
+    @property
+    def supports_image_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_image_urls(self) -> bool:
+        return True
+
+    @property
+    def supports_pdf_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_audio_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_video_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_image_tool_message(self) -> bool:
+        return True
+
+    @property
+    def supports_pdf_tool_message(self) -> bool:
+        return True
+
+    @property
+    def supports_anthropic_inputs(self) -> bool:
+        return True
+
+    @property
+    def returns_usage_metadata(self) -> bool:
+        return True
+
+    @property
+    def supported_usage_metadata_details(self) -> dict[str, list[str]]:
+        details = [
+            "audio_input",
+            "audio_output",
+            "reasoning_output",
+            "cache_read_input",
+            "cache_creation_input",
+        ]
+        return {"invoke": details, "stream": details}
+
+    @property
+    def supports_model_override(self) -> bool:
+        return True
+
+    @property
+    def model_override_value(self) -> str:
+        return "fake-override"
+
+    @property
+    def enable_vcr_tests(self) -> bool:
+        return True
+
+
+class TestMynaChatModelUnit(_Capabilities, ChatModelUnitTests):
+    @property
+    def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
+        # a myna provider model built from a model string reads its key as it would alone
+        return (
+            {"OPENAI_API_KEY": "sk-from-env"},
+            {"model": "openai:gpt-4.1-mini"},
+            {"api_key": "sk-from-env", "model": "openai:gpt-4.1-mini"},
+        )
+
+
+class TestMynaChatModelIntegration(_Capabilities, ChatModelIntegrationTests):
+    def invoke_with_audio_input(self, *, stream: bool = False) -> AIMessage:
+        return _detail(_usage_model(input_audio=5), stream)
+
+    def invoke_with_audio_output(self, *, stream: bool = False) -> AIMessage:
+        return _detail(_usage_model(output_audio=4), stream)
+
+    def invoke_with_reasoning_output(self, *, stream: bool = False) -> AIMessage:
+        return _detail(_usage_model(reasoning=3), stream)
+
+    def invoke_with_cache_read_input(self, *, stream: bool = False) -> AIMessage:
+        return _detail(_usage_model(cache_read=12), stream)
+
+    def invoke_with_cache_creation_input(self, *, stream: bool = False) -> AIMessage:
+        return _detail(_usage_model(cache_creation=6), stream)
