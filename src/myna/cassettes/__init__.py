@@ -60,6 +60,7 @@ from ._store import (
     usage_log,
 )
 from ._to_script import to_script
+from ._verify import Drift, VerifyReport, averify, verify
 
 __all__ = [
     "BODY_KINDS",
@@ -70,6 +71,7 @@ __all__ = [
     "CassetteWarning",
     "DEFAULT_IGNORE",
     "DEFAULT_MATCH_ON",
+    "Drift",
     "FORMAT_VERSION",
     "Finding",
     "MODES",
@@ -80,6 +82,8 @@ __all__ = [
     "Scrubber",
     "UnplayedInteractions",
     "UsageRecord",
+    "VerifyReport",
+    "averify",
     "cassette",
     "clear_cache",
     "convert_cassette",
@@ -103,4 +107,5 @@ __all__ = [
     "sse_bytes",
     "to_script",
     "usage_log",
+    "verify",
 ]

@@ -318,6 +318,37 @@ def _to_script(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- verify
+
+
+def _recordings(paths: Iterable[str]) -> Iterator[Path]:
+    """Cassettes under `paths`: ours, and foreign ones named directly or found in folders."""
+    yield from _iter_files(paths, (*_SUFFIXES, ".httprr"))
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from ..cassettes import CassetteError, verify
+
+    console = _console()
+    explicit = {Path(p) for p in args.paths if not Path(p).is_dir()}
+    reports, broken = 0, 0
+    status = 0
+    for path in _recordings(args.paths):
+        try:
+            report = verify(path, live=args.live, base_url=args.base_url)
+        except CassetteError as exc:
+            if path in explicit:
+                _print(console, f"myna: {exc}")
+                status = 1
+            continue  # a YAML file in a folder that is not a recording
+        reports += 1
+        broken += report.breaking
+        for line in report.lines():
+            _print(console, line)
+    _print(console, f"{broken} of {reports} cassette(s) drifted in a breaking way")
+    return 1 if broken else status
+
+
 # ---------------------------------------------------------------- wiring
 
 
@@ -378,3 +409,20 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("cassette", help="a myna cassette, or a vcrpy / pydantic-ai / VCR / httprr one")
     p.add_argument("-o", "--output", help="write the script here (default: print it)")
     p.set_defaults(run=_to_script)
+
+    p = commands.add_parser(
+        "verify",
+        help="re-send recorded requests and compare the answers' shape; exits 1 on a break",
+        description="Re-send each recorded request and compare the SHAPE of the new answer "
+        "with the recorded one (JSON paths and types, stream event types and order, status, "
+        "finish reason, usage fields), not its text. Removed or retyped paths and removed "
+        "events are breaking (exit 1); added ones are not. By default myna's own emulator "
+        "answers from the recording (a fidelity check of the emulator); --live sends to the "
+        "recorded API with the key from the environment (OPENAI_API_KEY, ...), never from "
+        "the file.",
+    )
+    p.add_argument("paths", nargs="+", help="cassette files or folders")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--live", action="store_true", help="send to the real API")
+    target.add_argument("--base-url", help="send to this server (recorded path kept)")
+    p.set_defaults(run=_verify)
