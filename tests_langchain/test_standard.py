@@ -19,7 +19,7 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 from langchain_tests.unit_tests import ChatModelUnitTests
 
 from myna.fakes import FakeChatModel, FunctionChatModel, FunctionInfo, example_value, tool_call
-from myna.interop.langchain import MynaChatModel, to_langchain
+from myna.interop.langchain import MynaChatModel, from_langchain, to_langchain
 from myna.messages import AIMessage as MynaAIMessage
 from myna.messages import BaseMessage, ToolMessage, build_usage
 
@@ -61,12 +61,8 @@ def reads_the_prompt(messages: list[BaseMessage], info: FunctionInfo) -> Any:
     return f"Hello! You said: {last.text[:40] or 'nothing'}"
 
 
-def _usage_model(**details: int) -> MynaChatModel:
-    reply = MynaAIMessage("Some words.", usage_metadata=build_usage(20, 10, **details))
-    return to_langchain(FakeChatModel([reply]))
-
-
 def _detail(model: BaseChatModel, stream: bool) -> AIMessage:
+    """The standard usage-detail hooks' reply: invoked, or streamed and added up."""
     if not stream:
         return model.invoke("Hello")  # type: ignore[return-value]
     full = None
@@ -78,13 +74,47 @@ def _detail(model: BaseChatModel, stream: bool) -> AIMessage:
 class _Capabilities:
     """Every capability flag on."""
 
+    @staticmethod
+    def wrap(model: Any) -> MynaChatModel:
+        """The LangChain model under test, over a myna model."""
+        return to_langchain(model)
+
     @property
     def chat_model_class(self) -> type[BaseChatModel]:
         return MynaChatModel
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        return {"myna_model": FunctionChatModel(reads_the_prompt), "model": "fake-function"}
+        model = self.wrap(FunctionChatModel(reads_the_prompt, model="fake-function"))
+        return {"myna_model": model.myna_model, "model": "fake-function"}
+
+    @property
+    def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
+        # a myna provider model built from a model string reads its key as it would alone
+        return (
+            {"OPENAI_API_KEY": "sk-from-env"},
+            {"model": "openai:gpt-4.1-mini"},
+            {"api_key": "sk-from-env", "model": "openai:gpt-4.1-mini"},
+        )
+
+    def _usage(self, stream: bool, **details: int) -> AIMessage:
+        reply = MynaAIMessage("Some words.", usage_metadata=build_usage(20, 10, **details))
+        return _detail(self.wrap(FakeChatModel([reply])), stream)
+
+    def invoke_with_audio_input(self, *, stream: bool = False) -> AIMessage:
+        return self._usage(stream, input_audio=5)
+
+    def invoke_with_audio_output(self, *, stream: bool = False) -> AIMessage:
+        return self._usage(stream, output_audio=4)
+
+    def invoke_with_reasoning_output(self, *, stream: bool = False) -> AIMessage:
+        return self._usage(stream, reasoning=3)
+
+    def invoke_with_cache_read_input(self, *, stream: bool = False) -> AIMessage:
+        return self._usage(stream, cache_read=12)
+
+    def invoke_with_cache_creation_input(self, *, stream: bool = False) -> AIMessage:
+        return self._usage(stream, cache_creation=6)
 
     @property
     def has_tool_calling(self) -> bool:
@@ -163,28 +193,25 @@ class _Capabilities:
 
 
 class TestMynaChatModelUnit(_Capabilities, ChatModelUnitTests):
-    @property
-    def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
-        # a myna provider model built from a model string reads its key as it would alone
-        return (
-            {"OPENAI_API_KEY": "sk-from-env"},
-            {"model": "openai:gpt-4.1-mini"},
-            {"api_key": "sk-from-env", "model": "openai:gpt-4.1-mini"},
-        )
+    pass
 
 
 class TestMynaChatModelIntegration(_Capabilities, ChatModelIntegrationTests):
-    def invoke_with_audio_input(self, *, stream: bool = False) -> AIMessage:
-        return _detail(_usage_model(input_audio=5), stream)
+    pass
 
-    def invoke_with_audio_output(self, *, stream: bool = False) -> AIMessage:
-        return _detail(_usage_model(output_audio=4), stream)
 
-    def invoke_with_reasoning_output(self, *, stream: bool = False) -> AIMessage:
-        return _detail(_usage_model(reasoning=3), stream)
+class _RoundTrip(_Capabilities):
+    """The same suites over ``to_langchain(from_langchain(to_langchain(fake)))``: a LangChain
+    model taken into myna and back must lose nothing the suites check."""
 
-    def invoke_with_cache_read_input(self, *, stream: bool = False) -> AIMessage:
-        return _detail(_usage_model(cache_read=12), stream)
+    @staticmethod
+    def wrap(model: Any) -> MynaChatModel:
+        return to_langchain(from_langchain(to_langchain(model)))
 
-    def invoke_with_cache_creation_input(self, *, stream: bool = False) -> AIMessage:
-        return _detail(_usage_model(cache_creation=6), stream)
+
+class TestRoundTripUnit(_RoundTrip, ChatModelUnitTests):
+    pass
+
+
+class TestRoundTripIntegration(_RoundTrip, ChatModelIntegrationTests):
+    pass

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables.config import var_child_runnable_config
 
 from ...exceptions import UserError
 from ...messages import AIMessage, AIMessageChunk
 from ...models import ChatModel, ChatRequest
 from ._convert import chunk_from_langchain, message_from_langchain, messages_to_langchain
+from ._to import MynaChatModel
 
 __all__ = ["LangChainChatModel", "from_langchain"]
 
@@ -22,7 +25,8 @@ class LangChainChatModel(ChatModel):
     """A LangChain chat model seen as a myna `ChatModel`; build one with `from_langchain`.
 
     Calls go through the LangChain model's public `invoke` / `stream` (and async twins), so
-    its callbacks and tracing run as usual; on the myna side the call is logged like any
+    its own callbacks and tracing run as usual (as a run of its own, not a child of an
+    enclosing LangChain run); on the myna side the call is logged like any
     model's (`model_calls`, `myna.testing` assertions, `myna.evals`). Tools bound here are
     bound on the LangChain model with its `bind_tools`; `stop`, `temperature`,
     `max_tokens` and other sampling parameters are passed as call keywords.
@@ -73,10 +77,16 @@ class LangChainChatModel(ChatModel):
                     "is not implemented for it)."
                 ) from None
         kwargs: dict[str, Any] = {k: params[k] for k in _SAMPLING if params.get(k) is not None}
+        if params.get("model") is not None and params["model"] != self.model:
+            kwargs["model"] = params["model"]  # a per-call model override
         if params.get("stop"):
             kwargs["stop"] = list(params["stop"])
         if params.get("response_format") is not None:
             kwargs["response_format"] = params["response_format"]
+        if isinstance(self.lc_model, MynaChatModel):
+            # a myna model wrapped twice: the harness hints (the structured-output schema
+            # the fakes answer from) go through too; a real LangChain model never sees them
+            kwargs.update({f"_{k}": v for k, v in request.hints.items()})
         return runnable, kwargs
 
     @staticmethod
@@ -86,31 +96,60 @@ class LangChainChatModel(ChatModel):
 
     def _generate(self, request: ChatRequest) -> AIMessage:
         runnable, kwargs = self._runnable(request)
-        reply = runnable.invoke(
-            messages_to_langchain(request.messages), self._config(request), **kwargs
-        )
+        with _own_run():
+            reply = runnable.invoke(
+                messages_to_langchain(request.messages), self._config(request), **kwargs
+            )
         return message_from_langchain(reply)  # type: ignore[return-value]
 
     async def _agenerate(self, request: ChatRequest) -> AIMessage:
         runnable, kwargs = self._runnable(request)
-        reply = await runnable.ainvoke(
-            messages_to_langchain(request.messages), self._config(request), **kwargs
-        )
+        with _own_run():
+            reply = await runnable.ainvoke(
+                messages_to_langchain(request.messages), self._config(request), **kwargs
+            )
         return message_from_langchain(reply)  # type: ignore[return-value]
 
     def _stream(self, request: ChatRequest) -> Iterator[AIMessageChunk]:
         runnable, kwargs = self._runnable(request)
-        for chunk in runnable.stream(
-            messages_to_langchain(request.messages), self._config(request), **kwargs
-        ):
+        with _own_run():
+            chunks = iter(
+                runnable.stream(
+                    messages_to_langchain(request.messages), self._config(request), **kwargs
+                )
+            )
+        while True:
+            with _own_run():
+                chunk = next(chunks, None)
+            if chunk is None:
+                return
             yield chunk_from_langchain(chunk)
 
     async def _astream(self, request: ChatRequest) -> AsyncIterator[AIMessageChunk]:
         runnable, kwargs = self._runnable(request)
-        async for chunk in runnable.astream(
-            messages_to_langchain(request.messages), self._config(request), **kwargs
-        ):
+        with _own_run():
+            chunks = runnable.astream(
+                messages_to_langchain(request.messages), self._config(request), **kwargs
+            ).__aiter__()
+        while True:
+            with _own_run():
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    return
             yield chunk_from_langchain(chunk)
+
+
+@contextmanager
+def _own_run() -> Iterator[None]:
+    """The LangChain model's call is a run of its own: a LangChain chain calling the myna
+    model leaves its config (callbacks included) in a context variable, which LangChain
+    would merge into the inner call, so its callbacks would hear the call twice."""
+    token = var_child_runnable_config.set(None)
+    try:
+        yield
+    finally:
+        var_child_runnable_config.reset(token)
 
 
 def from_langchain(lc_model: Any, **kwargs: Any) -> LangChainChatModel:
