@@ -35,6 +35,7 @@ LAYERS: list[set[str]] = [
         "schema",
         "_version",
         "_text",
+        "_aiohttp_hook",
         "_record_mode",
         "_partial_json",
         "_schema_values",

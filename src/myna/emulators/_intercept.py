@@ -11,6 +11,7 @@ from typing import Any
 
 from .._text import counted, unprefixed
 from ..exceptions import EmulatorError, UnmatchedRequestError, UnusedRepliesError, UserError
+from . import _aiohttp
 from ._app import EmulatedRequest, EmulatedResponse, EmulatorApp
 
 __all__ = ["PROVIDER_HOSTS", "Emulator", "Interception", "emulate"]
@@ -114,8 +115,9 @@ def _not_emulated_class() -> type[AssertionError]:
 
 
 class Emulator:
-    """A provider API emulated in-process: requests from httpx and httpx2 clients (our
-    providers and the official SDKs) to the provider's hosts are answered from a script.
+    """A provider API emulated in-process: requests from httpx, httpx2 and aiohttp clients
+    (our providers, the official SDKs, google-genai's and litellm's async calls) to the
+    provider's hosts are answered from a script.
 
     ```python
     from myna.emulators import emulate
@@ -131,8 +133,8 @@ class Emulator:
     (``assert_all_requests_matched``): `UnusedRepliesError`, `UnmatchedRequestError`. The
     client itself gets a script error as a 400 in the provider's error format (``myna emulator
     script error: ...``), which no client retries and which uses up no scripted reply. While
-    active, any other HTTP request made with httpx / httpx2 fails with ``RequestNotEmulated``
-    (an `AssertionError`) instead of reaching the network.
+    active, any other HTTP request made with httpx / httpx2 / aiohttp fails with
+    ``RequestNotEmulated`` (an `AssertionError`) instead of reaching the network.
 
     Args:
         provider: whose hosts to answer (`PROVIDER_HOSTS`); None with `base_url` for others.
@@ -276,6 +278,7 @@ class Emulator:
                     router.route().mock(side_effect=handler)
                 router.start()
                 self._routers.append(router)
+            _aiohttp.attach(self, lambda: [self])
         except BaseException:
             # never leave half an emulator patched in
             self.stop(check=False)
@@ -297,6 +300,7 @@ class Emulator:
         for router in self._routers:
             router.stop(quiet=True)
         self._routers.clear()
+        _aiohttp.detach(self)
         if check:
             self.verify()
 
@@ -403,6 +407,7 @@ class Interception:
                 router.route().mock(side_effect=self._dispatcher(flavour, router))
                 router.start()
                 self._routers.append(router)
+            _aiohttp.attach(self, lambda: self._attached)
         except BaseException:
             self.uninstall()
             raise
@@ -414,6 +419,7 @@ class Interception:
             router.stop(quiet=True)
         self._routers.clear()
         self._attached.clear()
+        _aiohttp.detach(self)
 
     def attach(self, emulator: Emulator) -> None:
         """Let `emulator` answer its hosts' requests (installs the patches if needed)."""
