@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from myna import init_chat_model
-from myna.cassettes import cassette, load_cassette, verify
-from myna.cassettes._verify import averify  # also public: myna.cassettes.averify
+from myna.cassettes import averify, cassette, load_cassette, verify
 from myna.cli import main
 from myna.emulators import EmulatorApp, emulate
 from myna.exceptions import RateLimitError

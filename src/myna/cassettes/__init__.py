@@ -49,6 +49,14 @@ from ._format import (
     sse_bytes,
 )
 from ._match import DEFAULT_IGNORE, DEFAULT_MATCH_ON
+from ._refresh import (
+    RefreshResult,
+    arefresh,
+    cassette_age,
+    cassette_max_age,
+    parse_age,
+    refresh,
+)
 from ._scrub import PATTERNS, REDACTED, SECRET_HEADERS, Finding, Scrubber, find_secrets
 from ._show import provider_of, render_cassette
 from ._store import (
@@ -78,13 +86,17 @@ __all__ = [
     "PATTERNS",
     "ParsedCassette",
     "REDACTED",
+    "RefreshResult",
     "SECRET_HEADERS",
     "Scrubber",
     "UnplayedInteractions",
     "UsageRecord",
     "VerifyReport",
+    "arefresh",
     "averify",
     "cassette",
+    "cassette_age",
+    "cassette_max_age",
     "clear_cache",
     "convert_cassette",
     "decode_body",
@@ -98,8 +110,10 @@ __all__ = [
     "loads_cassette",
     "new_cassette",
     "note_usage",
+    "parse_age",
     "provider_of",
     "read_usage_record",
+    "refresh",
     "render_cassette",
     "replaying",
     "scrub_cassette",

@@ -1,4 +1,4 @@
-"""``myna cassettes list | show | scan | scrub | prune | convert``."""
+"""``myna cassettes``: list, show, scan, scrub, prune, convert, to-script, verify, refresh."""
 
 from __future__ import annotations
 
@@ -77,9 +77,18 @@ def _print(console: Any, text: str) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from ..cassettes import CassetteError, load_parsed, provider_of
+    from ..cassettes import (
+        CassetteError,
+        cassette_age,
+        cassette_max_age,
+        load_parsed,
+        provider_of,
+    )
 
+    limit = cassette_max_age()
     rows = []
+    sources: set[str] = set()
+    stale = 0
     now = time.time()
     for path in _iter_files(args.paths):
         if not _is_myna(path):
@@ -92,21 +101,35 @@ def _list(args: argparse.Namespace) -> int:
             provider = ", ".join(providers) or "-"
         except CassetteError as exc:
             count, provider = "broken", str(exc).split(": ", 1)[-1][:60]
-        rows.append((_age(now - stat.st_mtime), _size(stat.st_size), count, provider, str(path)))
+        seconds, source = cassette_age(path, now=now)
+        sources.add(source)
+        flag = "STALE" if limit is not None and seconds > limit else ""
+        stale += bool(flag)
+        rows.append((_age(seconds), _size(stat.st_size), count, provider, str(path), flag))
     console = _console()
     if console is not None and console.is_terminal:
         from rich.table import Table
 
         table = Table("age", "size", "interactions", "provider")
         table.add_column("cassette", overflow="fold")
+        table.add_column("stale")
         for row in rows:
             table.add_row(*row)
         console.print(table)
     else:  # piped: one tab-separated line per cassette, easy to grep
-        print("age\tsize\tinteractions\tprovider\tcassette")
+        print("age\tsize\tinteractions\tprovider\tcassette\tstale")
         for row in rows:
             print("\t".join(row))
     _print(console, f"{len(rows)} cassette(s)")
+    if rows:
+        said = {"git": "the last git commit", "mtime": "the file time"}
+        _print(console, "age from " + " or ".join(said[s] for s in sorted(sources)))
+    if limit is not None:
+        _print(
+            console,
+            f"{stale} older than [tool.myna] cassette_max_age ({_age(limit)})"
+            + ("; re-record them with: myna cassettes refresh PATH" if stale else ""),
+        )
     return 0
 
 
@@ -349,6 +372,42 @@ def _verify(args: argparse.Namespace) -> int:
     return 1 if broken else status
 
 
+# ---------------------------------------------------------------- refresh
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from ..cassettes import CassetteError, cassette_age, cassette_max_age, parse_age, refresh
+
+    limit = parse_age(args.older_than) if args.older_than else cassette_max_age()
+    console = _console()
+    status = refreshed = 0
+    explicit = {Path(p) for p in args.paths if not Path(p).is_dir()}
+    for path in _iter_files(args.paths):
+        if not _is_myna(path):
+            if path in explicit:
+                _print(console, f"myna: {path} is not a myna cassette (convert it first)")
+                status = 1
+            continue
+        seconds, source = cassette_age(path)
+        if limit is not None and seconds <= limit:
+            _print(console, f"{path}: fresh ({_age(seconds)} old by {source}), kept")
+            continue
+        if args.dry_run:
+            _print(console, f"{path}: would refresh ({_age(seconds)} old by {source})")
+            continue
+        try:
+            result = refresh(path, base_url=args.base_url)
+        except CassetteError as exc:  # CassetteSecretError too: nothing was written
+            _print(console, f"myna: {exc}")
+            status = 1
+            continue
+        refreshed += 1
+        codes = ", ".join(str(code) for code in result.statuses)
+        _print(console, f"{path}: refreshed {result.interactions} interaction(s) ({codes})")
+    _print(console, f"{refreshed} cassette(s) refreshed")
+    return status
+
+
 # ---------------------------------------------------------------- wiring
 
 
@@ -356,7 +415,7 @@ def add_commands(subparsers: Any) -> None:
     """Add ``myna cassettes ...`` to the ``myna`` command's subparsers."""
     parser = subparsers.add_parser(
         "cassettes",
-        help="list, show, scan, scrub, prune and convert recorded cassettes",
+        help="list, show, scan, scrub, prune, convert, verify and refresh recorded cassettes",
         description="Tools for myna's record/replay cassettes.",
     )
     commands = parser.add_subparsers(dest="cassettes_command", required=True)
@@ -426,3 +485,18 @@ def add_commands(subparsers: Any) -> None:
     target.add_argument("--live", action="store_true", help="send to the real API")
     target.add_argument("--base-url", help="send to this server (recorded path kept)")
     p.set_defaults(run=_verify)
+
+    p = commands.add_parser(
+        "refresh",
+        help="re-record stale cassettes in place with the same requests (live API)",
+        description="Re-send each recorded request (the key from the environment: "
+        "OPENAI_API_KEY, ...) and rewrite the cassette with the new answers, scrubbed. The "
+        "old file stays until every answer arrived; an error answer where the recording had "
+        "a success keeps it too. Without --older-than, [tool.myna] cassette_max_age of "
+        "pyproject.toml chooses the stale ones (else every cassette named is refreshed).",
+    )
+    p.add_argument("paths", nargs="+", help="cassette files or folders")
+    p.add_argument("--older-than", metavar="AGE", help="only cassettes older than AGE (90d, 12h)")
+    p.add_argument("--base-url", help="send to this server instead of the recorded API")
+    p.add_argument("--dry-run", action="store_true", help="only list what would be refreshed")
+    p.set_defaults(run=_refresh)
