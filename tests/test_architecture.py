@@ -39,6 +39,7 @@ LAYERS: list[set[str]] = [
         "_record_mode",
         "_partial_json",
         "_schema_values",
+        "_socket_guard",
     },
     {"models"},  # 1
     {"codecs", "fakes"},  # 2
