@@ -14,6 +14,9 @@ Options (``pytest --help``, group "myna"; each also an ini key with ``_`` for ``
 - ``--myna-eval-report=DIR``, ``--myna-eval-baseline=FILE``, ``--myna-eval-repeat=N`` for
   eval tests (`myna.evals.cases`); their side lives in `myna.evals._pytest`, imported only
   when a test module uses it or one of these options is given.
+- ``--myna-verify-cassettes[=URL]``: after the run, compare the shape of every cassette used
+  with a new answer from myna's emulator (or URL); breaking drift fails the run
+  (`myna.pytest_plugin._verify`).
 
 Markers: ``myna_cassette(name=None, mode=None, match_on=[...], ignore=[...], **options)``
 (alone it records and replays the test's HTTP traffic, as pytest-recording's ``vcr`` marker
@@ -145,6 +148,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help="run every eval case N times, whatever the tests say.",
     )
+    from ._verify import add_option
+
+    add_option(group)
     parser.addini(
         "myna_record_mode",
         "cassette record mode (none, once, new_episodes, all); default once, or none under CI",
@@ -182,6 +188,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_USAGE] = usage
     config.pluginmanager.register(_PerTest(state), "myna-per-test")
     config.pluginmanager.register(_RunHooks(usage), "myna-run")
+    from ._verify import configure as verify_cassettes
+
+    verify_cassettes(config)  # --myna-verify-cassettes, after the usage log is set up
     if settings.block_network:
         state.block()
     if _eval_options_given(config):
