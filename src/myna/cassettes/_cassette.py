@@ -27,11 +27,13 @@ from ._match import DEFAULT_MATCH_ON, Matcher, RequestView, diff_views, distance
 from ._scrub import HookType, Scrubber, find_secrets
 from ._store import cassette_lock, note_usage, write_atomic
 from ._transport import (
+    ContextEntry,
     LiveRequest,
     Prepared,
     current_session,
+    enter_context,
     install,
-    scoped_session,
+    leave_context,
     uninstall,
 )
 
@@ -70,6 +72,14 @@ class Cassette:
 
     Also an async context manager and a decorator (each call gets a fresh session).
 
+    Which cassette a request goes to: the innermost one opened in the request's context
+    (the thread or asyncio task that opened it, and the tasks started inside it, which copy
+    the context), so threads and tasks that each open their own cassette never share
+    traffic. A request from a context that opened none (a plain thread, a thread pool
+    worker started inside a cassette) goes to the innermost cassette opened anywhere in the
+    process; wrap the worker in `contextvars.copy_context().run` (or use
+    `asyncio.to_thread`) to pin it to its parent's cassette.
+
     Args:
         path: the cassette file.
         mode: ``"none"``, ``"once"``, ``"new_episodes"`` or ``"all"`` (see `MODES`); default
@@ -88,8 +98,9 @@ class Cassette:
         before_record_response: the same for responses.
         redact: extra strings or compiled regexes replaced with ``REDACTED`` before writing.
         scoped: serve only requests made inside `scope()` (this task or thread and what it
-            starts); other traffic passes by to an outer cassette or the network. For a
-            component's own traffic, such as an LLM judge's, while the code under test runs.
+            starts), never the fallback above; other traffic passes by to an outer cassette
+            or the network. For a component's own traffic, such as an LLM judge's, while the
+            code under test runs.
     """
 
     def __init__(
@@ -145,6 +156,7 @@ class Cassette:
         }
         self._lock = threading.Lock()
         self._active = False
+        self._entry: ContextEntry | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -217,6 +229,8 @@ class Cassette:
             self._scrubber = Scrubber(self.redact)
             self._active = True
         install(self)
+        if not self.scoped:
+            self._entry = enter_context(self)
         try:
             note_usage(self.path)
         except OSError as exc:  # a broken usage log must not break the test itself
@@ -227,6 +241,9 @@ class Cassette:
         """Stop intercepting and write what was recorded. With `check` (the body succeeded):
         raise a miss the code under test swallowed (an SDK may wrap it in its own connection
         error and carry on), then check for unplayed interactions."""
+        if self._entry is not None:
+            leave_context(self._entry)
+            self._entry = None
         uninstall(self)
         try:
             for slot in list(self._slots):
@@ -256,13 +273,14 @@ class Cassette:
 
     @contextlib.contextmanager
     def scope(self) -> Iterator[Cassette]:
-        """Send the requests made in this context to this (active) cassette, even when
-        another cassette is the innermost one; the only way to reach a ``scoped`` cassette."""
-        token = scoped_session.set(self)
+        """Send the requests made in this context (and the tasks it starts) to this active
+        cassette, even when another cassette is the innermost one; the only way to reach a
+        ``scoped`` cassette."""
+        entry = enter_context(self)
         try:
             yield self
         finally:
-            scoped_session.reset(token)
+            leave_context(entry)
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """Use as a decorator: each call runs inside a fresh session of this cassette."""

@@ -3,8 +3,7 @@
 While a cassette is active, ``HTTPTransport.handle_request`` and
 ``AsyncHTTPTransport.handle_async_request`` of httpx and of httpx2 (when installed) are patched
 (on the class, so every client is covered, including the official SDKs' ones). The patched
-method asks the cassette scoped to the request's context (`Cassette.scope`), else the
-innermost active cassette that is not scoped, what to do:
+method asks the cassette of the request's context (`current_session`) what to do:
 
 - replay: a response is built whose stream yields one chunk per recorded event (optionally
   paced by the recorded timing), then raises the recorded transport error, if any;
@@ -29,11 +28,13 @@ from typing import Any, Protocol
 from ._format import body_chunks, encode_body
 
 __all__ = [
+    "ContextEntry",
     "LiveRequest",
     "Prepared",
     "current_session",
+    "enter_context",
     "install",
-    "scoped_session",
+    "leave_context",
     "uninstall",
 ]
 
@@ -140,9 +141,6 @@ def install(session: Session) -> None:
                 _originals[(name, "async")] = async_cls.handle_async_request
                 sync_cls.handle_request = _sync_handler(module, _originals[(name, "sync")])
                 async_cls.handle_async_request = _async_handler(module, _originals[(name, "async")])
-            from ._aiohttp import install as install_aiohttp  # lazily: it imports this module
-
-            install_aiohttp()
         _active.append(session)
 
 
@@ -156,27 +154,57 @@ def uninstall(session: Session) -> None:
                 if (name, "sync") in _originals:
                     module.HTTPTransport.handle_request = _originals.pop((name, "sync"))
                     module.AsyncHTTPTransport.handle_async_request = _originals.pop((name, "async"))
-            from ._aiohttp import uninstall as uninstall_aiohttp
-
-            uninstall_aiohttp()
 
 
-scoped_session: contextvars.ContextVar[Session | None] = contextvars.ContextVar(
-    "myna_scoped_cassette", default=None
+class ContextEntry:
+    """One cassette's claim on a context: opened there, or entered with `Cassette.scope`."""
+
+    __slots__ = ("open", "session")
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.open = True
+
+
+_context: contextvars.ContextVar[tuple[ContextEntry, ...]] = contextvars.ContextVar(
+    "myna_cassettes", default=()
 )
-"""The cassette requests made in this context go to (`Cassette.scope`), ahead of the stack."""
+"""The cassettes claimed in this context, innermost last. Tasks copy their parent's context,
+so a task started inside a cassette uses it; a plain thread starts with an empty one."""
+
+
+def enter_context(session: Session) -> ContextEntry:
+    """Route the requests made in this context (and the tasks it starts) to `session`."""
+    entry = ContextEntry(session)
+    # closed entries left by a cassette stopped in another context are dropped here
+    _context.set((*(e for e in _context.get() if e.open), entry))
+    return entry
+
+
+def leave_context(entry: ContextEntry) -> None:
+    """End `entry`'s claim: everywhere at once (a context that copied it sees it closed)."""
+    entry.open = False
+    stack = _context.get()
+    if entry in stack:
+        _context.set(tuple(e for e in stack if e is not entry))
 
 
 def current_session() -> Session | None:
-    """The active cassette a request made in this context goes to, or None (the network)."""
+    """The active cassette a request made in this context goes to, or None (the network).
+
+    The innermost cassette claimed in this context (opened here or in a parent task, or
+    entered with `Cassette.scope`); where none is (a plain thread), the innermost cassette
+    opened anywhere in the process that is not ``scoped``, as before contexts counted.
+    """
     return _current()
 
 
 def _current() -> Session | None:
-    session = scoped_session.get()
-    if session is not None and session in _active:
-        return session
-    for session in reversed(_active):
+    active = _active[:]  # a copy: other threads start and stop cassettes meanwhile
+    for entry in reversed(_context.get()):
+        if entry.open and entry.session in active:
+            return entry.session
+    for session in reversed(active):
         if not getattr(session, "scoped", False):  # a scoped cassette serves its scope only
             return session
     return None
