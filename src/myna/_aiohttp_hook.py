@@ -169,7 +169,8 @@ class _VirtualTransport(asyncio.Transport):
         self._closing = True
         if self._task is not None and not self._task.done():
             self._task.cancel()  # the client stopped reading: stop answering
-        self._loop.call_soon(self.lose, None)
+        if not self._loop.is_closed():  # a session closed after its loop: nothing to tell
+            self._loop.call_soon(self.lose, None)
 
     def abort(self) -> None:
         self.close()
