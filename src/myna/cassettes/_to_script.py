@@ -167,10 +167,15 @@ def _count_chunks(chunks: list[Any]) -> int:
     return count
 
 
-def script_entry(interaction: dict[str, Any]) -> list[dict[str, Any]] | None:
+def script_entry(
+    interaction: dict[str, Any], *, structured: bool = True
+) -> list[dict[str, Any]] | None:
     """The script entries (usually one) for one recorded interaction, in YAML form.
 
     None when the interaction is not a chat API call (a model listing, a cache upload).
+    `structured`: a JSON reply to a request for structured output becomes a ``json`` entry
+    (what any ``with_structured_output`` method accepts, without usage); False keeps it a
+    ``message`` with its usage (the shape check renders it as the API sent it).
 
     Raises:
         CassetteError: the recorded reply does not decode with its protocol's codec.
@@ -212,7 +217,7 @@ def script_entry(interaction: dict[str, Any]) -> list[dict[str, Any]] | None:
     if response.get("error"):  # the recording's stream was cut: the same cut, then the reply
         entries.append({"fault": {"kind": "disconnect", "after_chunks": _count_chunks(chunks)}})
     text = message.text
-    if not message.tool_calls and text and _asks_for_json(codec, request):
+    if structured and not message.tool_calls and text and _asks_for_json(codec, request):
         try:
             value = json.loads(text)
         except ValueError:

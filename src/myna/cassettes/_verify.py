@@ -386,7 +386,7 @@ def _chat_items(
             report.notes.append(f"#{index} {request['url']}: not a chat API call, skipped")
             continue
         try:
-            entries = script_entry(item) or []
+            entries = script_entry(item, structured=False) or []
         except CassetteError as exc:
             report.notes.append(f"#{index}: recorded reply not decoded, skipped ({exc})")
             continue
