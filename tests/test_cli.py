@@ -147,7 +147,9 @@ def test_serve_options_reach_the_server(monkeypatch, capsys, script):
     )
 
     assert seen["rc"] == 0
-    assert capsys.readouterr().out == "http://127.0.0.1:9\n"
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "http://127.0.0.1:9"  # the first line: the base URL alone
+    assert 'anthropic.Anthropic(base_url="http://127.0.0.1:9"' in out
     assert seen["provider"] == "anthropic"
     assert len(seen["script"]) == 3
     assert seen["options"] == {

@@ -23,9 +23,17 @@ from myna.exceptions import DecodeError, ProviderError, StreamInterruptedError
 from myna.messages import AIMessage, build_usage, merge_chunks
 
 CLIENT = ("encode_request", "decode_response", "decode_stream", "adecode_stream", "decode_error")
-SERVER = ("decode_request", "render_response", "render_stream", "render_error")
+SERVER = ("decode_request", "render_response", "render_stream", "render_error", "render_models")
 WIRE_FACTS = ("request_model", "request_streams", "auth_error")
-CONSTANTS = ("PROTOCOL", "PROVIDER", "STREAM_FORMAT", "SSE_EVENT_FIELD", "PATHS", "AUTH_HEADERS")
+CONSTANTS = (
+    "PROTOCOL",
+    "PROVIDER",
+    "STREAM_FORMAT",
+    "SSE_EVENT_FIELD",
+    "PATHS",
+    "AUTH_HEADERS",
+    "CLIENT_HEADERS",
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),

@@ -29,7 +29,7 @@ def emulated(kind: str, provider: str, script: list[Any]) -> Iterator[tuple[Any,
         with emulate(provider, script, **relaxed) as server:
             yield server, None
     else:
-        with serve(provider, script, print_script_errors=False) as server:
+        with serve(provider, script, print_script_errors=False, **relaxed) as server:
             yield server, server.base_url
 
 

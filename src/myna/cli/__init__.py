@@ -10,11 +10,11 @@ __all__ = ["main"]
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from ..emulators import PROVIDER_HOSTS, serve
+    from ..emulators import PROVIDER_HOSTS, client_guide, serve
     from ..fakes import load_script
 
     known = sorted({*PROVIDER_HOSTS, "azure_openai"})
-    if args.provider not in known:
+    if args.provider is not None and args.provider not in known:
         import difflib
 
         from ..exceptions import UserError
@@ -25,6 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
             f"Unknown provider {args.provider!r} for 'myna serve'.{hint} Known: {', '.join(known)}."
         )
     script = load_script(args.script) if args.script else []
+    options = {"models": args.model} if args.model else {}
     server = serve(
         args.provider,
         script,
@@ -35,8 +36,13 @@ def _serve(args: argparse.Namespace) -> int:
         require_auth=not args.no_auth,
         event_delay=args.event_delay,
         verbose=args.verbose,
+        **options,
     )
+    # the base URL alone on the first line, for scripts (URL=$(myna serve ... | head -1));
+    # then where each client family points, for the person reading the terminal (stderr
+    # stays for script errors)
     print(server.base_url, flush=True)
+    print(client_guide(args.provider, server.base_url), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -56,7 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a provider emulator on loopback and print its base URL",
         description="Answer provider API requests from a script, on a real local port.",
     )
-    serve.add_argument("provider", help="openai, anthropic, google_genai, ollama, ... (for logs)")
+    serve.add_argument(
+        "provider",
+        nargs="?",
+        help="openai, anthropic, google_genai, ollama, bedrock, an OpenAI-compatible preset: "
+        "serve only that API (default: every provider, each at its own paths)",
+    )
+    serve.add_argument(
+        "--model",
+        action="append",
+        help="a model name the model endpoints list (GET /v1/models, /api/tags, ...); "
+        "repeat for more. Default: the names the script and the requests use",
+    )
     serve.add_argument("--script", help="YAML script of replies (see fixtures/scripts/)")
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     serve.add_argument("--host", default="127.0.0.1")

@@ -14,7 +14,10 @@ A codec is one module of pure functions (no I/O) with two mirrored sides:
   outside the body, as Gemini and Bedrock put it in the URL),
   ``render_response(message, params=None) -> dict``,
   ``render_stream(message, params=None, *, chunking="words") -> Iterator[event]``,
-  ``render_error(error) -> (status, headers, body)``;
+  ``render_error(error) -> (status, headers, body)``,
+  ``render_models(method, path, body, models, *, strict=False)`` (the API's model endpoints,
+  such as ``GET /v1/models`` or Ollama's ``POST /api/show``, answered from a list of names;
+  None for any other request);
 - protocol facts (`ProtocolFacts`), used by emulators and cassettes to route and check a
   request without knowing protocol names: ``PROVIDER``, ``PATHS`` (the path patterns it
   serves, which `myna.codecs.protocol_for_path` matches), ``request_model(path)`` (the
@@ -69,7 +72,7 @@ where the protocol has them, ``id`` and ``logprobs``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, Protocol
 
 from ..exceptions import ProviderError
@@ -147,6 +150,17 @@ class ServerCodec(Protocol):
     def render_error(self, error: ProviderError) -> tuple[int, dict[str, str], Any]:
         """``(status, headers, body)`` of the API's answer for `error`."""
 
+    def render_models(
+        self, method: str, path: str, body: Any, models: Sequence[str], *, strict: bool = False
+    ) -> tuple[int, dict[str, str], Any] | None:
+        """``(status, headers, body)`` of the API's answer to a request to one of its model
+        endpoints (list the models, describe one), from the model names in `models`; None
+        when the request is for no model endpoint of this protocol.
+
+        With `strict`, a model not in `models` gets the API's 404; otherwise any model is
+        described (an emulator answers whatever model a request names).
+        """
+
 
 class ProtocolFacts(Protocol):
     """What a server or a recording reader needs to know about a request, per protocol."""
@@ -157,6 +171,9 @@ class ProtocolFacts(Protocol):
     """Regular expressions for the request paths the protocol serves (`re.search` on the path)."""
     AUTH_HEADERS: tuple[str, ...]
     """Lower-case names of the headers that carry the API key (empty: no key needed)."""
+    CLIENT_HEADERS: tuple[str, ...]
+    """Lower-case names of headers only this protocol's clients send (``anthropic-version``):
+    where protocols share a path (``GET /v1/models``), a request carrying one is this one's."""
     FORCED_TOOL_CHOICE: bool
     """Whether a request can force a named tool (Ollama cannot)."""
 

@@ -11,9 +11,16 @@ For subprocesses and non-Python clients, `serve()` (or ``myna serve``) runs the 
 emulator as a real HTTP server on loopback.
 """
 
-from ._app import EmulatedRequest, EmulatedResponse, EmulatorApp, protocol_for_path
+from ._app import (
+    EmulatedRequest,
+    EmulatedResponse,
+    EmulatorApp,
+    RequestParams,
+    protocol_for_path,
+    protocols_for_provider,
+)
 from ._intercept import PROVIDER_HOSTS, Emulator, Interception, emulate
-from ._loopback import LoopbackServer, serve
+from ._loopback import LoopbackServer, client_guide, serve
 
 __all__ = [
     "EmulatedRequest",
@@ -23,7 +30,10 @@ __all__ = [
     "Interception",
     "LoopbackServer",
     "PROVIDER_HOSTS",
+    "RequestParams",
+    "client_guide",
     "emulate",
     "protocol_for_path",
+    "protocols_for_provider",
     "serve",
 ]

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._text import unprefixed
+from .._text import counted, unprefixed
 from ..codecs import (
+    CODECS,
     Codec,
     broken_stream,
     content_type,
@@ -29,14 +30,24 @@ from ..exceptions import (
     DecodeError,
     InvalidToolCallError,
     MynaError,
+    NotFoundError,
     ProviderError,
     TimeoutError,
+    UnmatchedRequestError,
+    UnusedRepliesError,
 )
 from ..fakes import FakeChatModel, Fault
 from ..messages import AIMessage, BaseMessage
 from ..models import ChatRequest
 
-__all__ = ["EmulatedRequest", "EmulatedResponse", "EmulatorApp", "protocol_for_path"]
+__all__ = [
+    "EmulatedRequest",
+    "EmulatedResponse",
+    "EmulatorApp",
+    "RequestParams",
+    "protocol_for_path",
+    "protocols_for_provider",
+]
 
 SCRIPT_ERROR_STATUS = 400
 """The status a script error is answered with. No client retries a 400: the official SDKs
@@ -48,18 +59,84 @@ SCRIPT_ERROR_PREFIX = "myna emulator script error: "
 """How the message of every script error answered over HTTP begins."""
 
 
+_OPENAI = ("openai-chat", "openai-responses")
+_PROVIDER_ALIASES = {"gemini": "google_genai", "azure_openai": "openai"}
+_ALSO_SERVES = {"ollama": _OPENAI}
+"""Protocols a provider serves besides its own: Ollama's OpenAI-compatible ``/v1`` API."""
+
+
+def protocols_for_provider(provider: str | None) -> tuple[str, ...]:
+    """The protocols (`myna.codecs.CODECS` names) a provider's API serves, its own first.
+
+    ``"openai"`` -> Chat Completions and Responses; ``"anthropic"`` -> Messages;
+    ``"google_genai"`` / ``"gemini"`` -> Gemini; ``"ollama"`` -> its native API and its
+    OpenAI-compatible ``/v1``; ``"bedrock"`` -> Converse; any other name (``groq``, ``xai``,
+    ...) is OpenAI-compatible. None -> every protocol.
+    """
+    if provider is None:
+        return tuple(CODECS)
+    name = _PROVIDER_ALIASES.get(provider, provider)
+    native = tuple(p for p in CODECS if get_codec(p).PROVIDER == name)
+    return (native + _ALSO_SERVES.get(name, ())) or _OPENAI
+
+
+class RequestParams(dict):  # type: ignore[type-arg]
+    """A dict whose missing keys raise a `KeyError` that points at the wire body.
+
+    `EmulatedRequest.params` and the tool specs in it are myna's neutral view of a request,
+    not its JSON: ``params["tools"][0]["function"]`` fails for an OpenAI request (the neutral
+    tool is ``{"name", "description", "parameters"}``), while ``request.body["tools"][0]
+    ["function"]`` has it.
+    """
+
+    where: str = "request.params"
+
+    def __missing__(self, key: Any) -> Any:
+        raise KeyError(
+            f"{key!r}: {self.where} is myna's normalised view of the request (keys: "
+            f"{', '.join(map(repr, self)) or 'none'}); the JSON the client sent, in the "
+            "provider's own shape, is request.body"
+        )
+
+
+def _neutral_view(params: dict[str, Any]) -> RequestParams:
+    """`params` as a `RequestParams`, its tool specs too, so a wire-only key teaches."""
+    view = RequestParams(params)
+    tools = view.get("tools")
+    if isinstance(tools, list):
+        specs = []
+        for i, tool in enumerate(tools):
+            if isinstance(tool, dict):
+                tool = RequestParams(tool)
+                tool.where = f"request.params['tools'][{i}]"
+            specs.append(tool)
+        view["tools"] = specs
+    return view
+
+
 @dataclass
 class EmulatedRequest:
-    """A request the emulator received, decoded back into messages and parameters."""
+    """A request the emulator received, decoded back into messages and parameters.
+
+    Two views of the body: `body` is the JSON exactly as the client sent it, in the
+    provider's wire shape (``body["tools"][0]["function"]["name"]`` for OpenAI); `params`
+    is myna's normalised view, the same keys for every provider (``params["tools"][0]
+    ["name"]``, ``params["max_tokens"]``; see `myna.codecs` for the table). A key missing
+    from `params` raises a `KeyError` that says so.
+    """
 
     method: str
     url: str
     path: str
     headers: dict[str, str]
     body: Any
+    """The request's JSON body as sent (a str when it was not JSON)."""
     protocol: str | None
     messages: list[BaseMessage] = field(default_factory=list)
-    params: dict[str, Any] = field(default_factory=dict)
+    """The conversation sent, decoded into myna messages."""
+    params: dict[str, Any] = field(default_factory=RequestParams)
+    """The request's parameters in myna's normalised shape (a `RequestParams`); the wire
+    JSON is `body`."""
     stream: bool = False
     status: int = 0
     """The status the emulator answered with."""
@@ -182,6 +259,14 @@ class EmulatorApp:
         validate_tool_calls: fail a scripted tool call that names a tool the request did not
             offer, or whose arguments do not match its schema.
         keep_requests: keep only the newest this many requests in `requests` (None: all).
+        provider: the provider emulated, named in the 404 for a path it does not serve.
+        protocols: the protocols served (`myna.codecs.CODECS` names; None: every one). A
+            request for another protocol's path is a 404 in the first one's error format
+            (`serve("anthropic")` answers ``/v1/chat/completions`` so).
+        models: the model names the model endpoints list (``GET /v1/models``, Ollama's
+            ``/api/tags`` and ``/api/show``, Gemini's ``models.get``); describing a model
+            not among them is the API's 404. Empty: they list the models the script's
+            messages name and the requests asked for, and describe any model.
     """
 
     def __init__(
@@ -193,7 +278,25 @@ class EmulatorApp:
         require_auth: bool = True,
         validate_tool_calls: bool = True,
         keep_requests: int | None = None,
+        provider: str | None = None,
+        protocols: Sequence[str] | None = None,
+        models: Sequence[str] = (),
     ) -> None:
+        if isinstance(models, str):
+            models = [models]
+        unknown = [p for p in protocols or () if p not in CODECS]
+        if unknown:
+            raise ValueError(f"Unknown protocols {unknown}; known: {', '.join(CODECS)}")
+        self.provider = provider
+        self.protocols: tuple[str, ...] = tuple(protocols) if protocols else tuple(CODECS)
+        """The protocols served, in order of preference where paths are shared."""
+        self.models: list[str] = list(models)
+        """The model names the model endpoints answer with (see the class docstring)."""
+        self.model_requests: list[EmulatedRequest] = []
+        """Requests to the model endpoints (``GET /v1/models``, ``POST /api/show``, ...).
+        They use no scripted reply and are kept apart from `requests`, which holds the chat
+        requests only: litellm asks ``/api/show`` before every call."""
+        self._seen_models: dict[str, None] = {}
         if keep_requests is not None and keep_requests < 1:
             raise ValueError(f"keep_requests={keep_requests!r} must be >= 1, or None to keep all")
         self.keep_requests = keep_requests
@@ -217,6 +320,24 @@ class EmulatorApp:
         prints them)."""
         self._lock = threading.Lock()
         self._answering = threading.Lock()
+
+    def verify(self, *, all_replies_used: bool = True, all_requests_matched: bool = True) -> None:
+        """The checks `emulate()` and `serve()` run on exit: `UnmatchedRequestError` if a
+        request hit a script error (with `all_requests_matched`), `UnusedRepliesError` if
+        scripted replies were never requested (with `all_replies_used`)."""
+        if all_requests_matched and self.errors:
+            first = self.errors[0]
+            raise UnmatchedRequestError(
+                f"myna: the emulator could not answer "
+                f"{counted(len(self.errors), 'request')}; first: {unprefixed(first)}"
+            ) from first
+        remaining = self.engine.remaining
+        if all_replies_used and remaining:
+            raise UnusedRepliesError(
+                f"myna: {remaining} scripted repl{'y was' if remaining == 1 else 'ies were'} never "
+                f"requested ({counted(len(self.requests), 'request')} received). Remove them, or "
+                "pass assert_all_replies_used=False."
+            )
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -301,20 +422,98 @@ class EmulatorApp:
         except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
             parsed = body.decode("utf-8", "replace")
         record = EmulatedRequest(method, url, path, headers, parsed, protocol)
-        with self._lock:
-            self.requests.append(record)
-            if self.keep_requests is not None and len(self.requests) > self.keep_requests:
-                del self.requests[0]
-        if protocol is None:
+        if protocol not in self.protocols:
+            answered = self._model_endpoint(record, parts.query)
+            if answered is not None:
+                self._keep(self.model_requests, record)
+                record.status = answered.status
+                return answered
+        self._keep(self.requests, record)
+        if protocol not in self.protocols:
             record.status = 404
-            message = f"myna emulator: no API at {path}"
-            # Ollama's errors are a bare string; the others nest an object
-            error = message if path.startswith("/api/") else {"message": message}
-            return self._json(404, {"error": error})
+            return self._not_served(record)
+        assert protocol is not None
         codec = get_codec(protocol)
         response = self._answer(record, codec, parts.query)
         record.status = response.status
         return response
+
+    def _keep(self, log: list[EmulatedRequest], record: EmulatedRequest) -> None:
+        with self._lock:
+            log.append(record)
+            if self.keep_requests is not None and len(log) > self.keep_requests:
+                del log[0]
+
+    def model_names(self) -> list[str]:
+        """The models the model endpoints list: `models` when given, else the models the
+        script's messages name (``response_metadata["model_name"]``) and the requests asked
+        for, in order of appearance."""
+        if self.models:
+            return list(self.models)
+        names: dict[str, None] = {}
+        for entry in self.engine.script:
+            if isinstance(entry, AIMessage):
+                name = entry.response_metadata.get("model_name")
+                if isinstance(name, str) and name:
+                    names[name] = None
+        with self._lock:
+            names.update(self._seen_models)
+        return list(names)
+
+    def _model_endpoint(self, record: EmulatedRequest, query: str) -> EmulatedResponse | None:
+        """The answer of a served protocol's model endpoint (its codec's `render_models`),
+        or None when the request is for none. Where several protocols answer a path (``GET
+        /v1/models``: OpenAI and Anthropic), one whose `CLIENT_HEADERS` the request carries
+        wins, else the first served."""
+        method = record.method.upper()
+        names = self.model_names()
+        strict = bool(self.models)
+        chosen: tuple[Codec, tuple[int, dict[str, str], Any]] | None = None
+        for protocol in self.protocols:
+            codec = get_codec(protocol)
+            answer = codec.render_models(method, record.path, record.body, names, strict=strict)
+            if answer is None:
+                continue
+            if chosen is None:
+                chosen = (codec, answer)
+            if any(name in record.headers for name in codec.CLIENT_HEADERS):
+                chosen = (codec, answer)
+                break
+        if chosen is None:
+            return None
+        codec, (status, headers, body) = chosen
+        record.protocol = codec.PROTOCOL
+        if self.require_auth:
+            refused = codec.auth_error(record.path, record.headers, query)
+            if refused is not None:
+                return self._error(codec, refused)
+        return self._json(status, body, {k.lower(): str(v) for k, v in headers.items()})
+
+    def _not_served(self, record: EmulatedRequest) -> EmulatedResponse:
+        """A 404 for a path no served protocol answers, naming what is served here."""
+        path = record.path
+        if len(self.protocols) == len(CODECS):
+            message = f"myna emulator: no API at {path}"
+            # Ollama's errors are a bare string; the others nest an object
+            error = message if path.startswith("/api/") else {"message": message}
+            return self._json(404, {"error": error})
+        served = self.provider or get_codec(self.protocols[0]).PROVIDER
+        message = (
+            f"myna emulator: {record.method.upper()} {path} is not served here: this server "
+            f"emulates {served} ({', '.join(self.protocols)})."
+        )
+        other = protocol_for_path(path)
+        if other is not None:
+            owner = get_codec(other).PROVIDER
+            message += (
+                f" {path} is the {other} API: point this client at a server for it "
+                f"(myna serve {owner}, or serve('{owner}') in Python), or run one server for "
+                "every provider (myna serve, serve() without a provider)."
+            )
+        else:
+            message += " Check the client's base URL (print it with myna serve)."
+        error = NotFoundError(message, status_code=404, code="unknown_url")
+        return self._error(get_codec(self.protocols[0]), error)
 
     def _answer(self, record: EmulatedRequest, codec: Codec, query: str) -> EmulatedResponse:
         if record.method.upper() != "POST":
@@ -340,7 +539,11 @@ class EmulatorApp:
             return self._error(codec, error)
         except MynaError as error:
             return self._error(codec, BadRequestError(str(error), status_code=400))
-        record.messages, record.params = messages, params
+        record.messages, record.params = messages, _neutral_view(params)
+        model = params.get("model")
+        if isinstance(model, str) and model:
+            with self._lock:
+                self._seen_models[model] = None
         record.stream = codec.request_streams(record.path, record.body)
         return self._reply(record, codec)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -10,9 +11,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .._text import unprefixed
-from ._app import EmulatedRequest, EmulatorApp
+from ..exceptions import UserError
+from ._app import EmulatedRequest, EmulatorApp, protocols_for_provider
+from ._intercept import PROVIDER_HOSTS
 
-__all__ = ["LoopbackServer", "serve"]
+__all__ = ["LoopbackServer", "client_guide", "serve"]
+
+logger = logging.getLogger(__name__)
 
 
 _POLL_INTERVAL = 0.02
@@ -162,6 +167,18 @@ class _Server(ThreadingHTTPServer):
     timeout_seconds: float
     event_delay: float
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that closed its connection early (litellm does, mid-stream or before
+        reading the answer) is normal: log it at debug level instead of printing socketserver's
+        traceback. Anything else is still reported as a traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):  # builtins: pipe, reset, abort
+            logger.debug(
+                "myna emulator: client %s closed the connection (%r)", client_address, error
+            )
+            return
+        super().handle_error(request, client_address)
+
 
 class LoopbackServer:
     """An emulator listening on ``127.0.0.1``; point any client's base URL at `base_url`.
@@ -179,12 +196,26 @@ class LoopbackServer:
 
     `requests` keeps the newest 1,000 requests, so a long-running server stays flat in
     memory; a test that needs every request passes ``keep_requests=None``.
+
+    As a context manager it is strict like `emulate()`: on a clean exit it raises
+    `UnmatchedRequestError` if a request hit a script error and `UnusedRepliesError` if a
+    scripted reply was never requested (``assert_all_requests_matched=False``,
+    ``assert_all_replies_used=False`` turn them off). `stop()` checks only when asked:
+    ``stop(check=True)``.
+
+    With a `provider` it serves only that provider's paths (`protocols_for_provider`);
+    another provider's path gets a 404 in this provider's error format that names both. The
+    model endpoints (``GET /v1/models``, Ollama's ``/api/tags`` and ``/api/show``, Gemini's
+    ``models.get``) answer from ``models=`` or the names the script and requests use, and go to
+    `model_requests`, not `requests`. `client_urls` is the base URL each client family
+    expects.
     """
 
     def __init__(
         self,
         script: Sequence[Any] = (),
         *,
+        provider: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         event_delay: float = 0.0,
@@ -192,9 +223,25 @@ class LoopbackServer:
         verbose: bool = False,
         print_script_errors: bool = True,
         keep_requests: int | None = 1000,
+        assert_all_replies_used: bool = True,
+        assert_all_requests_matched: bool = True,
         **options: Any,
     ) -> None:
-        self.app = EmulatorApp(script, keep_requests=keep_requests, **options)
+        if provider is not None and provider not in _KNOWN:
+            import difflib
+
+            close = difflib.get_close_matches(provider, _KNOWN, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise UserError(
+                f"serve() does not know provider {provider!r}.{hint} Known: "
+                f"{', '.join(_KNOWN)}; or no provider, to serve every protocol."
+            )
+        self.provider = provider
+        self.assert_all_replies_used = assert_all_replies_used
+        self.assert_all_requests_matched = assert_all_requests_matched
+        if provider is not None:
+            options.setdefault("protocols", protocols_for_provider(provider))
+        self.app = EmulatorApp(script, keep_requests=keep_requests, provider=provider, **options)
         if print_script_errors:
             self.app.on_script_error = _print_script_error
         self._server = _Server((host, port), _Handler)
@@ -215,10 +262,23 @@ class LoopbackServer:
         return f"http://{host}:{self.port}"
 
     @property
+    def client_urls(self) -> dict[str, str]:
+        """The base URL each client family expects, for the protocols served: ``"openai"``
+        (with ``/v1``), ``"anthropic"`` (without: the SDK adds ``/v1``), ``"google_genai"``,
+        ``"ollama"``, ``"bedrock"``."""
+        return _client_urls(self.provider, self.base_url)
+
+    @property
     def requests(self) -> list[EmulatedRequest]:
-        """The requests received, decoded: the newest `keep_requests` of them (1,000 by
+        """The chat requests received, decoded: the newest `keep_requests` of them (1,000 by
         default; ``keep_requests=None`` keeps all)."""
         return self.app.requests
+
+    @property
+    def model_requests(self) -> list[EmulatedRequest]:
+        """The requests to the model endpoints (``GET /v1/models``, ``POST /api/show``, ...),
+        kept apart from `requests`."""
+        return self.app.model_requests
 
     def start(self) -> LoopbackServer:
         """Serve in a background thread."""
@@ -232,25 +292,104 @@ class LoopbackServer:
         """Serve in this thread until interrupted (the CLI uses this)."""
         self._server.serve_forever(_POLL_INTERVAL)
 
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
+    def stop(self, check: bool = False) -> None:
+        """Stop serving and close the socket; with `check`, run `verify` (the context
+        manager does, on a clean exit)."""
         self._server.shutdown()
         self._server.server_close()
+        if check:
+            self.verify()
+
+    def verify(self) -> None:
+        """Raise `UnmatchedRequestError` if requests hit script errors, `UnusedRepliesError`
+        if scripted replies went unused (each unless turned off, as for `emulate()`)."""
+        self.app.verify(
+            all_replies_used=self.assert_all_replies_used,
+            all_requests_matched=self.assert_all_requests_matched,
+        )
 
     def __enter__(self) -> LoopbackServer:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.stop(check=exc_type is None)
+
+
+_KNOWN = sorted({*PROVIDER_HOSTS, "azure_openai"})
+
+
+def _client_urls(provider: str | None, base_url: str) -> dict[str, str]:
+    protocols = protocols_for_provider(provider)
+    urls: dict[str, str] = {}
+    if "openai-chat" in protocols:
+        urls["openai"] = base_url + "/v1"
+    if "anthropic-messages" in protocols:
+        urls["anthropic"] = base_url
+    if "gemini" in protocols:
+        urls["google_genai"] = base_url
+    if "ollama" in protocols:
+        urls["ollama"] = base_url
+    if "bedrock-converse" in protocols:
+        urls["bedrock"] = base_url
+    return urls
+
+
+_EXAMPLES = {
+    "openai": (
+        "OpenAI clients want /v1 in base_url:",
+        'openai.OpenAI(base_url="{url}", api_key="test")',
+        'init_chat_model("openai:gpt-4.1-mini", base_url="{url}", api_key="test")',
+        "OPENAI_BASE_URL={url} OPENAI_API_KEY=test",
+    ),
+    "anthropic": (
+        "Anthropic SDK without /v1 (it adds it); myna's provider with it:",
+        'anthropic.Anthropic(base_url="{url}", api_key="test")',
+        'init_chat_model("anthropic:claude-haiku-4-5", base_url="{url}/v1", api_key="test")',
+        "ANTHROPIC_BASE_URL={url} ANTHROPIC_API_KEY=test",
+    ),
+    "google_genai": (
+        "Gemini clients, without /v1beta:",
+        'genai.Client(api_key="test", http_options={{"base_url": "{url}"}})',
+        'init_chat_model("google_genai:gemini-2.5-flash", base_url="{url}", api_key="test")',
+    ),
+    "ollama": (
+        "Ollama clients (its OpenAI-compatible API is at /v1):",
+        'ollama.Client(host="{url}")',
+        'init_chat_model("ollama:llama3.2", base_url="{url}")',
+        'litellm.completion(model="ollama_chat/llama3.2", api_base="{url}", ...)',
+        "OLLAMA_HOST={url}",
+    ),
+    "bedrock": (
+        "Bedrock runtime clients:",
+        'boto3.client("bedrock-runtime", endpoint_url="{url}", region_name="us-east-1")',
+    ),
+}
+
+
+def client_guide(provider: str | None, base_url: str) -> str:
+    """What ``myna serve`` prints: the base URL each client family expects from a server at
+    `base_url` emulating `provider` (None: every protocol), with a one-line example per
+    client."""
+    lines = []
+    for family, url in _client_urls(provider, base_url).items():
+        heading, *examples = _EXAMPLES[family]
+        lines.append(f"{heading} {url}")
+        lines.extend("    " + example.format(url=url) for example in examples)
+    served = f"emulating {provider}" if provider else "emulating every provider"
+    return f"myna serve: {served} at {base_url}\n" + "\n".join(lines)
 
 
 def serve(
     provider: str | None = None, script: Sequence[Any] = (), **options: Any
 ) -> LoopbackServer:
-    """A `LoopbackServer` answering from `script` (any protocol, routed by path).
+    """A `LoopbackServer` on ``127.0.0.1`` answering from `script`; use it with ``with``.
 
-    `provider` is accepted for symmetry with `emulate` and for logs; the server answers
-    every protocol it knows at its paths.
+    Args:
+        provider: serve only this provider's API (``"openai"``: Chat Completions and
+            Responses; ``"anthropic"``; ``"google_genai"``; ``"ollama"``, with its
+            OpenAI-compatible ``/v1``; ``"bedrock"``; an OpenAI-compatible preset). None
+            serves every protocol, each at its own paths.
+        script: replies, as for `FakeChatModel`.
+        **options: see `LoopbackServer` and `EmulatorApp` (``models=``, ``cycle=``, ...).
     """
-    del provider
-    return LoopbackServer(script, **options)
+    return LoopbackServer(script, provider=provider, **options)

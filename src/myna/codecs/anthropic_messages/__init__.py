@@ -37,9 +37,10 @@ How the wire maps onto myna's messages:
 """
 
 from ._client import decode_error, decode_response, encode_request
-from ._server import decode_request, render_error, render_response
+from ._server import decode_request, render_error, render_models, render_response
 from ._shared import (
     AUTH_HEADERS,
+    CLIENT_HEADERS,
     DEFAULT_MAX_TOKENS,
     DEFAULT_MODEL_NAME,
     FORCED_TOOL_CHOICE,
@@ -62,6 +63,7 @@ from ._stream import (
 
 __all__ = [
     "AUTH_HEADERS",
+    "CLIENT_HEADERS",
     "DEFAULT_MAX_TOKENS",
     "DEFAULT_MODEL_NAME",
     "FORCED_TOOL_CHOICE",
@@ -79,6 +81,7 @@ __all__ = [
     "decode_stream",
     "encode_request",
     "render_error",
+    "render_models",
     "render_response",
     "render_stream",
     "render_stream_error",

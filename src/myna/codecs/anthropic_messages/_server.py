@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import unquote
 
 from ...exceptions import (
     AuthenticationError,
@@ -35,7 +38,7 @@ from ._shared import (
     user_block_to_standard,
 )
 
-__all__ = ["decode_request", "render_error", "render_response"]
+__all__ = ["decode_request", "render_error", "render_models", "render_response"]
 
 
 _THINKING_DOCS = (
@@ -506,3 +509,51 @@ def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
     if error.retry_after is not None:
         headers["retry-after"] = _seconds(error.retry_after)
     return status, headers, body
+
+
+# ---------------------------------------------------------------------------------------------
+# the model endpoints: GET /v1/models and GET /v1/models/{model_id}
+
+_MODELS_PATH = re.compile(r"/v1/models(?:/(?P<id>[^/]+))?$")
+MAX_INPUT_TOKENS = 200000
+"""The context window the model endpoints report (``max_input_tokens``)."""
+MAX_OUTPUT_TOKENS = 64000
+"""The ``max_tokens`` limit the model endpoints report."""
+
+
+def _model_info(name: str) -> dict[str, Any]:
+    return {
+        "type": "model",
+        "id": name,
+        "display_name": name,
+        "created_at": "2025-01-01T00:00:00Z",
+        "lifecycle": "active",
+        "max_input_tokens": MAX_INPUT_TOKENS,
+        "max_tokens": MAX_OUTPUT_TOKENS,
+    }
+
+
+def render_models(
+    method: str, path: str, body: Any, models: Sequence[str], *, strict: bool = False
+) -> tuple[int, dict[str, str], Any] | None:
+    """Anthropic's answer to ``GET /v1/models`` (a page: ``data``, ``has_more``,
+    ``first_id``, ``last_id``) and ``GET /v1/models/{model_id}`` (one model), from the names
+    in `models`; None for any other request. With `strict`, a model not in `models` is the
+    API's 404 ``not_found_error``; otherwise any id is described."""
+    match = _MODELS_PATH.search(path)
+    if method != "GET" or match is None:
+        return None
+    headers = {"content-type": "application/json", "request-id": new_id("req_")}
+    model_id = match.group("id")
+    if model_id is None:
+        page = {
+            "data": [_model_info(m) for m in models],
+            "has_more": False,
+            "first_id": models[0] if models else None,
+            "last_id": models[-1] if models else None,
+        }
+        return 200, headers, page
+    model_id = unquote(model_id)
+    if strict and model_id not in models:
+        return render_error(NotFoundError(f"model: {model_id}", status_code=404))
+    return 200, headers, _model_info(model_id)

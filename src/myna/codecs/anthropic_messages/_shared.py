@@ -820,6 +820,9 @@ PATHS = (r"/messages$",)
 AUTH_HEADERS = ("x-api-key", "authorization")
 """Headers that carry the API key (``authorization: Bearer`` for OAuth tokens)."""
 
+CLIENT_HEADERS: tuple[str, ...] = ("anthropic-version",)
+"""Headers only this protocol's clients send, which pick it where protocols share a path."""
+
 FORCED_TOOL_CHOICE = True
 """Whether a request can force the model to call a named tool."""
 

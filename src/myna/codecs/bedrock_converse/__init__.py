@@ -55,9 +55,10 @@ from ._eventstream import (
     encode_exception,
     event_from_frame,
 )
-from ._server import decode_request, render_error, render_response
+from ._server import decode_request, render_error, render_models, render_response
 from ._shared import (
     AUTH_HEADERS,
+    CLIENT_HEADERS,
     FORCED_TOOL_CHOICE,
     PATHS,
     PROTOCOL,
@@ -79,6 +80,7 @@ from ._stream import (
 
 __all__ = [
     "AUTH_HEADERS",
+    "CLIENT_HEADERS",
     "CONTENT_TYPE",
     "EventStreamDecoder",
     "FORCED_TOOL_CHOICE",
@@ -100,6 +102,7 @@ __all__ = [
     "encode_stream_event",
     "event_from_frame",
     "render_error",
+    "render_models",
     "render_response",
     "render_stream",
     "render_stream_error",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from ...exceptions import ProviderError, UserError
@@ -26,7 +27,7 @@ from ._shared import (
     wire_error_type,
 )
 
-__all__ = ["decode_request", "render_error", "render_response"]
+__all__ = ["decode_request", "render_error", "render_models", "render_response"]
 
 _CONTENT_KEYS = (
     "text, image, document, video, audio, toolUse, toolResult, guardContent, cachePoint, "
@@ -466,3 +467,11 @@ def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
     if error.retry_after is not None:
         headers["retry-after"] = _seconds(error.retry_after)
     return status, headers, {"message": error.message}
+
+
+def render_models(
+    method: str, path: str, body: Any, models: Sequence[str], *, strict: bool = False
+) -> tuple[int, dict[str, str], Any] | None:
+    """None: the Bedrock runtime has no model endpoints (listing models is the control
+    plane's ``ListFoundationModels``, on another host)."""
+    return None

@@ -348,6 +348,9 @@ PATHS = (r"/converse(?:-stream)?$",)
 AUTH_HEADERS = ("authorization",)
 """Headers that carry the credentials (a SigV4 signature or a Bedrock API key)."""
 
+CLIENT_HEADERS: tuple[str, ...] = ()
+"""Headers only this protocol's clients send: none."""
+
 FORCED_TOOL_CHOICE = True
 """Whether a request can force the model to call a named tool."""
 

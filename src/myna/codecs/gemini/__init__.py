@@ -39,9 +39,10 @@ says it), ``stream_usage`` (usage always streams), ``parallel_tool_calls`` and
 """
 
 from ._client import decode_error, decode_response, encode_request, request_path
-from ._server import decode_request, model_from_path, render_error, render_response
+from ._server import decode_request, model_from_path, render_error, render_models, render_response
 from ._shared import (
     AUTH_HEADERS,
+    CLIENT_HEADERS,
     FORCED_TOOL_CHOICE,
     PATHS,
     PROTOCOL,
@@ -56,6 +57,7 @@ from ._stream import StreamDecoder, adecode_stream, decode_stream, render_stream
 
 __all__ = [
     "AUTH_HEADERS",
+    "CLIENT_HEADERS",
     "FORCED_TOOL_CHOICE",
     "PATHS",
     "PROTOCOL",
@@ -72,6 +74,7 @@ __all__ = [
     "encode_request",
     "model_from_path",
     "render_error",
+    "render_models",
     "render_response",
     "render_stream",
     "request_model",

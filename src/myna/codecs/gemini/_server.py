@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -38,7 +39,13 @@ from ._shared import (
     usage_to_wire,
 )
 
-__all__ = ["decode_request", "model_from_path", "render_error", "render_response"]
+__all__ = [
+    "decode_request",
+    "model_from_path",
+    "render_error",
+    "render_models",
+    "render_response",
+]
 
 _DEFAULT_MODEL = "gemini-2.5-flash"
 _PROVIDER_NAME = "google_genai"
@@ -655,3 +662,50 @@ def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
         status_name=error.type,
     )
     return status, headers, body
+
+
+# ---------------------------------------------------------------------------------------------
+# the model endpoints: models.list (GET /v1beta/models) and models.get (GET /v1beta/models/{m})
+
+_MODELS_PATH = re.compile(r"/v1(?:beta|alpha)/models(?:/(?P<id>[^/:]+))?$")
+INPUT_TOKEN_LIMIT = 1048576
+"""The ``inputTokenLimit`` models.get reports (Gemini 2.5's context window)."""
+OUTPUT_TOKEN_LIMIT = 65536
+"""The ``outputTokenLimit`` models.get reports."""
+
+
+def _model_resource(name: str) -> dict[str, Any]:
+    return {
+        "name": f"models/{name}",
+        "version": "001",
+        "displayName": name,
+        "description": "A model emulated by myna.",
+        "inputTokenLimit": INPUT_TOKEN_LIMIT,
+        "outputTokenLimit": OUTPUT_TOKEN_LIMIT,
+        "supportedGenerationMethods": ["generateContent"],
+        "temperature": 1.0,
+        "topP": 0.95,
+        "topK": 64,
+        "maxTemperature": 2.0,
+        "thinking": True,
+    }
+
+
+def render_models(
+    method: str, path: str, body: Any, models: Sequence[str], *, strict: bool = False
+) -> tuple[int, dict[str, str], Any] | None:
+    """Gemini's answer to models.list (``GET /v1beta/models``: ``{"models": [...]}``) and
+    models.get (``GET /v1beta/models/{model}``: one Model resource with its token limits),
+    from the names in `models`; None for any other request. With `strict`, a model not in
+    `models` is the API's 404 ``NOT_FOUND``; otherwise any name is described."""
+    match = _MODELS_PATH.search(unquote(path))
+    if method != "GET" or match is None:
+        return None
+    headers = {"content-type": "application/json; charset=UTF-8"}
+    name = match.group("id")
+    if name is None:
+        return 200, headers, {"models": [_model_resource(m) for m in models]}
+    if strict and name not in models:
+        message = f"models/{name} is not found for API version v1beta."
+        return render_error(NotFoundError(message, status_code=404))
+    return 200, headers, _model_resource(name)

@@ -505,6 +505,9 @@ PATHS = (r":(?:generateContent|streamGenerateContent)",)
 AUTH_HEADERS = ("x-goog-api-key",)
 """Headers that carry the API key; a ``?key=`` query parameter does too."""
 
+CLIENT_HEADERS: tuple[str, ...] = ()
+"""Headers only this protocol's clients send: none."""
+
 FORCED_TOOL_CHOICE = True
 """Whether a request can force the model to call a named tool."""
 

@@ -36,9 +36,10 @@ image/audio outputs, so none of those appear here.
 """
 
 from ._client import decode_error, decode_response, encode_request
-from ._server import decode_request, render_error, render_response
+from ._server import decode_request, render_error, render_models, render_response
 from ._shared import (
     AUTH_HEADERS,
+    CLIENT_HEADERS,
     FORCED_TOOL_CHOICE,
     PATHS,
     PROTOCOL,
@@ -53,6 +54,7 @@ from ._stream import StreamDecoder, adecode_stream, decode_stream, render_stream
 
 __all__ = [
     "AUTH_HEADERS",
+    "CLIENT_HEADERS",
     "FORCED_TOOL_CHOICE",
     "PATHS",
     "PROTOCOL",
@@ -68,6 +70,7 @@ __all__ = [
     "decode_stream",
     "encode_request",
     "render_error",
+    "render_models",
     "render_response",
     "render_stream",
     "request_model",

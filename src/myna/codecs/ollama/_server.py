@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import math
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -37,7 +39,7 @@ from ._shared import (
     wire_content,
 )
 
-__all__ = ["decode_request", "render_error", "render_response"]
+__all__ = ["decode_request", "render_error", "render_models", "render_response"]
 
 DEFAULT_MODEL = "myna-emulator"
 """The model name replies carry when neither the request params nor the message name one."""
@@ -428,3 +430,84 @@ def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
     if error.retry_after is not None and status in (429, 503):
         headers["retry-after"] = str(math.ceil(error.retry_after))
     return status, headers, body
+
+
+# ---------------------------------------------------------------------------------------------
+# the model endpoints: GET /api/tags and POST /api/show
+
+CONTEXT_LENGTH = 131072
+"""The context length `/api/show` reports (``model_info["<family>.context_length"]``)."""
+
+_FAMILY = "myna"
+_MODIFIED_AT = "2025-01-01T00:00:00Z"
+_TEMPLATE = (
+    "{{- if .Tools }}Tools: {{ range .Tools }}{{ . }}{{ end }}{{ end }}"
+    "{{- range .Messages }}{{ .Role }}: {{ .Content }}{{ end }}"
+)
+"""A chat template that reads ``.Tools``: litellm decides tool support from this text."""
+
+
+def _tagged(name: str) -> str:
+    """Ollama names carry a tag; a bare name means ``:latest``."""
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
+def _details() -> dict[str, Any]:
+    return {
+        "parent_model": "",
+        "format": "gguf",
+        "family": _FAMILY,
+        "families": [_FAMILY],
+        "parameter_size": "",
+        "quantization_level": "",
+    }
+
+
+def _show(name: str) -> dict[str, Any]:
+    return {
+        "modelfile": f"# Modelfile of the myna emulator\nFROM {name}\n",
+        "parameters": "",
+        "template": _TEMPLATE,
+        "details": _details(),
+        "model_info": {
+            "general.architecture": _FAMILY,
+            "general.basename": name,
+            f"{_FAMILY}.context_length": CONTEXT_LENGTH,
+        },
+        "capabilities": ["completion", "tools", "thinking", "vision"],
+        "modified_at": _MODIFIED_AT,
+    }
+
+
+def render_models(
+    method: str, path: str, body: Any, models: Sequence[str], *, strict: bool = False
+) -> tuple[int, dict[str, str], Any] | None:
+    """Ollama's answer to ``GET /api/tags`` (the models, as ``ollama list``) and ``POST
+    /api/show`` (one model: details, ``model_info`` with its context length, ``capabilities``
+    with ``tools``), from the names in `models`; None for any other request.
+
+    `/api/show` reads ``model`` (or the older ``name``) from `body`. With `strict`, a model
+    not in `models` is Ollama's 404 ``model '<name>' not found``; otherwise any name is shown.
+    """
+    headers = {"content-type": "application/json; charset=utf-8"}
+    if method == "GET" and path.endswith("/api/tags"):
+        entries = [
+            {
+                "name": _tagged(name),
+                "model": _tagged(name),
+                "modified_at": _MODIFIED_AT,
+                "size": 0,
+                "digest": hashlib.sha256(name.encode()).hexdigest(),
+                "details": _details(),
+            }
+            for name in models
+        ]
+        return 200, headers, {"models": entries}
+    if method != "POST" or not path.endswith("/api/show"):
+        return None
+    name = (body.get("model") or body.get("name")) if isinstance(body, dict) else None
+    if not isinstance(name, str) or not name:
+        return render_error(BadRequestError("model is required", status_code=400))
+    if strict and _tagged(name) not in {_tagged(m) for m in models}:
+        return render_error(NotFoundError(f"model '{name}' not found", status_code=404))
+    return 200, headers, _show(name)

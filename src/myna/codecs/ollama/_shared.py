@@ -241,6 +241,9 @@ PATHS = (r"/api/chat$",)
 AUTH_HEADERS = ()
 """Headers that carry the API key: none, a local Ollama server takes no key."""
 
+CLIENT_HEADERS: tuple[str, ...] = ()
+"""Headers only this protocol's clients send: none."""
+
 FORCED_TOOL_CHOICE = False
 """Whether a request can force the model to call a named tool: Ollama has no ``tool_choice``."""
 

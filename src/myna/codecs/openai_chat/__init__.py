@@ -28,9 +28,10 @@ and Azure's content-filter results stay in ``response_metadata``.
 """
 
 from ._client import decode_error, decode_response, encode_request
-from ._server import decode_request, render_error, render_response
+from ._server import decode_request, render_error, render_models, render_response
 from ._shared import (
     AUTH_HEADERS,
+    CLIENT_HEADERS,
     FORCED_TOOL_CHOICE,
     PATHS,
     PROTOCOL,
@@ -51,6 +52,7 @@ from ._stream import (
 
 __all__ = [
     "AUTH_HEADERS",
+    "CLIENT_HEADERS",
     "FORCED_TOOL_CHOICE",
     "PATHS",
     "PROTOCOL",
@@ -66,6 +68,7 @@ __all__ = [
     "decode_stream",
     "encode_request",
     "render_error",
+    "render_models",
     "render_response",
     "render_stream",
     "render_stream_error",

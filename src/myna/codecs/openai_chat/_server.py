@@ -5,9 +5,12 @@ Streams are rendered in `._stream` (`render_stream`, `render_stream_error`).
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import unquote
 
 from ...exceptions import (
     AuthenticationError,
@@ -38,7 +41,7 @@ from ._shared import (
 )
 from ._validate import NOT_JSON, bad, check_messages, check_params
 
-__all__ = ["decode_request", "render_error", "render_response"]
+__all__ = ["decode_request", "render_error", "render_models", "render_response"]
 
 DEFAULT_MODEL = "gpt-4o-mini"
 """The model a rendered reply names when neither the message nor the request says."""
@@ -286,3 +289,43 @@ def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
     if not (isinstance(body, dict) and error_object(error) is body.get("error")):
         body = {"error": error_object(error)}
     return status, headers, body
+
+
+# ---------------------------------------------------------------------------------------------
+# the model endpoints: GET /v1/models and GET /v1/models/{id}
+
+MODELS_PATH = re.compile(r"(?:^|/)(?:v1|openai)/models(?:/(?P<id>.+))?$")
+"""``/v1/models`` under any prefix (``/openai/v1``, ``/api/v1``, Gemini's ``/v1beta/openai``);
+an id may hold slashes (``meta-llama/Llama-3.3-70B``). Not Gemini's own ``/v1beta/models``."""
+
+MODEL_CREATED = 1735689600
+"""The ``created`` time of every listed model (2025-01-01)."""
+
+
+def _model_object(name: str) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": MODEL_CREATED, "owned_by": "myna-emulator"}
+
+
+def render_models(
+    method: str, path: str, body: Any, models: Sequence[str], *, strict: bool = False
+) -> tuple[int, dict[str, str], Any] | None:
+    """OpenAI's answer to ``GET /v1/models`` (``{"object": "list", "data": [...]}``) and
+    ``GET /v1/models/{id}`` (one model object), from the names in `models`; None for any
+    other request. With `strict`, an id not in `models` is OpenAI's 404 ``model_not_found``;
+    otherwise any id is described."""
+    match = MODELS_PATH.search(path)
+    if method != "GET" or match is None:
+        return None
+    headers = {"content-type": "application/json"}
+    model_id = match.group("id")
+    if model_id is None:
+        return 200, headers, {"object": "list", "data": [_model_object(m) for m in models]}
+    model_id = unquote(model_id)
+    if strict and model_id not in models:
+        message = f"The model '{model_id}' does not exist or you do not have access to it."
+        return render_error(
+            NotFoundError(
+                message, status_code=404, type="invalid_request_error", code="model_not_found"
+            )
+        )
+    return 200, headers, _model_object(model_id)

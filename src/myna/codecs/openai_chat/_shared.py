@@ -535,6 +535,9 @@ PATHS = (r"/chat/completions$",)
 AUTH_HEADERS = ("authorization", "api-key")
 """Headers that carry the API key (``api-key`` on Azure OpenAI)."""
 
+CLIENT_HEADERS: tuple[str, ...] = ()
+"""Headers only this protocol's clients send: none."""
+
 FORCED_TOOL_CHOICE = True
 """Whether a request can force the model to call a named tool."""
 

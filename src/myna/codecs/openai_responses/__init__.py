@@ -31,9 +31,10 @@ How the wire maps onto messages:
 """
 
 from ._client import decode_error, decode_response, encode_request
-from ._server import decode_request, render_error, render_response
+from ._server import decode_request, render_error, render_models, render_response
 from ._shared import (
     AUTH_HEADERS,
+    CLIENT_HEADERS,
     FORCED_TOOL_CHOICE,
     PATHS,
     PROTOCOL,
@@ -48,6 +49,7 @@ from ._stream import StreamDecoder, adecode_stream, decode_stream, render_stream
 
 __all__ = [
     "AUTH_HEADERS",
+    "CLIENT_HEADERS",
     "FORCED_TOOL_CHOICE",
     "PATHS",
     "PROTOCOL",
@@ -63,6 +65,7 @@ __all__ = [
     "decode_stream",
     "encode_request",
     "render_error",
+    "render_models",
     "render_response",
     "render_stream",
     "request_model",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from ...exceptions import (
@@ -19,6 +20,7 @@ from ...exceptions import (
 )
 from ...messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from .._common import type_phrase
+from ..openai_chat import render_models as _chat_render_models
 from ._items import Decoded, Plan, build_ai_items, decode_item
 from ._shared import (
     ENCRYPTED,
@@ -35,7 +37,7 @@ from ._shared import (
     usage_to_wire,
 )
 
-__all__ = ["decode_request", "render_error", "render_response"]
+__all__ = ["decode_request", "render_error", "render_models", "render_response"]
 
 # ---------------------------------------------------------------------------------------------
 # request validation, in the API's own words
@@ -572,3 +574,11 @@ def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
     if status == 401:
         headers["www-authenticate"] = 'Bearer realm="OpenAI API"'
     return status, headers, body
+
+
+def render_models(
+    method: str, path: str, body: Any, models: Sequence[str], *, strict: bool = False
+) -> tuple[int, dict[str, str], Any] | None:
+    """OpenAI's ``GET /v1/models`` and ``GET /v1/models/{id}``: the same endpoints as for
+    Chat Completions (see ``myna.codecs.openai_chat.render_models``)."""
+    return _chat_render_models(method, path, body, models, strict=strict)

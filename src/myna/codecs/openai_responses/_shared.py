@@ -452,6 +452,9 @@ PATHS = (r"/responses$",)
 AUTH_HEADERS = _chat.AUTH_HEADERS
 """Headers that carry the API key (``api-key`` on Azure OpenAI), as for Chat Completions."""
 
+CLIENT_HEADERS: tuple[str, ...] = ()
+"""Headers only this protocol's clients send: none."""
+
 FORCED_TOOL_CHOICE = True
 """Whether a request can force the model to call a named tool."""
 
