@@ -80,6 +80,11 @@ class Cassette:
     process; wrap the worker in `contextvars.copy_context().run` (or use
     `asyncio.to_thread`) to pin it to its parent's cassette.
 
+    Sessions recording one file at once (pytest-xdist workers, parallel jobs, threads) lose
+    nothing: each writes under the cassette's lock and keeps, ahead of its own, what another
+    session wrote since it started (in mode ``all`` too: only what was there before is
+    re-recorded).
+
     Args:
         path: the cassette file.
         mode: ``"none"``, ``"once"``, ``"new_episodes"`` or ``"all"`` (see `MODES`); default
@@ -162,6 +167,7 @@ class Cassette:
     def _reset(self) -> None:
         self._parsed: ParsedCassette | None = None
         self._existed = False
+        self._seen: tuple[int, int, int] | None = None
         self._index: dict[Any, list[int]] = {}
         self._positions: dict[Any, int] = {}
         self.play_counts: list[int] = []
@@ -222,6 +228,7 @@ class Cassette:
             self._reset()
             self._resolved = self._mode or default_record_mode()
             self._existed = self.path.exists()
+            self._seen = _identity(self.path)
             if self._existed and self._resolved != "all":
                 self._parsed = load_parsed(self.path)  # a broken file raises, never re-records
                 self.play_counts = [0] * len(self._parsed)
@@ -477,8 +484,11 @@ class Cassette:
         assert self._scrubber is not None
         with cassette_lock(self.path):
             base: list[dict[str, Any]] = []
-            if self.mode == "new_episodes" and self.path.exists():
-                # re-read under the lock: another process may have added interactions
+            now = _identity(self.path)
+            if now is not None and (self.mode == "new_episodes" or now != self._seen):
+                # re-read under the lock: another session (a process, a thread, an xdist
+                # worker) wrote the file since this one started; keep its interactions and
+                # add ours after them, or the last writer would drop theirs
                 base = list(load_parsed(self.path).interactions)
             data = new_cassette(base + recorded)
             findings = find_secrets(data, self._scrubber)
@@ -490,6 +500,15 @@ class Cassette:
                     "before_record_response hooks or redact=[...]; nothing was written."
                 )
             write_atomic(self.path, dump_cassette(data))
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """What changes when the file is written (atomically replaced), or None: no file."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
 def replaying() -> bool:

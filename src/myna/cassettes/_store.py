@@ -2,16 +2,21 @@
 
 A cassette is written to a temporary file in the same directory, flushed to disk, then renamed
 over the old one (`os.replace` is atomic), so a reader sees the old file or the new one, never
-half of either. Writers of the same cassette (pytest-xdist workers, parallel jobs) take an
-exclusive lock first: a ``flock`` on a file in the temp directory named after the cassette's
-path, so no lock files litter the repository.
+half of either. Writers of the same cassette (pytest-xdist workers, parallel jobs, other OS
+users sharing a checkout) take an exclusive lock first: a ``flock`` on ``.<name>.lock`` beside
+the cassette, which the holder removes before unlocking, so none stays in the repository.
+
+A writer killed mid-write (SIGKILL, a power cut) leaves its ``.<name>.<pid>.<random>.tmp``
+behind; the next writer of that cassette removes it under the lock once its process is gone
+(or it is older than `STALE_TMP_SECONDS`). Dot files are never listed, scanned or pruned.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
+import re
+import sys
 import tempfile
 import threading
 import time
@@ -22,8 +27,10 @@ from pathlib import Path
 from ._errors import CassetteError
 
 __all__ = [
+    "STALE_TMP_SECONDS",
     "UsageRecord",
     "cassette_lock",
+    "clean_stale_tmp",
     "finish_usage_log",
     "note_usage",
     "read_usage",
@@ -37,17 +44,32 @@ _LOCK_TIMEOUT = 60.0
 _thread_locks: dict[str, threading.Lock] = {}
 _thread_locks_guard = threading.Lock()
 
+STALE_TMP_SECONDS = 600.0
+"""A temporary file this old is stale even when its writer's process id is alive (reused)."""
+
 
 def _lock_file(path: Path) -> Path:
-    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:20]
-    folder = Path(tempfile.gettempdir()) / "myna-cassette-locks"
-    folder.mkdir(exist_ok=True)
-    return folder / f"{digest}.lock"
+    # beside the cassette: writable by whoever may write the cassette, and shared by every
+    # OS user who does (a lock folder in the temp dir belongs to its first user alone)
+    return path.parent / f".{path.name}.lock"
+
+
+def _open_lock(path: Path, lock_path: Path) -> int:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise CassetteError(
+            f"Cannot write {path}: its lock file {lock_path} cannot be created "
+            f"({exc.strerror or exc}). Recording needs write access to {path.parent}; fix its "
+            "permissions, or record as the user who owns it."
+        ) from None
 
 
 @contextlib.contextmanager
 def cassette_lock(path: Path, timeout: float = _LOCK_TIMEOUT) -> Iterator[None]:
-    """Hold the exclusive write lock of one cassette (across threads and processes)."""
+    """Hold the exclusive write lock of one cassette (across threads, processes and users);
+    stale temporary files of killed writers are removed once it is held."""
     key = str(path.resolve())
     with _thread_locks_guard:
         local = _thread_locks.setdefault(key, threading.Lock())
@@ -55,17 +77,80 @@ def cassette_lock(path: Path, timeout: float = _LOCK_TIMEOUT) -> Iterator[None]:
         raise CassetteError(f"Timed out after {timeout:.0f} s waiting to write {path}.")
     try:
         lock_path = _lock_file(path)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            _flock(fd, path, timeout)
+        while True:
+            fd = _open_lock(path, lock_path)
             try:
-                yield
-            finally:
-                _funlock(fd)
+                _flock(fd, path, timeout)
+            except BaseException:
+                os.close(fd)
+                raise
+            # the previous holder removes the file before unlocking: if ours is no longer
+            # the one on disk, a third writer may hold the new one; lock that instead
+            try:
+                if os.fstat(fd).st_ino == os.stat(lock_path).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            _funlock(fd)
+            os.close(fd)
+        try:
+            clean_stale_tmp(path)
+            yield
         finally:
+            with contextlib.suppress(OSError):  # Windows cannot remove an open file: it stays
+                os.unlink(lock_path)
+            _funlock(fd)
             os.close(fd)
     finally:
         local.release()
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # our own writes of this cassette wait for the lock we hold
+    if sys.platform == "win32":  # pragma: no cover - os.kill(pid, 0) would end the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: alive, another user's
+        return True
+    return True
+
+
+_TMP_NAME = re.compile(r"(?:(\d+)\.)?[^.]+\.tmp")
+"""What follows ``.<cassette name>.`` in a temporary file's name: ``<pid>.<random>.tmp``,
+or ``<random>.tmp`` as older versions wrote them."""
+
+
+def clean_stale_tmp(path: Path) -> list[Path]:
+    """Remove the temporary files killed writers of `path` left beside it; returns them.
+
+    Call it holding `cassette_lock(path)`: no writer of this cassette is then mid-write, so a
+    temporary file whose process is gone (or older than `STALE_TMP_SECONDS`) is stale.
+    """
+    prefix = f".{path.name}."
+    removed = []
+    try:
+        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return []
+    now = time.time()
+    for tmp in candidates:
+        match = _TMP_NAME.fullmatch(tmp.name[len(prefix) :])
+        if match is None:  # the lock, or another cassette's file (``.c.yaml.v2.yaml...``)
+            continue
+        try:
+            age = now - tmp.stat().st_mtime
+        except OSError:
+            continue
+        pid = int(match[1]) if match[1] else None
+        if age > STALE_TMP_SECONDS or (pid is not None and not _pid_alive(pid)):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
 
 
 def _flock(fd: int, path: Path, timeout: float) -> None:
@@ -108,9 +193,13 @@ def _funlock(fd: int) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` atomically (temp file in the same folder + rename)."""
+    """Replace `path` with `text` atomically (temp file in the same folder + rename); hold
+    `cassette_lock(path)` around it when others may write the same file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # the pid in the name tells the next writer whether this file's writer is still alive
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
