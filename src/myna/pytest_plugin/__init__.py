@@ -24,7 +24,7 @@ does; options are `myna.cassettes.Cassette`'s), ``myna_script([...])``,
 ``myna_model("provider:model", **params)``, ``myna_eval`` (set by `myna.evals.cases`).
 
 Fixtures: ``fake_model``, ``schema_model``, ``emulator``, ``cassette``, ``model_calls``,
-``override_models``, ``chat_model``.
+``override_models``, ``chat_model``, ``lc_fake_model`` (needs ``myna[langchain]``).
 
 Files: ``.myna/cassettes-used.log`` under the rootdir names the cassettes the last run used,
 for ``myna cassettes prune`` (see `myna.pytest_plugin._usage`); the folder ignores itself in git.
@@ -44,6 +44,7 @@ __all__ = [
     "chat_model",
     "emulator",
     "fake_model",
+    "lc_fake_model",
     "model_calls",
     "override_models",
     "schema_model",
@@ -442,6 +443,16 @@ def fake_model(request: pytest.FixtureRequest) -> Any:
     if model.script and model.made[0][1]:
         model.arm()
     return model
+
+
+@pytest.fixture
+def lc_fake_model(fake_model: Any) -> Any:
+    """`fake_model` as a LangChain chat model (``myna.interop.langchain.to_langchain``): the
+    same script (``@pytest.mark.myna_script``), calls and unused-replies check;
+    ``lc_fake_model(["Hi!"])`` builds another. Needs ``pip install 'myna[langchain]'``."""
+    from ._langchain import langchain_fake
+
+    return langchain_fake(fake_model)
 
 
 @pytest.fixture

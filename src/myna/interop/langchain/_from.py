@@ -55,6 +55,15 @@ class LangChainChatModel(ChatModel):
             profile["tool_calling"] = False
         return {**profile, **self._profile_overrides}
 
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+        """`ChatModel.bind_tools`; LangChain tools (``@tool`` from langchain_core) work too."""
+        from langchain_core.tools import BaseTool
+        from langchain_core.utils.function_calling import convert_to_openai_tool
+
+        if isinstance(tools, (list, tuple)):
+            tools = [convert_to_openai_tool(t) if isinstance(t, BaseTool) else t for t in tools]
+        return super().bind_tools(tools, **kwargs)
+
     # -- one request -------------------------------------------------------------------------
 
     def _runnable(self, request: ChatRequest) -> tuple[Any, dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextvars import ContextVar
@@ -168,8 +169,8 @@ class MynaChatModel(BaseChatModel):
         out: dict[str, Any] = {}
         if tags:
             out["tags"] = tags
-        # LangChain's own tracing keys (ls_provider, ...) describe this wrapper, not the app
-        metadata = {k: v for k, v in metadata.items() if not k.startswith("ls_")}
+        # LangChain's own keys (ls_provider, lc_versions, ...) describe this wrapper, not the app
+        metadata = {k: v for k, v in metadata.items() if not k.startswith(("ls_", "lc_"))}
         if metadata:
             out["metadata"] = metadata
         if config.get("run_name"):
@@ -218,7 +219,7 @@ class MynaChatModel(BaseChatModel):
             self._myna_config(run_manager),
             **self._call_params(stop, kwargs),
         ):
-            yield ChatGenerationChunk(message=chunk_to_langchain(chunk))
+            yield ChatGenerationChunk(message=self._chunk(chunk))
 
     async def _astream(
         self,
@@ -232,7 +233,13 @@ class MynaChatModel(BaseChatModel):
             self._myna_config(run_manager),
             **self._call_params(stop, kwargs),
         ):
-            yield ChatGenerationChunk(message=chunk_to_langchain(chunk))
+            yield ChatGenerationChunk(message=self._chunk(chunk))
+
+    def _chunk(self, chunk: Any) -> Any:
+        converted = chunk_to_langchain(chunk)
+        if self.output_version == "v1":
+            _own_block_indices(converted)
+        return converted
 
     # the config of the call is kept for _generate / _stream (LangChain does not hand it on)
 
@@ -307,6 +314,14 @@ class MynaChatModel(BaseChatModel):
         specs = [_tool_spec(t, strict) for t in tools]
         params: dict[str, Any] = {"tools": specs}
         choice = _tool_choice(tool_choice)
+        names = [s["name"] for s in specs if "name" in s]
+        if choice not in (None, "auto", "any", "none") and choice not in names:
+            close = difflib.get_close_matches(str(choice), names, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"tool_choice={choice!r} names no bound tool.{hint} Bound tools: {names}; "
+                "or use 'auto', 'any' or 'none'."
+            )
         if choice is not None:
             params["tool_choice"] = choice
         if parallel_tool_calls is not None:
@@ -417,6 +432,7 @@ def to_langchain(model: Any) -> MynaChatModel:
     assert llm.invoke("Hi").content == "Hello!"
     ```
     """
+    _inner_model(model)  # a clear UserError for a wrong object, before pydantic wraps it
     return MynaChatModel(myna_model=model)
 
 
@@ -433,6 +449,26 @@ def _inner_model(model: Any) -> ChatModel:
         f"init_chat_model('openai:gpt-4.1')) or its bind_tools()/bind() result, got "
         f"{type(model).__name__}. A LangChain model is one already."
     )
+
+
+def _own_block_indices(chunk: Any) -> None:
+    """Give content blocks ``lc_`` string indices, so they never merge with tool calls.
+
+    With ``output_version="v1"`` LangChain turns each chunk into blocks: text without an
+    index gets 0, and a tool-call chunk keeps its own index, often 0 as well; added up, the
+    two became one corrupt text block. ``lc_``-prefixed strings merge like ints.
+    """
+    content = chunk.content
+    if isinstance(content, str):
+        if content:
+            chunk.content = [{"type": "text", "text": content, "index": "lc_txt_0"}]
+        return
+    blocks = []
+    for block in content:
+        if isinstance(block, dict) and isinstance(block.get("index"), int):
+            block = {**block, "index": f"lc_blk_{block['index']}"}
+        blocks.append(block)
+    chunk.content = blocks
 
 
 def _tool_spec(tool: Any, strict: bool | None) -> dict[str, Any]:
