@@ -191,6 +191,18 @@ def test_the_key_comes_from_the_environment_never_the_file(chat, loopback, monke
     assert "sk-from-env" not in chat.read_text()
 
 
+async def test_a_server_that_does_not_answer_is_breaking(chat, capsys):
+    dead = "http://127.0.0.1:9"  # discard port: nothing listens
+    report = verify(chat, base_url=dead)
+    assert [(d.path, d.now, d.breaking) for d in report.drift] == [
+        ("status", "no answer", True)
+    ] * 2
+    assert "no answer from" in report.notes[0]
+    assert (await averify(chat, base_url=dead)).breaking
+    assert main(["cassettes", "verify", "--base-url", dead, str(chat)]) == 1
+    assert "changed status: 200 -> no answer  BREAKING" in capsys.readouterr().out
+
+
 def test_live_needs_the_providers_key(chat, monkeypatch, capsys):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     assert main(["cassettes", "verify", "--live", str(chat)]) == 2

@@ -404,6 +404,14 @@ def _check(report: VerifyReport, index: int, item: dict[str, Any], new: dict[str
         report.notes.append(f"#{index}: the new answer is a {now.status}: {message}")
 
 
+def _unanswered(report: VerifyReport, index: int, item: dict[str, Any], exc: Exception) -> None:
+    """A request that got no answer (refused, timed out): a breaking change of its status."""
+    report.checked += 1
+    status = str(item["response"]["status"])
+    report.drift.append(Drift(index, "changed", "status", status, "no answer", True))
+    report.notes.append(f"#{index}: no answer from {item['request']['url']}: {exc!r}")
+
+
 def verify(
     path: str | Path,
     *,
@@ -443,7 +451,11 @@ def verify(
             method, url, headers, body = prepare_request(
                 item, base_url=base_url, env=env, require_key=base_url is None
             )
-            answer = client.request(method, url, headers=headers, content=body)
+            try:
+                answer = client.request(method, url, headers=headers, content=body)
+            except httpx.HTTPError as exc:
+                _unanswered(report, index, item, exc)
+                continue
             _check(
                 report,
                 index,
@@ -478,7 +490,11 @@ async def averify(
             method, url, headers, body = prepare_request(
                 item, base_url=base_url, env=env, require_key=base_url is None
             )
-            answer = await client.request(method, url, headers=headers, content=body)
+            try:
+                answer = await client.request(method, url, headers=headers, content=body)
+            except httpx.HTTPError as exc:
+                _unanswered(report, index, item, exc)
+                continue
             _check(
                 report,
                 index,
