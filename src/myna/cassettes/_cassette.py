@@ -23,7 +23,9 @@ from ._errors import (
     UnplayedInteractions,
 )
 from ._format import ParsedCassette, dump_cassette, encode_body, load_parsed, new_cassette
+from ._guard import attach_guard, detach_guard, hidden_failure
 from ._match import DEFAULT_MATCH_ON, Matcher, RequestView, diff_views, distance, format_diff
+from ._miss import miss_answer
 from ._scrub import HookType, Scrubber, find_secrets
 from ._store import cassette_lock, note_usage, write_atomic
 from ._transport import (
@@ -236,6 +238,7 @@ class Cassette:
             self._scrubber = Scrubber(self.redact)
             self._active = True
         install(self)
+        attach_guard(self)  # a replay-only cassette lets no other client out either
         if not self.scoped:
             self._entry = enter_context(self)
         try:
@@ -252,6 +255,7 @@ class Cassette:
             leave_context(self._entry)
             self._entry = None
         uninstall(self)
+        detach_guard(self)
         try:
             for slot in list(self._slots):
                 if not slot.done and slot.recorder is not None:
@@ -261,8 +265,9 @@ class Cassette:
                 self._write(recorded)
         finally:
             self._active = False
-        if check and self.misses:
-            raise self.misses[0]
+        failure = hidden_failure(self, None) if check else None
+        if failure is not None:
+            raise failure  # a miss or a blocked connection the code under test swallowed
         if check:
             self._check_unplayed()
 
@@ -271,12 +276,21 @@ class Cassette:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         self.stop(check=exc_type is None)
+        self._raise_hidden(exc)
 
     async def __aenter__(self) -> Cassette:
         return self.start()
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         self.stop(check=exc_type is None)
+        self._raise_hidden(exc)
+
+    def _raise_hidden(self, exc: BaseException | None) -> None:
+        """The block failed with `exc`: raise the miss behind it instead, if there is one (an
+        SDK's own error for the 400 a miss is answered with, or a later consequence)."""
+        failure = hidden_failure(self, exc) if exc is not None else None
+        if failure is not None:
+            raise failure
 
     @contextlib.contextmanager
     def scope(self) -> Iterator[Cassette]:
@@ -366,7 +380,10 @@ class Cassette:
         miss = self._mismatch(view, key)
         with self._lock:
             self.misses.append(miss)
-        raise miss
+        answer = miss_answer(request, miss)  # for clients that retry exceptions: a 400
+        if answer is None:
+            raise miss
+        return answer
 
     def complete(self, slot: _Slot, interaction: dict[str, Any] | None) -> None:
         """Called when a recorded response closes (None: the request failed, drop it)."""
