@@ -40,6 +40,7 @@ LAYERS: list[set[str]] = [
         "_partial_json",
         "_schema_values",
         "_socket_guard",
+        "_yaml_limits",
     },
     {"models"},  # 1
     {"codecs", "fakes"},  # 2

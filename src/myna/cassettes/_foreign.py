@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._yaml_limits import alias_problem
 from ..codecs import NDJSON_CONTENT_TYPES, sse_messages
 from ..exceptions import DecodeError
 
@@ -221,6 +222,9 @@ def _read(path: Path) -> bytes:
 def _load_yaml(path: Path, raw: bytes) -> Any:
     import yaml
 
+    problem = alias_problem(raw)
+    if problem is not None:
+        raise DecodeError(f"{path.name} is not loaded: {problem}.")
     try:
         return yaml.load(raw, Loader=_yaml_loader())  # a SafeLoader subclass: safe
     except yaml.YAMLError as exc:

@@ -49,6 +49,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+from .._yaml_limits import ALIAS_LIMIT
 from ..codecs import NDJSON_CONTENT_TYPES, ndjson_line, parse_ndjson, parse_sse, sse_bytes
 from ._errors import CassetteError
 from ._yaml import Flow, Lazy, alias_expansion, emit, fast_load
@@ -444,7 +445,7 @@ def _decode_text(raw: str | bytes, source: str) -> str:
     return raw
 
 
-_ALIAS_LIMIT = 10_000
+_ALIAS_LIMIT = ALIAS_LIMIT
 """Nodes YAML aliases may copy in a cassette; past it the file is refused (an alias bomb)."""
 
 

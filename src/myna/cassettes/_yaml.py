@@ -20,6 +20,8 @@ import re
 from json.decoder import scanstring
 from typing import Any
 
+from .._yaml_limits import alias_expansion  # the cap shared by every YAML loader
+
 __all__ = ["Flow", "Lazy", "alias_expansion", "emit", "fast_load"]
 
 
@@ -558,54 +560,3 @@ def fast_load(text: str, *, lazy: tuple[str, int] | None = None) -> Any:
     except IndexError:
         raise ValueError("not in the subset myna writes") from None
     return _read(reader)
-
-
-# ---------------------------------------------------------------- aliases, counted first
-
-_ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&[^\s\[\]{},]")
-_ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s\[\]{},]")
-
-
-def alias_expansion(text: str) -> tuple[int, int]:
-    """(aliases, nodes they copy) in YAML `text`, counted without following any alias.
-
-    `emit` writes no anchors or aliases, but a hand edit may. PyYAML shares an aliased node,
-    so loading is cheap; everything that walks the result (validation, copying, ``scan``)
-    sees every copy, and ten lines of nested aliases ("billion laughs") expand to billions
-    of nodes. Counting the copies from the event stream costs one pass and no expansion.
-    """
-    if _ANCHOR.search(text) is None or _ALIAS.search(text) is None:
-        return 0, 0  # the common case: no alias can be there, no second pass
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    sizes: dict[str, int] = {}
-    stack: list[tuple[str | None, int]] = []  # open collections: (anchor, nodes so far)
-    aliases = copied = 0
-    try:
-        for event in yaml.parse(text, Loader=loader):
-            if isinstance(event, yaml.AliasEvent):
-                aliases += 1
-                size = sizes.get(event.anchor, 1)
-                copied += size
-                if stack:
-                    anchor, count = stack[-1]
-                    stack[-1] = (anchor, count + size)
-            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                stack.append((event.anchor, 1))
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                anchor, count = stack.pop()
-                if anchor is not None:
-                    sizes[anchor] = count
-                if stack:
-                    parent, total = stack[-1]
-                    stack[-1] = (parent, total + count)
-            elif isinstance(event, yaml.ScalarEvent):
-                if event.anchor is not None:
-                    sizes[event.anchor] = 1
-                if stack:
-                    anchor, count = stack[-1]
-                    stack[-1] = (anchor, count + 1)
-    except yaml.YAMLError:
-        pass  # broken YAML: the loader reports it, with its line
-    return aliases, copied

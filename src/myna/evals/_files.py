@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .._text import short_repr as _short
+from .._yaml_limits import alias_problem
 from ..exceptions import UserError
 from ._case import Case, Dataset
 from ._schema import CASE_FIELDS, DATASET_FIELDS, dataset_schema
@@ -120,6 +121,9 @@ def _parse_yaml(path: Path, text: str) -> tuple[Any, Locate]:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    problem = alias_problem(text)
+    if problem is not None:
+        raise UserError(_problem(path, None, f"not loaded: {problem}."))
     try:
         data = yaml.load(text, Loader=loader)  # a safe loader: no Python objects
     except yaml.YAMLError as exc:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._yaml_limits import alias_problem
 from ..exceptions import (
     ConnectionError,
     ContextLengthError,
@@ -296,7 +297,11 @@ def load_script(path: str | Path) -> list[Reply]:
 
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        problem = alias_problem(text)
+        if problem is not None:
+            raise UserError(f"Script file {str(path)!r} is not loaded: {problem}.")
+        data = yaml.safe_load(text)
     except FileNotFoundError:
         raise UserError(f"Script file {str(path)!r} does not exist.") from None
     except yaml.YAMLError as exc:
