@@ -268,7 +268,9 @@ def test_the_dev_extra_brings_every_extra() -> None:
         r for r in PROJECT["optional-dependencies"]["dev"] if r.startswith("myna[")
     ]
     brought = set(Requirement(self_reference).extras)
-    assert brought == set(EXTRAS) - {"dev"}
+    # langchain's tests run in tests_langchain/ (their own venv): langchain-core brings
+    # langsmith, whose autoloaded pytest plugin would slow every pytest start of dev
+    assert brought == set(EXTRAS) - {"dev", "langchain"}
 
 
 def test_import_myna_stays_light_without_optional_dependencies() -> None:
@@ -295,14 +297,27 @@ def test_constraints_pin_every_declared_dependency() -> None:
             pins[canonicalize_name(name)] = version
     assert "myna" not in pins
     declared = set(CORE)
-    for names in EXTRAS.values():
-        declared |= names - {"myna"}
+    for extra, names in EXTRAS.items():
+        if extra != "langchain":  # pinned with its test environment, below
+            declared |= names - {"myna"}
     if sys.version_info >= (3, 11):
         declared.discard("tomli")  # only below 3.11; constraints.txt is resolved on 3.11+
     unpinned = sorted(declared - set(pins))
     assert not unpinned, (
         f"not in constraints.txt: {unpinned}; run `bash .ci/refresh-constraints` and commit it"
     )
+
+
+def test_the_langchain_extra_is_pinned_by_its_test_environment() -> None:
+    # `.[dev]` leaves it out (see test_the_dev_extra_brings_every_extra), so its pins live
+    # with tests_langchain/, which .ci/run installs and runs
+    requirements = ROOT / "tests_langchain" / "requirements-langchain.txt"
+    pins = {
+        canonicalize_name(line.partition("==")[0])
+        for line in requirements.read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    assert EXTRAS["langchain"] <= pins
 
 
 def test_ci_installs_from_the_constraints() -> None:
