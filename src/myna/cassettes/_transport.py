@@ -141,6 +141,9 @@ def install(session: Session) -> None:
                 _originals[(name, "async")] = async_cls.handle_async_request
                 sync_cls.handle_request = _sync_handler(module, _originals[(name, "sync")])
                 async_cls.handle_async_request = _async_handler(module, _originals[(name, "async")])
+            from ._aiohttp import install as install_aiohttp  # lazily: it imports this module
+
+            install_aiohttp()
         _active.append(session)
 
 
@@ -154,6 +157,9 @@ def uninstall(session: Session) -> None:
                 if (name, "sync") in _originals:
                     module.HTTPTransport.handle_request = _originals.pop((name, "sync"))
                     module.AsyncHTTPTransport.handle_async_request = _originals.pop((name, "async"))
+            from ._aiohttp import uninstall as uninstall_aiohttp
+
+            uninstall_aiohttp()
 
 
 class ContextEntry:
