@@ -40,6 +40,7 @@ OPTIONAL = {
     "hypothesis": "hypothesis",  # fakes of regex-constrained strings; the error names the extra
     "rich": "rich",  # colour in `myna cassettes`; plain text without it
     "httpcore2": None,  # emulators patch httpx2 when the app's SDK brought it
+    "aiohttp": None,  # emulators and cassettes patch aiohttp when the app's client brought it
     "brotli": None,  # cassettes decode such recorded bodies when the codec is installed
     "brotlicffi": None,
     "zstandard": None,
