@@ -1,7 +1,8 @@
 """Which recorded interaction answers a request: keys, volatile fields, diffs.
 
 A request's key is ``(method, host, path, query, body)`` after normalisation: the host is
-lower-cased without default ports, the query is sorted with credentials (``key=``...) removed,
+lower-cased without default ports, the query is sorted with credentials removed (``key=``,
+and any name the scrubber's detector takes for a secret: ``client_secret``, ``X-Amz-Signature``),
 and a JSON body is canonical JSON with the volatile fields removed. Two requests with the same
 key are the same request; identical requests replay in recorded order.
 
@@ -29,6 +30,7 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from ..exceptions import UserError
+from ._detect import secret_name
 
 __all__ = [
     "DEFAULT_IGNORE",
@@ -61,7 +63,14 @@ DEFAULT_IGNORE = (
 SECRET_QUERY_PARAMS = frozenset(
     {"key", "api_key", "api-key", "apikey", "access_token", "token", "sig", "signature"}
 )
-"""Query parameters that carry credentials: removed before writing and before matching."""
+"""Query parameters that carry credentials: removed before writing and before matching, as
+is any other name `secret_name` takes for a credential (`is_secret_query_param`)."""
+
+
+def is_secret_query_param(name: str) -> bool:
+    """True for query parameters that carry credentials (``key``, ``X-Amz-Signature``, ...)."""
+    return name.lower() in SECRET_QUERY_PARAMS or secret_name(name)
+
 
 _MATCH_PARTS = frozenset(DEFAULT_MATCH_ON)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -84,7 +93,7 @@ def split_url(url: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
         sorted(
             (k, v)
             for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            if k.lower() not in SECRET_QUERY_PARAMS
+            if not is_secret_query_param(k)  # their values differ run to run, or are REDACTED
         )
     )
     return origin, parts.path or "/", query
