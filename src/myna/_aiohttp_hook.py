@@ -203,6 +203,8 @@ class _VirtualTransport(asyncio.Transport):
                 if event is h11.NEED_DATA or event is h11.PAUSED:
                     return
                 self._events.append(event)
+                if self._parser.they_are_waiting_for_100_continue and self._protocol is not None:
+                    self._protocol.data_received(b"HTTP/1.1 100 Continue\r\n\r\n")  # expect100
                 if isinstance(event, h11.EndOfMessage):
                     self._task = self._loop.create_task(self._run())
                     return
@@ -252,6 +254,8 @@ class _VirtualTransport(asyncio.Transport):
                 self.lose(exc if isinstance(exc, Exception) else None)
             else:
                 self.fail(exc)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
 
     async def _forward_request(self) -> Upstream:
         """Send the request as written to the next layer (an emulator or the network)."""

@@ -178,3 +178,19 @@ async def test_a_pooled_connection_does_not_bypass_the_emulator():
                     async with session.post(url, json=chat(), headers=AUTH) as response:
                         answers.append((await response.json())["choices"][0]["message"])
     assert [a["content"] for a in answers] == ["real 1", "emulated", "real 2"]
+
+
+async def test_chunked_upload_and_expect_100_continue():
+    """The request body arrives whole, however aiohttp frames it."""
+
+    async def parts():
+        yield b'{"model": "gpt-4.1", "messages": '
+        yield b'[{"role": "user", "content": "In parts"}]}'
+
+    with emulate("openai", ["one", "two"]) as server:
+        async with aiohttp.ClientSession() as session:
+            async with session.post(OPENAI, data=parts(), headers=AUTH) as response:
+                assert response.status == 200
+            async with session.post(OPENAI, json=chat("Waits"), headers=AUTH, expect100=True) as r:
+                assert (await r.json())["choices"][0]["message"]["content"] == "two"
+    assert [r.last_message.text for r in server.requests] == ["In parts", "Waits"]
