@@ -25,6 +25,7 @@ from ...messages import (
     HumanMessage,
     SystemMessage,
     ToolMessage,
+    construct_message,
 )
 
 __all__ = [
@@ -94,6 +95,14 @@ def _usage(usage: Any) -> Any:
     return out
 
 
+def _built(cls: type, fields: dict[str, Any]) -> Any:
+    """A LangChain message from fields that are valid already (copied from a validated
+    message): pydantic validation of every reply would cost more than the rest of a call."""
+    message = construct_message(cls, fields)
+    object.__setattr__(message, "__pydantic_extra__", {})  # LangChain messages allow extras
+    return message
+
+
 # -- myna -> LangChain -----------------------------------------------------------------------
 
 
@@ -109,11 +118,11 @@ def message_to_langchain(message: BaseMessage) -> lc.BaseMessage:
             fields["invalid_tool_calls"] = _invalid_calls(message.invalid_tool_calls)
         if message.usage_metadata is not None:
             fields["usage_metadata"] = _usage(message.usage_metadata)
-        return lc.AIMessage(**fields)
+        return _built(lc.AIMessage, fields)
     if isinstance(message, HumanMessage):
-        return lc.HumanMessage(**fields)
+        return _built(lc.HumanMessage, fields)
     if isinstance(message, SystemMessage):
-        return lc.SystemMessage(**fields)
+        return _built(lc.SystemMessage, fields)
     if isinstance(message, ToolMessage):
         fields["tool_call_id"] = message.tool_call_id
         if message.status != "success":
@@ -145,7 +154,9 @@ def chunk_to_langchain(chunk: AIMessageChunk) -> lc.AIMessageChunk:
         fields["usage_metadata"] = _usage(chunk.usage_metadata)
     if chunk.chunk_position is not None:
         fields["chunk_position"] = chunk.chunk_position
-    return lc.AIMessageChunk(**fields)
+    if "tool_call_chunks" in fields or "tool_calls" in fields or "chunk_position" in fields:
+        return lc.AIMessageChunk(**fields)  # LangChain derives tool calls and blocks here
+    return _built(lc.AIMessageChunk, fields)
 
 
 def messages_to_langchain(messages: list[BaseMessage]) -> list[lc.BaseMessage]:
@@ -166,11 +177,12 @@ def message_from_langchain(message: Any) -> BaseMessage:
         return chunk_from_langchain(message)
     fields = _common(message)
     if isinstance(message, lc.AIMessage):
-        return AIMessage(**_ai_fields(message, fields))
+        return construct_message(AIMessage, _ai_fields(message, fields))
+    # LangChain validated these fields already, to the same shapes: no second validation
     if isinstance(message, lc.HumanMessage):
-        return HumanMessage(**fields)
+        return construct_message(HumanMessage, fields)
     if isinstance(message, lc.SystemMessage):
-        return SystemMessage(**fields)
+        return construct_message(SystemMessage, fields)
     if isinstance(message, lc.ToolMessage):
         fields["tool_call_id"] = message.tool_call_id
         fields["status"] = message.status
