@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import struct
 import wave
@@ -10,6 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 import respx
+
+pytest_plugins = ["pytester"]
+
+# urllib3 (langsmith's) probes for IPv6 with a socket when first imported; sockets are
+# disabled in tests (pytest.ini), so it is imported here, before any test runs
+importlib.import_module("urllib3.util.connection")
 
 
 def _png() -> bytes:

@@ -14,8 +14,6 @@ from myna.fakes import FakeChatModel
 from myna.interop.langchain import MynaChatModel
 from myna.testing import override_models
 
-pytest_plugins = ["pytester"]
-
 
 @pytest.mark.myna_script(["Bonjour !"])
 def test_lc_fake_model_is_the_fake_model_fixture_as_a_langchain_model(
