@@ -219,3 +219,17 @@ def test_from_langchain_binds_tools_and_refuses_models_that_cannot() -> None:
 def test_function_chat_model_reads_langchain_prompts() -> None:
     llm = to_langchain(FunctionChatModel(lambda messages, info: messages[-1].text.upper()))
     assert llm.invoke([("system", "Shout."), ("user", "hi")]).content == "HI"
+
+
+def test_from_langchain_passes_myna_config_to_the_langchain_call() -> None:
+    handler = Tokens()
+    lc_model = GenericFakeChatModel(messages=iter(["Hello big world"] * 2), callbacks=[handler])
+    model = from_langchain(lc_model)
+    config = {"tags": ["eval"], "metadata": {"case": "c1"}, "run_name": "greet"}
+    model.invoke("Hi", config)
+    assert handler.tokens == []  # invoke does not stream
+    chunks = list(model.stream("Hi", config))
+    assert "".join(c.text for c in chunks) == "Hello big world"
+    assert [s["name"] for s in handler.starts] == ["greet", "greet"]
+    assert all("eval" in s["tags"] and s["metadata"]["case"] == "c1" for s in handler.starts)
+    assert "".join(handler.tokens) == "Hello big world"

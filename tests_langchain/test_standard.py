@@ -9,11 +9,12 @@ be serializable).
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
 import pytest
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 from langchain_tests.unit_tests import ChatModelUnitTests
@@ -214,4 +215,48 @@ class TestRoundTripUnit(_RoundTrip, ChatModelUnitTests):
 
 
 class TestRoundTripIntegration(_RoundTrip, ChatModelIntegrationTests):
+    pass
+
+
+class _LangChainFakeRoundTrip:
+    """LangChain's own `GenericFakeChatModel` taken into myna and back: what it can do (text,
+    streaming, conversations) survives; what it cannot (tools, usage) is switched off."""
+
+    @property
+    def chat_model_class(self) -> type[BaseChatModel]:
+        return MynaChatModel
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        lc_fake = GenericFakeChatModel(messages=itertools.cycle(["Hello there, friend."]))
+        return {"myna_model": from_langchain(lc_fake, model="generic-fake")}
+
+    @property
+    def has_tool_calling(self) -> bool:
+        return False
+
+    @property
+    def has_structured_output(self) -> bool:
+        return False
+
+    @property
+    def returns_usage_metadata(self) -> bool:
+        return False
+
+    @property
+    def supports_model_override(self) -> bool:
+        return False
+
+    # it answers whatever it is sent: multimodal inputs are conversions to check
+    supports_image_inputs = supports_image_urls = supports_pdf_inputs = True
+    supports_audio_inputs = supports_video_inputs = True
+    enable_vcr_tests = True
+    init_from_env_params = _Capabilities.init_from_env_params
+
+
+class TestLangChainFakeRoundTripUnit(_LangChainFakeRoundTrip, ChatModelUnitTests):
+    pass
+
+
+class TestLangChainFakeRoundTripIntegration(_LangChainFakeRoundTrip, ChatModelIntegrationTests):
     pass
