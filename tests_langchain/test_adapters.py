@@ -233,3 +233,32 @@ def test_from_langchain_passes_myna_config_to_the_langchain_call() -> None:
     assert [s["name"] for s in handler.starts] == ["greet", "greet"]
     assert all("eval" in s["tags"] and s["metadata"]["case"] == "c1" for s in handler.starts)
     assert "".join(handler.tokens) == "Hello big world"
+
+
+class Recording(FakeMessagesListChatModel):
+    """A LangChain fake that keeps the keyword arguments of each call."""
+
+    seen: list = []
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        self.seen.append(kwargs)
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+def test_response_format_travels_in_openai_shape_between_the_two() -> None:
+    fake = FakeChatModel(['{"name": "Ada", "age": 36}'])
+    openai_style = {
+        "type": "json_schema",
+        "json_schema": {"name": "Person", "schema": {"type": "object"}, "strict": True},
+    }
+    to_langchain(fake).invoke("Who?", response_format=openai_style)
+    assert fake.calls[0].params["response_format"] == {
+        "type": "json_schema",
+        "name": "Person",
+        "schema": {"type": "object"},
+        "strict": True,
+    }
+    lc_model = Recording(responses=[LCAIMessage('{"name": "Ada", "age": 36}')])
+    person = from_langchain(lc_model).with_structured_output(Person).invoke("Who?")
+    assert person == {"name": "Ada", "age": 36}
+    assert lc_model.seen[0]["response_format"]["json_schema"]["name"] == "Person"

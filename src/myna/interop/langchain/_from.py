@@ -91,7 +91,7 @@ class LangChainChatModel(ChatModel):
         if params.get("stop"):
             kwargs["stop"] = list(params["stop"])
         if params.get("response_format") is not None:
-            kwargs["response_format"] = params["response_format"]
+            kwargs["response_format"] = _openai_response_format(params["response_format"])
         if isinstance(self.lc_model, MynaChatModel):
             # a myna model wrapped twice: the harness hints (the structured-output schema
             # the fakes answer from) go through too; a real LangChain model never sees them
@@ -184,6 +184,15 @@ def _model_name(lc_model: Any) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
+
+
+def _openai_response_format(fmt: Any) -> Any:
+    """myna's neutral ``response_format`` in OpenAI's shape, the one LangChain's OpenAI-style
+    integrations pass on (``{"type": "json_schema", "json_schema": {"name", "schema"}}``)."""
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema" and "schema" in fmt:
+        inner = {k: fmt[k] for k in ("name", "description", "schema", "strict") if k in fmt}
+        return {"type": "json_schema", "json_schema": inner}
+    return fmt
 
 
 def _openai_tool(spec: dict[str, Any]) -> dict[str, Any]:

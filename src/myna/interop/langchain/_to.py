@@ -159,6 +159,10 @@ class MynaChatModel(BaseChatModel):
         for key, value in kwargs.items():
             if key != "stream":  # LangChain's own switch, not a request parameter
                 params[key] = value
+        fmt = params.get("response_format")
+        if isinstance(fmt, dict) and isinstance(fmt.get("json_schema"), dict):
+            # OpenAI's shape, as LangChain users bind it: myna's is flat
+            params["response_format"] = {"type": "json_schema", **fmt["json_schema"]}
         return params
 
     def _myna_config(self, run_manager: Any) -> dict[str, Any]:
