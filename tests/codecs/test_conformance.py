@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +20,7 @@ from myna.codecs._protocol import (
     StreamDecoder,
 )
 from myna.codecs._stream_driver import PushDecoder
-from myna.exceptions import DecodeError, ProviderError, StreamInterruptedError
+from myna.exceptions import DecodeError, NotFoundError, ProviderError, StreamInterruptedError
 from myna.messages import AIMessage, build_usage, merge_chunks
 
 CLIENT = ("encode_request", "decode_response", "decode_stream", "adecode_stream", "decode_error")
@@ -110,6 +111,38 @@ def test_codecs_route_read_and_check_their_requests(codec):
         assert isinstance(refused, ProviderError) and refused.status_code in (401, 403)
     else:
         assert refused is None  # no key needed
+
+
+def test_model_endpoints_are_not_chat_paths(codec):
+    plain = REQUESTS[codec.PROTOCOL][0]
+    assert codec.render_models("POST", plain, {}, ["m"]) is None
+    assert codec.render_models("GET", "/v2/nothing", None, ["m"]) is None
+    assert all(name == name.lower() for name in codec.CLIENT_HEADERS)
+
+
+MODEL_ENDPOINTS = {
+    # protocol: (method, list path, method, one-model path, body naming the model)
+    "anthropic-messages": ("GET", "/v1/models", "GET", "/v1/models/m", None),
+    "gemini": ("GET", "/v1beta/models", "GET", "/v1beta/models/m", None),
+    "ollama": ("GET", "/api/tags", "POST", "/api/show", {"model": "m"}),
+    "openai-chat": ("GET", "/v1/models", "GET", "/v1/models/m", None),
+    "openai-responses": ("GET", "/v1/models", "GET", "/v1/models/m", None),
+}
+
+
+def test_model_endpoints_list_describe_and_refuse_in_strict_mode(codec):
+    if codec.PROTOCOL not in MODEL_ENDPOINTS:
+        assert codec.render_models("GET", "/v1/models", None, ["m"]) is None  # Bedrock runtime
+        return
+    list_method, list_path, get_method, get_path, body = MODEL_ENDPOINTS[codec.PROTOCOL]
+    status, headers, listed = codec.render_models(list_method, list_path, None, ["m"])
+    assert status == 200 and "m" in json.dumps(listed)
+    assert headers["content-type"].startswith("application/json")
+    status, _, described = codec.render_models(get_method, get_path, body, ["other"])
+    assert status == 200 and "m" in json.dumps(described)  # not strict: any model
+    status, _, refused = codec.render_models(get_method, get_path, body, ["other"], strict=True)
+    assert status == 404
+    assert isinstance(codec.decode_error(404, refused), NotFoundError)  # the client's view
 
 
 def test_paths_no_codec_serves_are_not_routed():

@@ -464,12 +464,13 @@ class EmulatorApp:
         """The answer of a served protocol's model endpoint (its codec's `render_models`),
         or None when the request is for none. Where several protocols answer a path (``GET
         /v1/models``: OpenAI and Anthropic), one whose `CLIENT_HEADERS` the request carries
-        wins, else the first served."""
+        wins, else the emulated provider's own, else the first served."""
         method = record.method.upper()
         names = self.model_names()
         strict = bool(self.models)
         chosen: tuple[Codec, tuple[int, dict[str, str], Any]] | None = None
-        for protocol in self.protocols:
+        own = protocols_for_provider(self.provider) if self.provider else ()
+        for protocol in sorted(self.protocols, key=lambda p: p not in own):  # its own first
             codec = get_codec(protocol)
             answer = codec.render_models(method, record.path, record.body, names, strict=strict)
             if answer is None:

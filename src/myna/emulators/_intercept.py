@@ -144,6 +144,8 @@ class Emulator:
         event_delay: seconds between stream events, to test timing and cancellation.
         cycle, require_auth, validate_tool_calls: see `EmulatorApp`.
         assert_all_replies_used, assert_all_requests_matched: the checks on exit.
+        models: the model names the model endpoints (``GET /v1/models``, Ollama's
+            ``/api/show``, ...) list; see `EmulatorApp`.
     """
 
     def __init__(
@@ -159,6 +161,7 @@ class Emulator:
         validate_tool_calls: bool = True,
         assert_all_replies_used: bool = True,
         assert_all_requests_matched: bool = True,
+        models: Sequence[str] = (),
     ) -> None:
         if provider == "azure_openai" and base_url is None:
             raise UserError(
@@ -181,6 +184,8 @@ class Emulator:
             cycle=cycle,
             require_auth=require_auth,
             validate_tool_calls=validate_tool_calls,
+            provider=provider,
+            models=models,
         )
         urls: list[str] = list(PROVIDER_HOSTS.get(provider or "", ()))
         if isinstance(base_url, str):

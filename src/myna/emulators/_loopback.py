@@ -250,6 +250,7 @@ class LoopbackServer:
         self._server.timeout_seconds = timeout_seconds
         self._server.event_delay = event_delay
         self._thread: threading.Thread | None = None
+        self._served = False  # shutdown() waits for a serving loop: never call it without one
 
     @property
     def port(self) -> int:
@@ -285,17 +286,21 @@ class LoopbackServer:
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(_POLL_INTERVAL,), daemon=True
         )
+        self._served = True
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve in this thread until interrupted (the CLI uses this)."""
+        self._served = True
         self._server.serve_forever(_POLL_INTERVAL)
 
     def stop(self, check: bool = False) -> None:
         """Stop serving and close the socket; with `check`, run `verify` (the context
         manager does, on a clean exit)."""
-        self._server.shutdown()
+        if self._served:
+            self._server.shutdown()
+            self._served = False
         self._server.server_close()
         if check:
             self.verify()

@@ -667,7 +667,8 @@ def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
 # ---------------------------------------------------------------------------------------------
 # the model endpoints: models.list (GET /v1beta/models) and models.get (GET /v1beta/models/{m})
 
-_MODELS_PATH = re.compile(r"/v1(?:beta|alpha)/models(?:/(?P<id>[^/:]+))?$")
+_MODELS_PATH = re.compile(r"/v1(?:beta|alpha)?/models(?:/(?P<id>[^/:]+))?$")
+"""google-genai asks ``/v1/models/{m}``, sharing the path with OpenAI (`CLIENT_HEADERS`)."""
 INPUT_TOKEN_LIMIT = 1048576
 """The ``inputTokenLimit`` models.get reports (Gemini 2.5's context window)."""
 OUTPUT_TOKEN_LIMIT = 65536

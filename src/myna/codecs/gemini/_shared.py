@@ -505,8 +505,9 @@ PATHS = (r":(?:generateContent|streamGenerateContent)",)
 AUTH_HEADERS = ("x-goog-api-key",)
 """Headers that carry the API key; a ``?key=`` query parameter does too."""
 
-CLIENT_HEADERS: tuple[str, ...] = ()
-"""Headers only this protocol's clients send: none."""
+CLIENT_HEADERS: tuple[str, ...] = ("x-goog-api-key", "x-goog-api-client")
+"""Headers only this protocol's clients send, which pick it where protocols share a path
+(google-genai asks ``GET /v1/models/{model}``, as OpenAI clients do)."""
 
 FORCED_TOOL_CHOICE = True
 """Whether a request can force the model to call a named tool."""
