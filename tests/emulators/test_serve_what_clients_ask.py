@@ -88,7 +88,7 @@ def test_one_server_for_every_provider_tells_anthropic_and_openai_apart(client):
     assert as_openai["data"][0]["object"] == "model"
     assert as_anthropic["data"][0]["type"] == "model"
     assert gemini["name"] == "models/m"
-    assert [r.protocol for r in server.app.model_requests] == [
+    assert [r.protocol for r in server.model_requests] == [
         "openai-chat",
         "anthropic-messages",
         "gemini",
@@ -101,7 +101,7 @@ def test_in_process_model_endpoints_use_no_reply():
         model = init_chat_model("openai:gpt-4.1-mini", api_key="k")
         assert model.invoke("Hi").text == "Hello."
     assert listed.status_code == 200
-    assert len(server.requests) == 1 and len(server.app.model_requests) == 1
+    assert len(server.requests) == 1 and len(server.model_requests) == 1
 
 
 # -- serve(provider) serves that provider only ---------------------------------------------------

@@ -45,7 +45,7 @@ async def test_openai_lists_and_retrieves_models_and_uses_no_reply(kind, mode, c
     assert (model.id, model.object) == ("gpt-4.1-mini", "model")
     assert completion.choices[0].message.content == "Hello."  # the reply was not used up
     assert len(server.requests) == 1
-    assert [(r.method, r.path, r.status) for r in server.app.model_requests] == [
+    assert [(r.method, r.path, r.status) for r in server.model_requests] == [
         ("GET", "/v1/models", 200),
         ("GET", "/v1/models/gpt-4.1-mini", 200),
     ]
@@ -68,7 +68,7 @@ async def test_anthropic_lists_and_retrieves_models(kind, mode, call):
     assert message.content[0].text == "Hi."
     assert [m.id for m in page.data] == ["claude-haiku-4-5"]  # the model the request named
     assert (model.id, model.type, model.max_input_tokens) == ("claude-haiku-4-5", "model", 200000)
-    assert len(server.app.model_requests) == 2 and len(server.requests) == 1
+    assert len(server.model_requests) == 2 and len(server.requests) == 1
 
 
 @both
@@ -103,4 +103,4 @@ async def test_ollama_show_and_list(kind, mode, call):
     assert [m.model for m in listed.models] == ["llama3.2:latest"]
     assert missing.value.status_code == 404
     assert server.requests == []
-    assert [r.status for r in server.app.model_requests] == [200, 200, 404]
+    assert [r.status for r in server.model_requests] == [200, 200, 404]

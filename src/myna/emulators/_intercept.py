@@ -9,8 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
-from .._text import counted, unprefixed
-from ..exceptions import EmulatorError, UnmatchedRequestError, UnusedRepliesError, UserError
+from ..exceptions import EmulatorError, UserError
 from . import _aiohttp
 from ._app import EmulatedRequest, EmulatedResponse, EmulatorApp
 
@@ -210,6 +209,12 @@ class Emulator:
         return self.app.requests
 
     @property
+    def model_requests(self) -> list[EmulatedRequest]:
+        """Requests to the model endpoints (``GET /v1/models``, ``POST /api/show``, ...),
+        which use no scripted reply and are kept apart from `requests`."""
+        return self.app.model_requests
+
+    @property
     def calls(self) -> _Calls:
         """The requests, with ``.last`` and ``.count`` helpers."""
         return _Calls(self.app.requests)
@@ -312,19 +317,10 @@ class Emulator:
     def verify(self) -> None:
         """Raise `UnmatchedRequestError` if requests hit script errors, `UnusedRepliesError`
         if scripted replies went unused (both are `AssertionError`s)."""
-        if self.assert_all_requests_matched and self.app.errors:
-            first = self.app.errors[0]
-            raise UnmatchedRequestError(
-                f"myna: the emulator could not answer "
-                f"{counted(len(self.app.errors), 'request')}; first: {unprefixed(first)}"
-            ) from first
-        remaining = self.app.engine.remaining
-        if self.assert_all_replies_used and remaining:
-            raise UnusedRepliesError(
-                f"myna: {remaining} scripted repl{'y was' if remaining == 1 else 'ies were'} never "
-                f"requested ({counted(len(self.requests), 'request')} received). Remove them, or "
-                "pass assert_all_replies_used=False."
-            )
+        self.app.verify(
+            all_replies_used=self.assert_all_replies_used,
+            all_requests_matched=self.assert_all_requests_matched,
+        )
 
     def __enter__(self) -> Emulator:
         return self.start()
