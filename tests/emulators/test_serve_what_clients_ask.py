@@ -14,8 +14,20 @@ import pytest
 
 from myna import init_chat_model
 from myna.cli import main
-from myna.emulators import RequestParams, client_guide, emulate, serve
-from myna.exceptions import NotFoundError, UnmatchedRequestError, UnusedRepliesError
+from myna.emulators import (
+    EmulatorApp,
+    RequestParams,
+    client_guide,
+    emulate,
+    protocols_for_provider,
+    serve,
+)
+from myna.exceptions import (
+    NotFoundError,
+    UnmatchedRequestError,
+    UnusedRepliesError,
+    UserError,
+)
 from myna.fakes import tool_call
 from myna.tools import tool
 
@@ -286,3 +298,15 @@ def test_params_are_normalised_body_is_the_wire_and_a_wire_key_teaches(kind):
     with pytest.raises(KeyError, match=r"normalised view.*request\.body"):
         request.params["messages"]
     assert request.params.get("messages") is None  # .get stays quiet
+
+
+def test_protocols_for_each_provider_and_unknown_protocols_refused():
+    assert protocols_for_provider("openai") == ("openai-chat", "openai-responses")
+    assert protocols_for_provider("anthropic") == ("anthropic-messages",)
+    assert protocols_for_provider("gemini") == protocols_for_provider("google_genai") == ("gemini",)
+    assert protocols_for_provider("ollama")[0] == "ollama"
+    assert "openai-chat" in protocols_for_provider("ollama")  # its OpenAI-compatible /v1
+    assert protocols_for_provider("groq") == ("openai-chat", "openai-responses")
+    assert len(protocols_for_provider(None)) == 6
+    with pytest.raises(UserError, match="Unknown protocols"):
+        EmulatorApp(protocols=["grpc"])

@@ -35,6 +35,7 @@ from ..exceptions import (
     TimeoutError,
     UnmatchedRequestError,
     UnusedRepliesError,
+    UserError,
 )
 from ..fakes import FakeChatModel, Fault
 from ..messages import AIMessage, BaseMessage
@@ -286,7 +287,10 @@ class EmulatorApp:
             models = [models]
         unknown = [p for p in protocols or () if p not in CODECS]
         if unknown:
-            raise ValueError(f"Unknown protocols {unknown}; known: {', '.join(CODECS)}")
+            raise UserError(
+                f"Unknown protocols {unknown}; known: {', '.join(CODECS)} (or "
+                "protocols_for_provider(name) for a provider's)."
+            )
         self.provider = provider
         self.protocols: tuple[str, ...] = tuple(protocols) if protocols else tuple(CODECS)
         """The protocols served, in order of preference where paths are shared."""
