@@ -31,14 +31,16 @@ MynaError
     └── UnplayedInteractions      recorded interactions never requested; also an AssertionError
 
 NetworkBlockedError (a BaseException, not a MynaError)                 [myna.testing]
-                                  a test reached for the network while it is blocked
+                                  a test reached for the network while it is blocked,
+                                  or a client a replay-only cassette cannot see connected
 RequestNotEmulated (respx's AllMockedAssertionError)                   [myna.emulators]
                                   a request to a host no active emulator answers
 ```
 
 The cassette errors live in `myna.cassettes` (``myna/cassettes/_errors.py``) and
-`NetworkBlockedError` in `myna.testing`, beside the code that raises them; both import only
-this module. `NetworkBlockedError` is a `BaseException` so that no ``except Exception`` in an
+`NetworkBlockedError` in the socket guard (``myna/_socket_guard.py``, exported by
+`myna.testing`) that `block_network` and replay-only cassettes share; both import at most this
+module. `NetworkBlockedError` is a `BaseException` so that no ``except Exception`` in an
 app or an SDK retry loop can swallow it. ``RequestNotEmulated`` is built when respx is first
 imported, subclassing respx's own error so that nested respx routers still get their turn.
 Test-facing failures (`ScriptExhaustedError`, `EmulatorError`, `CassetteMismatch`, ...) are also

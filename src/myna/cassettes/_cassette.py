@@ -193,7 +193,8 @@ class Cassette:
     @property
     def replays_only(self) -> bool:
         """True while active in a mode that never records: ``none``, or ``once`` with its
-        file present. Every request is then replayed or fails; none reaches the network."""
+        file present. Every request is then replayed or fails; none reaches the network, and
+        clients a cassette cannot see (requests, urllib, botocore) are refused a socket."""
         mode = self.mode
         return self._active and (mode == "none" or (mode == "once" and self._existed))
 
