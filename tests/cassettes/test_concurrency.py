@@ -48,12 +48,14 @@ def server() -> Iterator[Any]:
         yield emulator
 
 
-def _run_thread(folder: Path, t: int, tasks: int, per: int, barrier: threading.Barrier) -> None:
+def _run_thread(
+    folder: Path, t: int, tasks: int, per: int, barrier: threading.Barrier, mode: str
+) -> None:
     """One thread: its own cassette, then `tasks` asyncio tasks each with their own."""
 
     async def task(k: int, started: asyncio.Event, go: asyncio.Event) -> None:
         async with httpx.AsyncClient(verify=False) as client:
-            with cassette(folder / f"t{t}-k{k}.yaml", mode="all"):
+            with cassette(folder / f"t{t}-k{k}.yaml", mode=mode):
                 started.set()
                 await go.wait()  # every task's cassette is open before anyone sends
                 for n in range(per):
@@ -69,7 +71,7 @@ def _run_thread(folder: Path, t: int, tasks: int, per: int, barrier: threading.B
         go.set()
         await asyncio.gather(*running)
 
-    with httpx.Client(verify=False) as client, cassette(folder / f"t{t}.yaml", mode="all"):
+    with httpx.Client(verify=False) as client, cassette(folder / f"t{t}.yaml", mode=mode):
         barrier.wait()  # every thread's cassette is open before anyone sends
         for n in range(per):
             client.post(URL, json=_body(f"t{t}", n)).raise_for_status()
@@ -79,36 +81,43 @@ def _run_thread(folder: Path, t: int, tasks: int, per: int, barrier: threading.B
 
 
 @settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     threads=st.integers(1, 4),
     tasks=st.integers(0, 3),
     per=st.integers(1, 3),
 )
-def test_threads_and_tasks_each_record_their_own_traffic(server, threads, tasks, per):
+def test_threads_and_tasks_each_record_and_replay_their_own_traffic(server, threads, tasks, per):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        barrier = threading.Barrier(threads)
-        errors: list[BaseException] = []
 
-        def run(t: int) -> None:
-            try:
-                _run_thread(folder, t, tasks, per, barrier)
-            except BaseException as exc:  # reported below, with the thread's number
-                errors.append(exc)
-                barrier.abort()
+        def run_all(mode: str) -> None:
+            barrier = threading.Barrier(threads)
+            errors: list[BaseException] = []
 
-        workers = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-        assert errors == []
+            def run(t: int) -> None:
+                try:
+                    _run_thread(folder, t, tasks, per, barrier, mode)
+                except BaseException as exc:  # reported below
+                    errors.append(exc)
+                    barrier.abort()
+
+            workers = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            assert errors == []
+
+        run_all("all")
         for t in range(threads):
             assert _tags(folder / f"t{t}.yaml") == [f"t{t}#{n}" for n in range(2 * per)]
             for k in range(tasks):
                 assert _tags(folder / f"t{t}-k{k}.yaml") == [f"t{t}-k{k}#{n}" for n in range(per)]
+        sent = len(server.requests)
+        run_all("none")  # a request routed to another's cassette would be a miss
+        assert len(server.requests) == sent  # every one replayed, none reached the emulator
 
 
 def test_a_task_started_inside_a_cassette_uses_it_and_a_sibling_task_its_own(tmp_path, server):
