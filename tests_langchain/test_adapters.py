@@ -172,7 +172,10 @@ def test_standard_params_go_with_every_call_and_profile_is_the_models() -> None:
     assert fake.timeout == 5  # constructor-level settings are the wrapped model's
     assert llm.profile["tool_calling"] is True
     assert llm._get_ls_params()["ls_provider"] == "fake"
-    built = MynaChatModel(model="fake:scripted")
+    with pytest.raises(ValidationError, match="max_retries=5 differs"):
+        MynaChatModel(myna_model=fake, max_retries=5)
+    built = MynaChatModel(model="fake:scripted", max_retries=4)
+    assert built.myna_model.max_retries == 4
     assert isinstance(built.myna_model, FakeChatModel)
 
 

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from ...exceptions import OutputParserError, UserError
 from ...messages import construct_message
-from ...models import BoundChatModel, ChatModel, RetryPolicy
+from ...models import BoundChatModel, ChatModel
 from ...schema import OutputSchema
 from ...tools import convert_to_tool_spec
 from ._convert import chunk_to_langchain, message_to_langchain, messages_from_langchain
@@ -63,9 +63,9 @@ class MynaChatModel(BaseChatModel):
 
     Constructor: ``myna_model=`` a myna `ChatModel` (or ``model="provider:model"``, built
     with `myna.init_chat_model`), plus LangChain's standard parameters: `temperature`,
-    `max_tokens` and `stop` are sent with every call; `timeout`, `max_retries`, `api_key`
-    and `base_url` are the wrapped model's (given here, they are set on it). An unknown
-    keyword is an error.
+    `max_tokens` and `stop` are sent with every call; `timeout`, `api_key` and `base_url`
+    are the wrapped model's (given here, they are set on it); `max_retries` too, and must
+    match it. An unknown keyword is an error.
     """
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True, extra="forbid")
@@ -105,10 +105,15 @@ class MynaChatModel(BaseChatModel):
             self.myna_model = init_chat_model(self.model, **wiring)
         else:
             inner = _inner_model(self.myna_model)
+            retries = wiring.pop("max_retries", inner.max_retries)
+            if retries != inner.max_retries:
+                # the retry policy is built with the model: it cannot change afterwards
+                raise ValueError(
+                    f"max_retries={retries} differs from the wrapped model's "
+                    f"({inner.max_retries}); build the myna model with max_retries={retries}."
+                )
             for key, value in wiring.items():
-                setattr(inner, key, value)  # the constructor-level settings are the model's
-            if "max_retries" in wiring:
-                inner._retry_policy = RetryPolicy(max_retries=wiring["max_retries"])
+                setattr(inner, key, value)  # read at each request: they take effect now
         inner = _inner_model(self.myna_model)
         if self.model is None:
             self.model = inner.model
