@@ -135,6 +135,12 @@ class Emulator:
     active, any other HTTP request made with httpx / httpx2 / aiohttp fails with
     ``RequestNotEmulated`` (an `AssertionError`) instead of reaching the network.
 
+    On its hosts it answers every protocol's paths (a provider's host may serve an
+    OpenAI-compatible API too), and the model endpoints clients call besides chat (``GET
+    /v1/models``, Ollama's ``/api/show``, Gemini's ``models.get``) in the provider's shape,
+    from `models` or the names the script and requests use; those use no scripted reply and
+    are kept in `model_requests`, not `requests`.
+
     Args:
         provider: whose hosts to answer (`PROVIDER_HOSTS`); None with `base_url` for others.
         script: replies, as for `FakeChatModel`.
