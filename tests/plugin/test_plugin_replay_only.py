@@ -53,3 +53,40 @@ def test_a_miss_the_sdk_swallowed_fails_the_teardown(pytester: pytest.Pytester):
             "POST https://api.openai.com/v1/chat/completions"
         ]
     )
+
+
+def test_a_test_failing_of_a_swallowed_miss_is_told_the_miss(pytester: pytest.Pytester):
+    pytest.importorskip("openai")
+    pytester.makepyfile(
+        test_consequence="""
+        import openai
+        from myna import init_chat_model
+
+        def answer(client):
+            try:
+                completion = client.chat.completions.create(
+                    model="m", messages=[{"role": "user", "content": "hi"}]
+                )
+                return completion.choices[0].message.content
+            except Exception:
+                return "fallback"
+
+        def test_consequence(cassette):
+            assert answer(openai.OpenAI(api_key="k")) == "Hello"
+
+        def test_the_miss_itself(cassette):
+            init_chat_model("openai:gpt-4.1-mini", api_key="k").invoke("hi")
+        """
+    )
+    result = pytester.runpytest("--myna-record-mode=none", "--myna-block-network")
+    # the consequence fails the call, the miss its teardown; a failure that is the miss
+    # itself (myna's providers get it raised) is not told twice
+    result.assert_outcomes(failed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_consequence*",
+            "*CassetteMismatch: myna: no recorded interaction matches POST "
+            "https://api.openai.com/v1/chat/completions",
+        ]
+    )
+    assert "ERROR at teardown of test_the_miss_itself" not in result.stdout.str()

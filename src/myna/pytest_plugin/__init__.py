@@ -287,6 +287,8 @@ class _PerTest:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" and report.nodeid == self.state.nodeid:
             self.state.call_passed = report.passed
+            if report.failed:  # a cassette's teardown tells whether it shows a miss
+                self.state.call_failure = report.longreprtext
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_teardown(self, item: pytest.Item, nextitem: Any) -> None:

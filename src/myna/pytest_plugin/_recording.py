@@ -71,6 +71,7 @@ def _start_cassette(item: Any, state: Any) -> tuple[Any, Finish]:
     def finish(passed: bool) -> None:
         try:
             active.stop(check=passed)
+            _raise_unshown_miss(active, state)
         finally:
             recorded = len(active.recorded)
             unplayed = 0 if active.mode == "all" else sum(1 for n in active.play_counts if n == 0)
@@ -87,6 +88,17 @@ def _start_cassette(item: Any, state: Any) -> tuple[Any, Finish]:
             )
 
     return active, finish
+
+
+def _raise_unshown_miss(active: Any, state: Any) -> None:
+    """A failed test whose failure does not show the cassette's miss fails its teardown with
+    it: the code under test swallowed the miss (a client's 400, an ``except Exception``)
+    and failed later, of the consequence."""
+    failure = state.call_failure
+    if failure and active.misses:
+        miss = active.misses[0]
+        if str(miss).splitlines()[0] not in failure:
+            raise miss
 
 
 def _shown(path: Path, item: Any) -> str:

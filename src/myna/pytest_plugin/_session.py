@@ -154,6 +154,8 @@ class PluginState:
         self.nodeid: str | None = None
         self.call_passed = False
         """Whether the running test's call phase passed (strict teardown checks need it)."""
+        self.call_failure = ""
+        """The running test's failure as reported, when its call phase failed."""
         self.calls = ModelCalls()
         self.observing = False
         self.blocker: Any = None
@@ -191,6 +193,7 @@ class PluginState:
         """A test begins (its setup): calls from now on are its calls."""
         self.nodeid = nodeid
         self.call_passed = False
+        self.call_failure = ""
         self.calls = ModelCalls()
         self.observe()
 
