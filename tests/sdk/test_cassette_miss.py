@@ -96,6 +96,21 @@ async def test_the_400_carries_the_miss_in_the_providers_format(tmp_path, mode, 
     with pytest.raises(CassetteMismatch), cassette(tmp_path / "none.yaml", mode="none"):
         sent = await _post(mode, "https://api.openai.com/v1/chat/completions", body)
     assert sent.json()["error"]["message"].startswith("myna: no recorded interaction matches")
+    gemini = "https://generativelanguage.googleapis.com/v1beta/models/g:generateContent"
+    with pytest.raises(CassetteMismatch), cassette(tmp_path / "none.yaml", mode="none"):
+        sent = await _post(mode, gemini, {"contents": []})
+    assert sent.json()["error"]["status"] == "INVALID_ARGUMENT"  # Gemini's own word for a 400
+
+
+async def test_google_genai_sends_one_request(tmp_path, mode, call):
+    genai = pytest.importorskip("google.genai")
+    client = genai.Client(api_key="k")
+    models = client.models if mode == "sync" else client.aio.models  # httpx, aiohttp
+    with pytest.raises(CassetteMismatch) as info:
+        with cassette(tmp_path / "missing.yaml", mode="none") as session:
+            await call(models.generate_content(model="gemini-2.5-flash", contents="hi"))
+    assert len(session.misses) == 1 and info.value is session.misses[0]
+    assert "generativelanguage.googleapis.com" in str(info.value)
 
 
 async def test_a_swallowed_miss_fails_the_cassette(tmp_path, mode, call):

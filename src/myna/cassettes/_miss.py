@@ -48,7 +48,7 @@ def miss_answer(request: LiveRequest, miss: CassetteMismatch) -> Prepared | None
         headers = {"content-type": "application/json"}
         body = {"error": {"message": text, "type": "invalid_request_error"}}
     else:
-        error = BadRequestError(text, status_code=MISS_STATUS, type="invalid_request_error")
+        error = BadRequestError(text, status_code=MISS_STATUS)  # the API's own 400 type
         _, headers, body = get_codec(protocol).render_error(error)
         headers = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
     data = json.dumps(body).encode("utf-8") if not isinstance(body, bytes) else body
