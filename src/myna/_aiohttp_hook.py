@@ -93,6 +93,8 @@ class Reply:
         lines = [f"HTTP/1.1 {status} {reason}".encode("ascii")]
         for name, value in headers:
             if name.lower() not in _DROPPED_HEADERS:
+                # a value from an edited cassette must not end the head early
+                value = value.replace("\r", " ").replace("\n", " ")
                 lines.append(name.encode("latin-1") + b": " + value.encode("utf-8"))
         # never pooled: a connection kept alive would outlive the layer that answered it
         lines.append(b"connection: close")

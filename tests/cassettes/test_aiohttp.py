@@ -142,3 +142,32 @@ async def run_one_stream() -> list[bytes]:
             url, json=chat("S", stream=True), headers={"Authorization": "Bearer k"}
         ) as r:
             return [chunk async for chunk in r.content.iter_any()]
+
+
+async def test_replayed_headers_non_ascii_and_hostile(tmp_path: Path):
+    """A recorded non-ASCII value replays as recorded; a CR/LF put in by hand cannot add a
+    header of its own."""
+    from myna.cassettes import dump_cassette, new_cassette
+
+    url = "https://api.openai.com/v1/chat/completions"
+    interaction = {
+        "request": {"method": "POST", "url": url, "headers": {}, "body": {"json": chat("Hi")}},
+        "response": {
+            "status": 200,
+            "headers": {
+                "content-type": "application/json",
+                "x-note": "café",
+                "x-evil": "a\r\nx-injected: b",
+            },
+            "body": {"json": {"ok": True}},
+        },
+    }
+    path = tmp_path / "headers.yaml"
+    path.write_text(dump_cassette(new_cassette([interaction])))
+    with cassette(path, mode="none"):
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, json=chat("Hi")) as response:
+                headers, body = response.headers, await response.json()
+    assert body == {"ok": True}
+    assert headers["x-note"] == "café"
+    assert "x-injected" not in headers and headers["x-evil"].startswith("a")
