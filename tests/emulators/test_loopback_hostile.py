@@ -91,6 +91,8 @@ def test_the_request_log_keeps_the_newest_thousand_by_default():
                 body = {**BODY, "messages": [{"role": "user", "content": word}]}
                 client.post(small.base_url + PATH, json=body, headers={"authorization": "Bearer k"})
         assert [r.last_message.text for r in small.requests] == ["3", "4", "5"]
+        # the fake behind the server keeps no more calls than the log (memory stays flat)
+        assert [c.messages[-1].text for c in small.app.engine.calls] == ["3", "4", "5"]
     with serve(script=["a"] * 3, keep_requests=None) as everything:
         with httpx.Client() as client:
             for _ in range(3):

@@ -440,6 +440,11 @@ class EmulatorApp:
         codec = get_codec(protocol)
         response = self._answer(record, codec, parts.query)
         record.status = response.status
+        calls = self.engine.calls
+        if self.keep_requests is not None and len(calls) > self.keep_requests:
+            # the engine's own call log grows as fast as the request log (a long `myna serve`)
+            with self._lock:
+                del calls[: len(calls) - self.keep_requests]
         return response
 
     def _keep(self, log: list[EmulatedRequest], record: EmulatedRequest) -> None:
