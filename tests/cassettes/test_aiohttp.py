@@ -171,3 +171,85 @@ async def test_replayed_headers_non_ascii_and_hostile(tmp_path: Path):
     assert body == {"ok": True}
     assert headers["x-note"] == "café"
     assert "x-injected" not in headers and headers["x-evil"].startswith("a")
+
+
+def _tls_context(tmp_path: Path) -> Any:
+    """A server TLS context with a fresh self-signed certificate for 127.0.0.1."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    return context
+
+
+async def test_record_over_tls_with_gzip_then_replay_per_event(tmp_path: Path):
+    """Recording reads the answer off a TLS connection (the relay takes over its transport);
+    the gzip body is stored decoded and replays one event per read."""
+    from aiohttp import web
+
+    async def events(request: Any) -> Any:
+        response = web.StreamResponse(headers={"content-type": "text/event-stream"})
+        response.enable_compression()
+        await response.prepare(request)
+        for index in range(3):
+            await response.write(f"data: {index}\n\n".encode())
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_post("/events", events)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=_tls_context(tmp_path))
+    await site.start()
+    port = runner.addresses[0][1]
+    url = f"https://127.0.0.1:{port}/events"
+    path = tmp_path / "tls.yaml"
+    try:
+        with cassette(path, mode="all"):
+            async with aiohttp.ClientSession() as session:
+                async with session.post(url, json={"a": 1}, ssl=False) as response:
+                    live = b"".join([chunk async for chunk in response.content.iter_any()])
+    finally:
+        await runner.cleanup()
+    recorded = load_cassette(path)["interactions"][0]["response"]
+    assert "content-encoding" not in recorded["headers"]
+    assert recorded["body"]["sse"] == [{"data": "0"}, {"data": "1"}, {"data": "2"}]
+
+    with cassette(path, mode="none"):
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, json={"a": 1}, ssl=False) as response:
+                replayed = [chunk async for chunk in response.content.iter_any()]
+    assert replayed == [b"data: 0\n\n", b"data: 1\n\n", b"data: 2\n\n"]
+    assert b"".join(replayed) == live
