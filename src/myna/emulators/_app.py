@@ -7,6 +7,7 @@ It is the server side of the codecs fed by a `FakeChatModel` script. The respx i
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -252,7 +253,8 @@ class EmulatorApp:
     """Answers provider requests from a script, validating each request like the real API.
 
     Args:
-        script: replies as for `FakeChatModel` (strings, `tool_call(...)`, faults, ...).
+        script: replies as for `FakeChatModel` (strings, `tool_call(...)`, faults, ...), or
+            the path of a YAML script (``myna cassettes to-script`` writes one).
         chunking: how streamed text is cut (``"words"``, ``"chars"`` or a size).
         cycle: repeat the script instead of failing when it runs out.
         require_auth: answer a request without an API key as the API does (the codec's
@@ -272,7 +274,7 @@ class EmulatorApp:
 
     def __init__(
         self,
-        script: Sequence[Any] = (),
+        script: Sequence[Any] | str | os.PathLike[str] = (),
         *,
         chunking: Any = "words",
         cycle: bool = False,
@@ -307,7 +309,7 @@ class EmulatorApp:
         """How many requests `requests` keeps, the newest; None keeps every one (a server
         that runs for hours would grow without end: `myna serve` keeps 1,000)."""
         self.engine = FakeChatModel(
-            list(script),
+            script if isinstance(script, (str, os.PathLike)) else list(script),
             chunking=chunking,
             cycle=cycle,
             validate_tool_calls=validate_tool_calls,

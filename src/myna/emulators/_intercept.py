@@ -143,7 +143,7 @@ class Emulator:
 
     Args:
         provider: whose hosts to answer (`PROVIDER_HOSTS`); None with `base_url` for others.
-        script: replies, as for `FakeChatModel`.
+        script: replies, as for `FakeChatModel`, or the path of a YAML script.
         base_url: more URL prefixes to answer (Azure resources, vLLM, a proxy's URL).
         chunking: how streamed replies are cut (``"words"``, ``"chars"`` or a size).
         event_delay: seconds between stream events, to test timing and cancellation.
@@ -485,7 +485,7 @@ def emulate(provider: str | None = None, script: Sequence[Any] = (), **options: 
     Args:
         provider: ``"openai"``, ``"anthropic"``, ``"google_genai"``, ``"ollama"``, an
             OpenAI-compatible preset, or None with ``base_url=`` for any other server.
-        script: replies, as for `FakeChatModel`.
+        script: replies, as for `FakeChatModel`, or the path of a YAML script.
         **options: see `Emulator`.
     """
     return Emulator(provider, script, **options)

@@ -394,7 +394,7 @@ def serve(
             Responses; ``"anthropic"``; ``"google_genai"``; ``"ollama"``, with its
             OpenAI-compatible ``/v1``; ``"bedrock"``; an OpenAI-compatible preset). None
             serves every protocol, each at its own paths.
-        script: replies, as for `FakeChatModel`.
+        script: replies, as for `FakeChatModel`, or the path of a YAML script.
         **options: see `LoopbackServer` and `EmulatorApp` (``models=``, ``cycle=``, ...).
     """
     return LoopbackServer(script, provider=provider, **options)
