@@ -6,8 +6,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 PROBE = """
 import sys
+
+import pytest
 sys.modules["langchain_core"] = None  # as if langchain-core were not installed
 import myna.interop
 try:
@@ -32,3 +36,12 @@ def test_the_interop_package_imports_nothing() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_lc_fake_model_fixture_names_the_extra_without_langchain(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "langchain_core", None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "myna.interop.langchain", raising=False)
+    with pytest.raises(ImportError, match=r"pip install 'myna\[langchain\]'"):
+        request.getfixturevalue("lc_fake_model")
