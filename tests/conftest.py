@@ -144,3 +144,38 @@ def inner_pytest_defaults(
             "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
             "addopts = -p no:benchmark -p no:randomly\n"
         )
+
+
+@pytest.fixture
+def below_socket_guard(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Lay a test's own socket spy *under* myna's socket guard.
+
+    ``below_socket_guard("connect", lambda original: spy)`` replaces ``socket.getaddrinfo``,
+    ``socket.socket.connect`` or ``connect_ex`` with ``spy`` where the guard calls it: when
+    the guard is already installed (the plugin blocks the network for the whole run under
+    CI), the spy goes into the guard's saved originals, so the guard still speaks first;
+    otherwise on `socket` itself, where the guard finds it when it installs.
+    """
+    import socket
+
+    from myna import _socket_guard
+
+    def patch(name: str, factory: Any) -> None:
+        if _socket_guard._installed:
+            monkeypatch.setitem(_socket_guard._saved, name, factory(_socket_guard._saved[name]))
+        elif name == "getaddrinfo":
+            monkeypatch.setattr(socket, name, factory(socket.getaddrinfo))
+        else:
+            monkeypatch.setattr(socket.socket, name, factory(getattr(socket.socket, name)))
+
+    return patch
+
+
+@pytest.fixture
+def network_unblocked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lift the network blocks active when the test starts (the plugin's, on under CI), for
+    tests of what a recording cassette lets through; blocks the test adds still hold."""
+    from myna import _socket_guard
+
+    for policy in _socket_guard._policies:
+        monkeypatch.setattr(policy, "refuse", lambda attempt: None)

@@ -1,7 +1,7 @@
 """A replay-only cassette lets nothing leave the process, whatever the client (issue 10).
 
 Every test records each name lookup and connection below myna's guard (the `sockets` fixture
-patches `socket` before the cassette does, so the guard wraps it): an attempt that reaches it
+lays its spy under the guard, whether the guard is installed yet or not): an attempt that reaches it
 to a remote host is a leak. The recorder then refuses it too, so a regression fails the test
 without touching the network.
 """
@@ -32,23 +32,21 @@ class Leaked(OSError):
 
 
 @pytest.fixture
-def sockets(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+def sockets(below_socket_guard: Any) -> list[Any]:
     """Record every lookup and connection that gets past the guard; refuse remote ones."""
     attempts: list[Any] = []
-    getaddrinfo, connect, connect_ex = (
-        socket.getaddrinfo,
-        socket.socket.connect,
-        socket.socket.connect_ex,
-    )
 
     def remote(host: Any) -> bool:
         return not is_local(host)
 
-    def lookup(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-        attempts.append(("getaddrinfo", host, port))
-        if remote(host):
-            raise Leaked(f"lookup of {host} got past the guard")
-        return getaddrinfo(host, port, *args, **kwargs)
+    def looking_up(original: Any) -> Any:
+        def lookup(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+            attempts.append(("getaddrinfo", host, port))
+            if remote(host):
+                raise Leaked(f"lookup of {host} got past the guard")
+            return original(host, port, *args, **kwargs)
+
+        return lookup
 
     def connecting(original: Any) -> Any:
         def patched(sock: socket.socket, address: Any) -> Any:
@@ -59,9 +57,9 @@ def sockets(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
         return patched
 
-    monkeypatch.setattr(socket, "getaddrinfo", lookup)
-    monkeypatch.setattr(socket.socket, "connect", connecting(connect))
-    monkeypatch.setattr(socket.socket, "connect_ex", connecting(connect_ex))
+    below_socket_guard("getaddrinfo", looking_up)
+    below_socket_guard("connect", connecting)
+    below_socket_guard("connect_ex", connecting)
     return attempts
 
 
@@ -232,7 +230,9 @@ def test_loopback_stays_open(tmp_path, sockets, local_server):
     assert _remote(sockets) == []
 
 
-def test_once_with_its_file_present_is_guarded_and_recording_is_not(tmp_path, sockets):
+def test_once_with_its_file_present_is_guarded_and_recording_is_not(
+    tmp_path, sockets, network_unblocked
+):
     path = tmp_path / "c.yaml"
     # no file yet: 'once' records, so the network is in use and the guard stays out
     with pytest.raises(OSError), cassette(path, mode="once"):
@@ -257,7 +257,7 @@ def test_a_swallowed_block_still_fails_the_cassette(tmp_path, sockets):
     assert _remote(sockets) == []
 
 
-def test_a_scoped_cassette_guards_its_scope_only(tmp_path, sockets):
+def test_a_scoped_cassette_guards_its_scope_only(tmp_path, sockets, network_unblocked):
     path = tmp_path / "c.yaml"
     session = cassette(path, mode="none", scoped=True)
     with pytest.raises(NetworkBlockedError) as on_exit, session:
@@ -283,7 +283,9 @@ def test_patches_go_with_the_last_cassette_and_nest_with_block_network(tmp_path)
     assert (socket.getaddrinfo, socket.socket.connect, socket.socket.connect_ex) == patched
 
 
-def test_a_recording_cassette_inside_a_replay_only_one_uses_the_network(tmp_path, sockets):
+def test_a_recording_cassette_inside_a_replay_only_one_uses_the_network(
+    tmp_path, sockets, network_unblocked
+):
     with cassette(tmp_path / "outer.yaml", mode="none"):
         with pytest.raises(Leaked), cassette(tmp_path / "inner.yaml", mode="new_episodes"):
             socket.create_connection(("192.0.2.7", 443), timeout=5)

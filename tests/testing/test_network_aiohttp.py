@@ -16,16 +16,18 @@ aiohttp = pytest.importorskip("aiohttp")
 
 
 @pytest.fixture
-def connected(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+def connected(below_socket_guard: Any) -> list[Any]:
     """The addresses sockets actually tried to connect to (below the blocker's check)."""
     attempts: list[Any] = []
-    original = socket.socket.connect
 
-    def record(self: socket.socket, address: Any) -> Any:
-        attempts.append(address)
-        return original(self, address)
+    def recording(original: Any) -> Any:
+        def record(self: socket.socket, address: Any) -> Any:
+            attempts.append(address)
+            return original(self, address)
 
-    monkeypatch.setattr(socket.socket, "connect", record)
+        return record
+
+    below_socket_guard("connect", recording)
     return attempts
 
 
