@@ -112,3 +112,36 @@ def test_an_exhausted_script_is_one_request_naming_the_error(kind, client):
     assert PREFIX + "FakeChatModel script exhausted" in str(caught.value)
     assert "Add replies to the script" in str(caught.value)
     assert [r.status for r in server.requests] == [200, 400]
+
+
+@pytest.mark.parametrize(
+    ("provider", "path", "body", "named"),
+    [
+        (
+            "google_genai",
+            "/v1beta/models/gemini-2.5-flash:generateContent",
+            {"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]},
+            lambda error: error["status"] == "INVALID_ARGUMENT",
+        ),
+        (
+            "anthropic",
+            "/v1/messages",
+            {"model": "m", "max_tokens": 9, "messages": [{"role": "user", "content": "Hi"}]},
+            lambda error: error["type"] == "invalid_request_error",
+        ),
+    ],
+    ids=["gemini", "anthropic"],
+)
+def test_a_script_error_is_a_400_in_the_providers_own_words(provider, path, body, named):
+    import httpx
+
+    with (
+        serve(provider, script=[], assert_all_requests_matched=False) as server,
+        httpx.Client() as client,
+    ):
+        headers = {"x-goog-api-key": "k", "x-api-key": "k", "anthropic-version": "2023-06-01"}
+        answer = client.post(server.base_url + path, json=body, headers=headers)
+    assert answer.status_code == 400
+    assert answer.headers["x-should-retry"] == "false"
+    assert named(answer.json()["error"])
+    assert "myna emulator script error" in answer.json()["error"]["message"]

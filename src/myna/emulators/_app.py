@@ -383,7 +383,8 @@ class EmulatorApp:
             self.on_script_error(record, message)
         rendered = self._error(
             codec,
-            BadRequestError(message, status_code=SCRIPT_ERROR_STATUS, type="invalid_request_error"),
+            # no type: each codec names a 400 in its own words (Gemini INVALID_ARGUMENT)
+            BadRequestError(message, status_code=SCRIPT_ERROR_STATUS),
         )
         rendered.headers["x-should-retry"] = "false"
         return rendered
