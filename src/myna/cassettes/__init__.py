@@ -18,7 +18,9 @@ a replay never exercises the incremental parsing of a stream. myna therefore int
 same place vcrpy does (``HTTPTransport.handle_request`` / ``AsyncHTTPTransport
 .handle_async_request`` of httpx and httpx2) with its own code: a replay yields one wire chunk
 per recorded event (optionally paced by the recorded timing), and a recording tees the live
-stream, passing each chunk to the caller as it arrives. vcrpy is still used where it fits: its
+stream, passing each chunk to the caller as it arrives. aiohttp (google-genai's async client,
+litellm) gets the same replay and tee at its connector, over an in-memory connection
+(``myna/_aiohttp_hook.py``). vcrpy is still used where it fits: its
 record-mode names and meaning (``none`` / ``once`` / ``new_episodes`` / ``all``), and
 `convert` reads stock vcrpy cassettes (and pydantic-ai, Ruby VCR, httprr ones) into ours.
 vcrpy scans every interaction with every matcher for each request; here a request is matched
