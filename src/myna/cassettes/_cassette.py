@@ -389,6 +389,8 @@ class Cassette:
     def complete(self, slot: _Slot, interaction: dict[str, Any] | None) -> None:
         """Called when a recorded response closes (None: the request failed, drop it)."""
         assert self._scrubber is not None
+        if interaction is not None and _script_error(interaction):
+            interaction = None  # the emulator's verdict on the test's script, not the API's
         if interaction is not None:
             interaction = self._scrubber.interaction(interaction)
             interaction = self._run_hooks(interaction)
@@ -551,3 +553,11 @@ def cassette(path: str | os.PathLike[str], mode: str | None = None, **options: A
         **options: see `Cassette`.
     """
     return Cassette(path, mode=mode, **options)
+
+
+def _script_error(interaction: dict[str, Any]) -> bool:
+    """Whether a recorded answer is a myna emulator's script error (never kept)."""
+    from ..emulators import SCRIPT_ERROR_HEADER  # loaded only while recording
+
+    headers = interaction.get("response", {}).get("headers") or {}
+    return any(str(name).lower() == SCRIPT_ERROR_HEADER for name in headers)

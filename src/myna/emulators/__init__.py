@@ -12,6 +12,7 @@ emulator as a real HTTP server on loopback.
 """
 
 from ._app import (
+    SCRIPT_ERROR_HEADER,
     EmulatedRequest,
     EmulatedResponse,
     EmulatorApp,
@@ -31,6 +32,7 @@ __all__ = [
     "LoopbackServer",
     "PROVIDER_HOSTS",
     "RequestParams",
+    "SCRIPT_ERROR_HEADER",
     "client_guide",
     "emulate",
     "protocol_for_path",

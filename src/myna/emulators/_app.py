@@ -47,6 +47,7 @@ __all__ = [
     "EmulatedResponse",
     "EmulatorApp",
     "RequestParams",
+    "SCRIPT_ERROR_HEADER",
     "protocol_for_path",
     "protocols_for_provider",
 ]
@@ -59,6 +60,10 @@ The answer also carries ``x-should-retry: false``, which the openai and anthropi
 
 SCRIPT_ERROR_PREFIX = "myna emulator script error: "
 """How the message of every script error answered over HTTP begins."""
+
+SCRIPT_ERROR_HEADER = "x-myna-script-error"
+"""Marks a script error's answer, so a cassette recording against an emulator leaves it out:
+it is a mistake in the test's script, not something the API said."""
 
 
 _OPENAI = ("openai-chat", "openai-responses")
@@ -387,6 +392,7 @@ class EmulatorApp:
             BadRequestError(message, status_code=SCRIPT_ERROR_STATUS),
         )
         rendered.headers["x-should-retry"] = "false"
+        rendered.headers[SCRIPT_ERROR_HEADER] = "true"
         return rendered
 
     @staticmethod
