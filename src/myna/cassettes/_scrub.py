@@ -44,7 +44,7 @@ from ._detect import (
     secret_name,
     secret_value,
 )
-from ._match import SECRET_QUERY_PARAMS
+from ._match import is_secret_query_param
 
 __all__ = [
     "PATTERNS",
@@ -322,11 +322,6 @@ def is_secret_header(name: str) -> bool:
     """True for headers that carry credentials."""
     low = name.lower()
     return low in SECRET_HEADERS or low.endswith(_SECRET_SUFFIXES) or secret_name(low)
-
-
-def is_secret_query_param(name: str) -> bool:
-    """True for query parameters that carry credentials (``key``, ``X-Amz-Signature``, ...)."""
-    return name.lower() in SECRET_QUERY_PARAMS or secret_name(name)
 
 
 def _walk(value: Any, path: str) -> Iterable[tuple[str, str]]:
