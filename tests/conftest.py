@@ -179,3 +179,23 @@ def network_unblocked(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for policy in _socket_guard._policies:
         monkeypatch.setattr(policy, "refuse", lambda attempt: None)
+
+
+class Offline(OSError):
+    """Raised by the `offline` fixture when anything tries to open a connection."""
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Refuse every socket connection (loopback too); returns the addresses attempted."""
+    import socket
+
+    attempts: list[Any] = []
+
+    def refuse(self: socket.socket, address: Any) -> Any:
+        attempts.append(address)
+        raise Offline(f"test is offline: connection to {address!r} refused")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    return attempts

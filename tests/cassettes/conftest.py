@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -10,24 +9,6 @@ from typing import Any
 import pytest
 
 from myna.emulators import LoopbackServer, serve
-
-
-class NetworkBlocked(OSError):
-    """Raised by the `offline` fixture when anything tries to open a connection."""
-
-
-@pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Block every outgoing socket connection; returns the list of attempted addresses."""
-    attempts: list[Any] = []
-
-    def refuse(self: socket.socket, address: Any) -> Any:
-        attempts.append(address)
-        raise NetworkBlocked(f"test is offline: connection to {address!r} refused")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    return attempts
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ errors and faults), logged in ``server.requests``, and never reaching a socket."
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import Any
 
 import pytest
@@ -23,17 +22,9 @@ def chat(text: str = "Hi", *, stream: bool = False) -> dict[str, Any]:
 
 
 @pytest.fixture
-def connects(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+def connects(offline: list[Any]) -> list[Any]:
     """Every socket connection attempted (each is refused)."""
-    attempts: list[Any] = []
-
-    def refuse(self: socket.socket, address: Any) -> None:
-        attempts.append(address)
-        raise OSError(f"test: no network ({address!r})")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    return attempts
+    return offline
 
 
 async def test_plain_answer_and_the_request_log(connects):

@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import threading
 from pathlib import Path
 from typing import Any
@@ -75,23 +74,11 @@ def record_weather(path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     return report
 
 
-class NetworkBlocked(OSError):
-    pass
-
-
 @pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+def offline(offline: list[Any]) -> list[Any]:
     """No socket may connect (and no provider key is set: see the autouse clean_environ)."""
-    attempts: list[Any] = []
-
-    def refuse(self: socket.socket, address: Any) -> Any:
-        attempts.append(address)
-        raise NetworkBlocked(f"test is offline: connection to {address!r} refused")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     assert "OPENAI_API_KEY" not in os.environ
-    return attempts
+    return offline
 
 
 @pytest.fixture(autouse=True)
