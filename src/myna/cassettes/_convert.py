@@ -11,7 +11,6 @@ from ..exceptions import DecodeError
 from ._errors import CassetteError, CassetteSecretError
 from ._format import (
     dump_cassette,
-    encode_body,
     loads_cassette,
     new_cassette,
     read_bytes,
@@ -70,23 +69,7 @@ def convert_cassette(
     except DecodeError as exc:
         raise CassetteError(f"Cannot convert {source}: {exc}") from None
     scrubber = Scrubber(redact)
-    interactions = []
-    for item in foreign:
-        request, response = item.request, item.response
-        interaction = {
-            "request": {
-                "method": request.method,
-                "url": request.url,
-                "headers": dict(request.headers),
-                "body": encode_body(request.headers.get("content-type"), request.body or b""),
-            },
-            "response": {
-                "status": response.status,
-                "headers": dict(response.headers),
-                "body": encode_body(response.headers.get("content-type"), response.body),
-            },
-        }
-        interactions.append(scrubber.interaction(interaction))
+    interactions = [scrubber.interaction(item.stored()) for item in foreign]
     cassette = new_cassette(interactions)
     _refuse(destination, cassette, scrubber)
     text = dump_cassette(cassette)

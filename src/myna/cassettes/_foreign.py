@@ -188,6 +188,25 @@ class Interaction:
     request: RecordedRequest
     response: RecordedResponse
 
+    def stored(self) -> dict[str, Any]:
+        """This interaction in myna's cassette format (bodies encoded by content type)."""
+        from ._format import encode_body
+
+        request, response = self.request, self.response
+        return {
+            "request": {
+                "method": request.method,
+                "url": request.url,
+                "headers": dict(request.headers),
+                "body": encode_body(request.headers.get("content-type"), request.body or b""),
+            },
+            "response": {
+                "status": response.status,
+                "headers": dict(response.headers),
+                "body": encode_body(response.headers.get("content-type"), response.body),
+            },
+        }
+
 
 # ---------------------------------------------------------------- format detection
 

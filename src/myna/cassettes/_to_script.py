@@ -26,7 +26,7 @@ from ..exceptions import (
     ServerError,
 )
 from ._errors import CassetteError
-from ._format import decode_body, encode_body, load_cassette, read_bytes
+from ._format import decode_body, load_cassette, read_bytes
 from ._show import _json, _payloads, protocol_of
 
 __all__ = ["entry_reply", "read_interactions", "script_entry", "to_script"]
@@ -61,25 +61,7 @@ def read_interactions(path: str | Path) -> list[dict[str, Any]]:
         foreign = load_interactions(path)
     except DecodeError as exc:
         raise CassetteError(f"Cannot read {path}: {exc}") from None
-    out = []
-    for item in foreign:
-        request, response = item.request, item.response
-        out.append(
-            {
-                "request": {
-                    "method": request.method,
-                    "url": request.url,
-                    "headers": dict(request.headers),
-                    "body": encode_body(request.headers.get("content-type"), request.body or b""),
-                },
-                "response": {
-                    "status": response.status,
-                    "headers": dict(response.headers),
-                    "body": encode_body(response.headers.get("content-type"), response.body),
-                },
-            }
-        )
-    return out
+    return [item.stored() for item in foreign]
 
 
 def _fault(error: ProviderError, status: int) -> dict[str, Any]:
