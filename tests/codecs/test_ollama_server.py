@@ -409,6 +409,12 @@ def test_render_stream_lines_exact():
             "message": {"role": "assistant", "content": ""},
             "done": True,
             "done_reason": "stop",
+            # no timings in the reply: fixed ones from the counts (1 ms load, 0.1 ms per
+            # prompt token, 10 ms per generated token), as Ollama always sends them
+            "total_duration": 1_000_000 + 500_000 + 70_000_000,
+            "load_duration": 1_000_000,
+            "prompt_eval_duration": 500_000,
+            "eval_duration": 70_000_000,
             "prompt_eval_count": 5,
             "eval_count": 7,
         },

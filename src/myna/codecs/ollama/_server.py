@@ -369,16 +369,45 @@ def reply_head(message: AIMessage, params: dict[str, Any] | None) -> dict[str, A
     return {"model": model, "created_at": created}
 
 
+_LOAD_NS = 1_000_000
+"""The ``load_duration`` rendered when a reply brings none: 1 ms, the model already loaded."""
+_PROMPT_TOKEN_NS = 100_000
+"""``prompt_eval_duration`` per prompt token rendered when a reply brings none (0.1 ms)."""
+_EVAL_TOKEN_NS = 10_000_000
+"""``eval_duration`` per generated token rendered when a reply brings none (10 ms)."""
+
+
+_TIMING_KEYS = _METADATA_KEYS[:4]
+
+
+def _timings(usage: Any) -> dict[str, int]:
+    prompt = (usage or {}).get("input_tokens", 0)
+    generated = (usage or {}).get("output_tokens", 0)
+    prompt_ns = max(prompt, 1) * _PROMPT_TOKEN_NS
+    eval_ns = max(generated, 1) * _EVAL_TOKEN_NS
+    return {
+        "total_duration": _LOAD_NS + prompt_ns + eval_ns,
+        "load_duration": _LOAD_NS,
+        "prompt_eval_duration": prompt_ns,
+        "eval_duration": eval_ns,
+    }
+
+
 def final_fields(message: AIMessage) -> dict[str, Any]:
     meta = message.response_metadata
     done_reason = meta.get("done_reason")
     if not isinstance(done_reason, str):
         done_reason = "length" if meta.get("finish_reason") == "length" else "stop"
     out: dict[str, Any] = {"done": True, "done_reason": done_reason}
+    usage = message.usage_metadata
+    # Ollama's final line always carries its timings (nanoseconds); a reply that brings none
+    # gets small fixed ones from its token counts, so they stay the same run after run. One
+    # that brings some (a recorded reply: Ollama Cloud sends total_duration only) keeps them.
+    if not any(meta.get(key) is not None for key in _TIMING_KEYS):
+        out.update(_timings(usage))
     for key in _METADATA_KEYS:
         if meta.get(key) is not None:
             out[key] = meta[key]
-    usage = message.usage_metadata
     if usage is not None:
         out.update(usage_to_wire(usage))
     if isinstance(meta.get("logprobs"), list):
