@@ -87,6 +87,10 @@ Content = str | list[str | dict[str, Any]]
 
 _DEFAULTS: dict[type, tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
 _setattr = object.__setattr__
+_new = object.__new__  # pydantic models define no __new__ of their own
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def construct_message(cls: type[BaseModel], fields: dict[str, Any]) -> Any:
@@ -104,16 +108,16 @@ def construct_message(cls: type[BaseModel], fields: dict[str, Any]) -> Any:
         )
         defaults = _DEFAULTS[cls] = (plain, factories)
     plain, factories = defaults
-    values = dict(plain)
+    values = {**plain, **fields}
     for name, factory in factories:
         if name not in fields:
             values[name] = factory()
-    values.update(fields)
-    obj = cls.__new__(cls)
+    obj = _new(cls)
     _setattr(obj, "__dict__", values)
-    _setattr(obj, "__pydantic_fields_set__", set(fields))
-    _setattr(obj, "__pydantic_extra__", None)
-    _setattr(obj, "__pydantic_private__", None)
+    # BaseModel's slots, set through their descriptors (quicker than a setattr by name)
+    _set_fields_set(obj, set(fields))
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 

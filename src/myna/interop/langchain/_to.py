@@ -141,9 +141,29 @@ class MynaChatModel(BaseChatModel):
         return params
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
-        params = super()._get_ls_params(stop=stop, **kwargs)
-        params["ls_provider"] = _inner_model(self.myna_model).provider
+        # LangChain's own derivation (from the class name) is replaced anyway: build it here
+        params: dict[str, Any] = {
+            "ls_provider": _inner_model(self.myna_model).provider,
+            "ls_model_type": "chat",
+        }
+        if stop:
+            params["ls_stop"] = stop
         params["ls_model_name"] = kwargs.get("model") or self.model or "unknown"
+        for key, kinds in (("temperature", (int, float)), ("max_tokens", int)):
+            value = kwargs.get(key)
+            if not isinstance(value, kinds):
+                value = getattr(self, key)
+            if isinstance(value, kinds):
+                params[f"ls_{key}"] = value
+        return params
+
+    def _get_invocation_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
+        # what LangChain's builds (asdict() plus stop and kwargs), without going through its
+        # deprecated dict() and a warnings filter on every call
+        params = self._identifying_params
+        params["_type"] = self._llm_type
+        params["stop"] = stop
+        params.update(kwargs)
         return params
 
     def _resolve_model_profile(self) -> ModelProfile | None:
@@ -172,14 +192,14 @@ class MynaChatModel(BaseChatModel):
 
     def _myna_config(self, run_manager: Any) -> dict[str, Any]:
         config = _CALL_CONFIG.get() or {}
-        tags = list(config.get("tags") or ())
-        metadata = dict(config.get("metadata") or {})
+        tags = config.get("tags")
+        metadata = config.get("metadata") or {}
         if run_manager is not None:
-            tags = list(run_manager.tags or tags)
-            metadata = {**run_manager.metadata, **metadata}
+            tags = run_manager.tags or tags
+            metadata = {**run_manager.metadata, **metadata} if metadata else run_manager.metadata
         out: dict[str, Any] = {}
         if tags:
-            out["tags"] = tags
+            out["tags"] = list(tags)
         # LangChain's own keys (ls_provider, lc_versions, ...) describe this wrapper, not the app
         metadata = {k: v for k, v in metadata.items() if not k.startswith(("ls_", "lc_"))}
         if metadata:
@@ -187,7 +207,7 @@ class MynaChatModel(BaseChatModel):
         if config.get("run_name"):
             out["run_name"] = config["run_name"]
         if run_manager is not None:
-            out["run_id"] = str(run_manager.run_id)
+            out["run_id"] = run_manager.run_id  # a UUID (RunConfig takes one): str() when used
         return out
 
     def _generate(
@@ -432,9 +452,48 @@ class MynaChatModel(BaseChatModel):
         return _with_parser(llm, JsonOutputParser(), include_raw)
 
 
-# LangChain asks inspect.signature(self._generate) on every call (does it take run_manager?),
-# which costs more than the rest of a fake's call; a function's __signature__ is its answer
-for _name in ("_generate", "_agenerate", "_stream", "_astream"):
+class _SignedMethod:
+    """A method whose bound form carries its signature (`inspect.signature` returns it as is).
+
+    LangChain asks ``inspect.signature(self._generate)`` on every call (does it take
+    ``run_manager``?). A function's ``__signature__`` spares the parsing, but a bound method's
+    is still rebuilt without ``self`` each time (a few microseconds, a fake call's share);
+    this bound form answers with one prepared without ``self``. Read from the class, it is the
+    plain function, so overrides and ``super()`` work as for any method.
+    """
+
+    __slots__ = ("func", "signature")
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        full = inspect.signature(func)
+        self.signature = full.replace(parameters=list(full.parameters.values())[1:])
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self.func
+        return _BoundSigned(self.func, obj, self.signature)
+
+
+class _BoundSigned:
+    __slots__ = ("__func__", "__self__", "__signature__")
+
+    def __init__(self, func: Any, obj: Any, signature: inspect.Signature) -> None:
+        self.__func__ = func
+        self.__self__ = obj
+        self.__signature__ = signature
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.__func__(self.__self__, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<bound method {self.__func__.__qualname__} of {type(self.__self__).__name__}>"
+
+
+# set after the class is built (pydantic would take an underscore attribute for a private one)
+for _name in ("_generate", "_agenerate"):
+    setattr(MynaChatModel, _name, _SignedMethod(MynaChatModel.__dict__[_name]))
+for _name in ("_stream", "_astream"):  # asked for less often: the function's own is enough
     _method = getattr(MynaChatModel, _name)
     _method.__signature__ = inspect.signature(_method)
 
