@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import sys
 import threading
 import time
@@ -32,7 +31,7 @@ MESSAGE_OVERHEAD = 3
 
 def estimate_tokens(text: str) -> int:
     """A deterministic token estimate: one token per 4 characters, rounded up."""
-    return math.ceil(len(text) / CHARS_PER_TOKEN) if text else 0
+    return -(-len(text) // CHARS_PER_TOKEN) if text else 0  # ceil, in integers
 
 
 def _content_chars(content: Any) -> str:
@@ -182,14 +181,18 @@ class FakeBase(ChatModel):
                 self._example = example
         # the request's messages list and params dict are built fresh for each call, so the
         # log can keep them without copying
-        call = FakeCall(
-            messages=request.messages,
-            tools=request.tools,
-            tool_choice=request.tool_choice,
-            schema=request.schema,
-            params=request.params,
-            config=dict(request.config) if request.config else {},
-            streamed=streamed,
+        params = request.params
+        config = request.config
+        call = FakeCall(  # positional, in field order: this runs on every call
+            request.messages,
+            params.get("tools") or [],
+            params.get("tool_choice"),
+            request.schema,
+            params,
+            dict(config) if config else {},
+            None,
+            None,
+            streamed,
         )
         with self._lock:
             self.calls.append(call)

@@ -190,6 +190,8 @@ def coerce_messages(value: Any) -> list[BaseMessage]:
     if isinstance(value, str):
         # the commonest input, and always valid: skip validation on this hot path
         return [_fast_new(HumanMessage, {"content": value})]
+    if type(value) is list and value and all(isinstance(m, BaseMessage) for m in value):
+        return list(value)  # messages already (the next commonest): nothing to coerce
     if isinstance(value, (BaseMessage, dict)):
         return [_coerce_one(value, "input")]
     if isinstance(value, tuple) and len(value) == 2 and value[0] in _ROLES:

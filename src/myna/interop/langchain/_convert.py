@@ -167,12 +167,19 @@ def messages_to_langchain(messages: list[BaseMessage]) -> list[lc.BaseMessage]:
 # -- LangChain -> myna -----------------------------------------------------------------------
 
 
+_PLAIN_FROM: dict[type, type] = {lc.HumanMessage: HumanMessage, lc.SystemMessage: SystemMessage}
+"""Exact LangChain classes whose fields copy over as they are (subclasses take the long way)."""
+
+
 def message_from_langchain(message: Any) -> BaseMessage:
     """A LangChain message as the myna message of the same kind (fields copied).
 
     Raises `UserError` for messages myna has no counterpart of (``FunctionMessage``,
     ``RemoveMessage``, a ``ChatMessage`` with an unknown role).
     """
+    plain = _PLAIN_FROM.get(type(message))
+    if plain is not None:  # LangChain validated these fields already: no second validation
+        return construct_message(plain, _common(message))
     if isinstance(message, lc.AIMessageChunk):
         return chunk_from_langchain(message)
     fields = _common(message)

@@ -207,7 +207,9 @@ class MynaChatModel(BaseChatModel):
         if config.get("run_name"):
             out["run_name"] = config["run_name"]
         if run_manager is not None:
-            out["run_id"] = run_manager.run_id  # a UUID (RunConfig takes one): str() when used
+            # a str, not the UUID: fakes keep every call's config, and a UUID is one more
+            # object for the garbage collector to scan in each (more than str() costs)
+            out["run_id"] = str(run_manager.run_id)
         return out
 
     def _generate(
