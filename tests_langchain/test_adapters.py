@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.exceptions import OutputParserException
@@ -265,3 +267,41 @@ def test_response_format_travels_in_openai_shape_between_the_two() -> None:
     person = from_langchain(lc_model).with_structured_output(Person).invoke("Who?")
     assert person == {"name": "Ada", "age": 36}
     assert lc_model.seen[0]["response_format"]["json_schema"]["name"] == "Person"
+
+
+def test_batch_over_a_fake_runs_in_this_thread_in_input_order() -> None:
+    threads: list[int] = []
+
+    class Where:
+        def on_start(self, run, messages, params) -> None:
+            threads.append(threading.get_ident())
+
+    fake = FakeChatModel(["one", "two", "three"], callbacks=[Where()])
+    replies = to_langchain(fake).batch(
+        ["a", "b", "c"], config=[{"tags": ["x"]}, {"tags": ["y"]}, {"tags": ["z"]}]
+    )
+    assert [r.content for r in replies] == ["one", "two", "three"]
+    assert [c.last_message.content for c in fake.calls] == ["a", "b", "c"]
+    assert [c.config["tags"] for c in fake.calls] == [["x"], ["y"], ["z"]]
+    assert threads == [threading.get_ident()] * 3
+
+
+def test_batch_return_exceptions_over_a_fake() -> None:
+    script = ["ok", ValueError("boom"), "fine"]
+    llm = to_langchain(FakeChatModel(script))
+    out = llm.batch(["a", "b", "c"], return_exceptions=True)
+    assert out[0].content == "ok" and isinstance(out[1], ValueError) and out[2].content == "fine"
+    with pytest.raises(ValueError, match="boom"):
+        to_langchain(FakeChatModel(script)).batch(["a", "b", "c"])
+
+
+def test_batch_over_a_fake_that_may_block_still_uses_threads() -> None:
+    threads: list[int] = []
+
+    def reply(request) -> str:  # a callable in the script may block: LangChain's threads
+        threads.append(threading.get_ident())
+        return "done"
+
+    llm = to_langchain(FakeChatModel([reply] * 3))
+    assert [r.content for r in llm.batch(["a", "b", "c"])] == ["done"] * 3
+    assert threading.get_ident() not in threads

@@ -26,6 +26,7 @@ from langchain_core.output_parsers.openai_tools import (
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables.config import get_config_list
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
@@ -325,6 +326,32 @@ class MynaChatModel(BaseChatModel):
             finally:
                 _CALL_CONFIG.reset(token)
             yield chunk
+
+    def batch(
+        self,
+        inputs: list[Any],
+        config: Any = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """LangChain's `batch`; over a myna model that never blocks (a fake), in input order.
+
+        Such a model runs its batch in this thread, as myna's own `batch` does: threads buy
+        it nothing, and a scripted fake then hands its replies to the inputs in order (in
+        threads, which input gets which reply would be left to the scheduler).
+        """
+        if len(inputs) < 2 or not self.myna_model._runs_inline():
+            return super().batch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+        results: list[Any] = []
+        for item, item_config in zip(inputs, get_config_list(config, len(inputs)), strict=True):
+            try:
+                results.append(self.invoke(item, item_config, **kwargs))
+            except Exception as exc:
+                if not return_exceptions:
+                    raise
+                results.append(exc)
+        return results
 
     # -- tools and structured output -------------------------------------------------------------
 
