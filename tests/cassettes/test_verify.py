@@ -230,7 +230,7 @@ def test_the_command_exits_1_on_breaking_drift(chat, tmp_path, capsys):
     "path",
     [
         REAL / "anthropic" / "test_prompt.yaml",
-        REAL / "openai-chat" / "test_tool_use_basic.yaml",
+        REAL / "openai-chat" / "test_run_stream_sync_streams_real_model.yaml",
         REAL / "gemini" / "test_google_model_stream.yaml",
     ],
     ids=lambda p: p.parent.name,

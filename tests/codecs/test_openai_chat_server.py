@@ -483,6 +483,7 @@ def test_render_response_text_usage_and_metadata():
         "object": "chat.completion",
         "created": 1700000000,
         "model": "gpt-4.1-mini-2025",
+        "service_tier": "default",
         "system_fingerprint": "fp_9",
         "choices": [
             {
@@ -501,8 +502,18 @@ def test_render_response_text_usage_and_metadata():
             "prompt_tokens": 10,
             "completion_tokens": 2,
             "total_tokens": 12,
-            "prompt_tokens_details": {"cached_tokens": 4, "cache_write_tokens": 1},
-            "completion_tokens_details": {"reasoning_tokens": 1},
+            # every detail count OpenAI sends, zeros included
+            "prompt_tokens_details": {
+                "cached_tokens": 4,
+                "audio_tokens": 0,
+                "cache_write_tokens": 1,
+            },
+            "completion_tokens_details": {
+                "reasoning_tokens": 1,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
         },
     }
 
@@ -634,3 +645,31 @@ def test_render_stream_error_is_decoded_back():
     with pytest.raises(RateLimitError, match="slow down") as exc:
         list(openai_chat.decode_stream([event]))
     assert exc.value.status_code is None  # it came inside a stream
+
+
+def test_render_response_head_and_usage_as_openai_sends_them():
+    usage = {"input_tokens": 9, "output_tokens": 4, "total_tokens": 13}
+    body = openai_chat.render_response(AIMessage("x", usage_metadata=usage), {"model": "gpt-5"})
+    assert body["system_fingerprint"] is None  # a gpt-5 model's fingerprint is null
+    assert body["service_tier"] == "default"
+    body = openai_chat.render_response(
+        AIMessage("x", usage_metadata=usage), {"model": "gpt-4o", "service_tier": "flex"}
+    )
+    assert (body["system_fingerprint"], body["service_tier"]) == ("fp_myna", "flex")
+    assert body["usage"]["completion_tokens_details"]["accepted_prediction_tokens"] == 0
+    assert "text_tokens" not in body["usage"]["prompt_tokens_details"]
+    audio = openai_chat.render_response(
+        AIMessage("x", usage_metadata=usage), {"model": "gpt-4o-audio-preview"}
+    )
+    assert audio["usage"]["prompt_tokens_details"]["text_tokens"] == 9
+    assert audio["usage"]["completion_tokens_details"]["text_tokens"] == 4
+    back = openai_chat.decode_response(audio).usage_metadata
+    assert (back["input_tokens"], back["output_tokens"]) == (9, 4)
+
+
+def test_render_error_names_the_param_its_wording_quotes():
+    error = BadRequestError("Unsupported value: 'messages[0].role' does not support 'system'.")
+    _, _, body = openai_chat.render_error(error)
+    assert body["error"]["param"] == "messages[0].role"
+    _, _, body = openai_chat.render_error(BadRequestError("Something else went wrong."))
+    assert body["error"]["param"] is None

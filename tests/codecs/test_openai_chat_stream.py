@@ -496,7 +496,14 @@ def test_render_stream_wire_shape():
         response_metadata={"created": 7, "model_name": "gpt-x"},
     )
     events = list(openai_chat.render_stream(message, chunking="words"))
-    head = {"id": "chatcmpl-r", "object": "chat.completion.chunk", "created": 7, "model": "gpt-x"}
+    head = {
+        "id": "chatcmpl-r",
+        "object": "chat.completion.chunk",
+        "created": 7,
+        "model": "gpt-x",
+        "service_tier": "default",
+        "system_fingerprint": "fp_myna",
+    }
 
     def ev(delta, finish=None):
         return {
@@ -525,14 +532,25 @@ def test_render_stream_wire_shape():
         {
             **head,
             "choices": [],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+            "usage": {
+                "prompt_tokens": 5,
+                "completion_tokens": 3,
+                "total_tokens": 8,
+                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+                "completion_tokens_details": {
+                    "reasoning_tokens": 0,
+                    "audio_tokens": 0,
+                    "accepted_prediction_tokens": 0,
+                    "rejected_prediction_tokens": 0,
+                },
+            },
         },
         "[DONE]",
     ]
     back = merged(events)
     assert back.content == "Hi there"
     assert back.tool_calls == message.tool_calls
-    assert back.usage_metadata == message.usage_metadata
+    assert {k: back.usage_metadata[k] for k in message.usage_metadata} == message.usage_metadata
 
 
 def test_render_stream_usage_follows_the_request():
@@ -632,3 +650,12 @@ def test_empty_in_stream_error_still_explains_itself():
     with pytest.raises(ServerError) as exc:
         list(openai_chat.decode_stream([{"error": {}}]))
     assert exc.value.message == '{"error": {}}'
+
+
+def test_render_stream_opens_a_tool_call_reply_with_null_content():
+    calls = AIMessage("", tool_calls=[{"name": "f", "args": {}, "id": "call_1"}])
+    first = next(iter(openai_chat.render_stream(calls)))["choices"][0]["delta"]
+    assert first == {"role": "assistant", "content": None, "refusal": None}
+    text = list(openai_chat.render_stream(AIMessage("Hi", tool_calls=calls.tool_calls)))
+    assert text[0]["choices"][0]["delta"] == {"role": "assistant", "content": "", "refusal": None}
+    assert merged(list(openai_chat.render_stream(calls))).tool_calls == calls.tool_calls

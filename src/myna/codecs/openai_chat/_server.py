@@ -46,6 +46,9 @@ __all__ = ["decode_request", "render_error", "render_models", "render_response"]
 DEFAULT_MODEL = "gpt-4o-mini"
 """The model a rendered reply names when neither the message nor the request says."""
 
+FINGERPRINT = "fp_myna"
+"""The ``system_fingerprint`` of a rendered reply (stable, so tests may compare replies)."""
+
 
 # ---------------------------------------------------------------------------------------------
 # decode_request
@@ -182,9 +185,17 @@ def reply_head(message: AIMessage, params: dict[str, Any], kind: str) -> dict[st
         "created": meta.get("created") or int(time.time()),
         "model": meta.get("model_name") or params.get("model") or DEFAULT_MODEL,
     }
-    for key in ("service_tier", "system_fingerprint"):
-        if meta.get(key) is not None:
-            head[key] = meta[key]
+    # OpenAI names the tier that served the request ("auto" asks it to choose) and the
+    # backend configuration; a gpt-5 model's fingerprint is null. A reply that recorded its
+    # own values keeps them.
+    tier = params.get("service_tier")
+    head["service_tier"] = meta.get("service_tier") or (
+        tier if isinstance(tier, str) and tier != "auto" else "default"
+    )
+    if meta.get("system_fingerprint") is not None:
+        head["system_fingerprint"] = meta["system_fingerprint"]
+    else:
+        head["system_fingerprint"] = None if head["model"].startswith("gpt-5") else FINGERPRINT
     return head
 
 
@@ -223,7 +234,7 @@ def render_response(message: AIMessage, params: dict[str, Any] | None = None) ->
         }
     ]
     if message.usage_metadata is not None:
-        body["usage"] = usage_to_wire(message.usage_metadata)
+        body["usage"] = usage_to_wire(message.usage_metadata, body["model"])
     return body
 
 
@@ -249,6 +260,21 @@ def error_shape(error: ProviderError) -> tuple[int, str, str | None, str | None]
     return 500, "api_error", None, None
 
 
+_NAMED_PARAM = re.compile(
+    r"^(?:Invalid (?:type for |value for )?|Unsupported (?:value|parameter): |"
+    r"Missing required parameter: )'([^']+)'"
+)
+"""OpenAI's own wording quotes the parameter it rejects ("Invalid 'temperature': ...",
+"Unsupported value: 'messages[0].role' ..."): a scripted error in those words names it."""
+
+
+def param_in(message: str) -> str | None:
+    """The request parameter an OpenAI error message names, else None (the API's ``param``
+    is null for errors about no one parameter: a key, a rate limit, a missing model)."""
+    match = _NAMED_PARAM.match(message or "")
+    return match.group(1) if match else None
+
+
 def error_object(error: ProviderError) -> dict[str, Any]:
     body = error.body
     if (
@@ -262,7 +288,7 @@ def error_object(error: ProviderError) -> dict[str, Any]:
     return {
         "message": error.message,
         "type": error.type or kind,
-        "param": param,
+        "param": param or param_in(error.message),
         "code": error.code or code,
     }
 

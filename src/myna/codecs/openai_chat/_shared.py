@@ -200,34 +200,39 @@ def usage_from_wire(raw: Any, where: str = "usage") -> UsageMetadata | None:
     )
 
 
-def usage_to_wire(usage: UsageMetadata) -> dict[str, Any]:
-    """`UsageMetadata` -> wire ``usage`` (details only for the keys the usage has)."""
-    out: dict[str, Any] = {
-        "prompt_tokens": usage.get("input_tokens", 0),
-        "completion_tokens": usage.get("output_tokens", 0),
-        "total_tokens": usage.get("total_tokens", 0),
-    }
+def usage_to_wire(usage: UsageMetadata, model: str | None = None) -> dict[str, Any]:
+    """`UsageMetadata` -> wire ``usage``, every detail count the API sends (zero when the
+    usage has none): ``prompt_tokens_details`` {cached, audio} and ``completion_tokens_details``
+    {reasoning, audio, accepted / rejected prediction}, as OpenAI always sends them; an
+    audio `model` (``gpt-4o-audio-preview``) also splits them into text and image tokens.
+    ``cache_write_tokens`` (compatible servers) only when the usage has it."""
     inputs = usage.get("input_token_details") or {}
-    prompt_details = {
-        wire: inputs[key]
-        for key, wire in (
-            ("audio", "audio_tokens"),
-            ("cache_read", "cached_tokens"),
-            ("cache_creation", "cache_write_tokens"),
-        )
-        if inputs.get(key) is not None
-    }
-    if prompt_details:
-        out["prompt_tokens_details"] = prompt_details
     outputs = usage.get("output_token_details") or {}
-    completion_details = {
-        wire: outputs[key]
-        for key, wire in (("audio", "audio_tokens"), ("reasoning", "reasoning_tokens"))
-        if outputs.get(key) is not None
+    prompt = usage.get("input_tokens", 0)
+    completion = usage.get("output_tokens", 0)
+    prompt_details: dict[str, Any] = {
+        "cached_tokens": inputs.get("cache_read") or 0,
+        "audio_tokens": inputs.get("audio") or 0,
     }
-    if completion_details:
-        out["completion_tokens_details"] = completion_details
-    return out
+    if inputs.get("cache_creation") is not None:
+        prompt_details["cache_write_tokens"] = inputs["cache_creation"]
+    completion_details: dict[str, Any] = {
+        "reasoning_tokens": outputs.get("reasoning") or 0,
+        "audio_tokens": outputs.get("audio") or 0,
+        "accepted_prediction_tokens": 0,
+        "rejected_prediction_tokens": 0,
+    }
+    if model is not None and "audio" in model:
+        prompt_details["text_tokens"] = max(prompt - prompt_details["audio_tokens"], 0)
+        prompt_details["image_tokens"] = 0
+        completion_details["text_tokens"] = max(completion - completion_details["audio_tokens"], 0)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": usage.get("total_tokens", 0),
+        "prompt_tokens_details": prompt_details,
+        "completion_tokens_details": completion_details,
+    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -436,6 +436,10 @@ def _block_deltas(message: AIMessage, block: Any) -> list[dict[str, Any]]:
     return []  # tool calls stream from tool_call_chunks; the rest was refused up front
 
 
+def _content_blocks(content: Any) -> list[Any]:
+    return [content] if isinstance(content, str) else list(content)
+
+
 def render_stream(
     message: AIMessage,
     params: dict[str, Any] | None = None,
@@ -466,7 +470,15 @@ def render_stream(
         choice = {"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
         return {**head, "choices": [choice]}
 
-    yield event({"role": "assistant", "content": "", "refusal": None})
+    # OpenAI opens a text reply with content "" and a reply that starts with a tool call
+    # with content null
+    opens_with_call = bool(message.tool_calls or message.invalid_tool_calls) and not any(
+        _block_deltas(message, block) for block in _content_blocks(message.content)
+    )
+    if opens_with_call:
+        yield event({"role": "assistant", "content": None, "refusal": None})
+    else:
+        yield event({"role": "assistant", "content": "", "refusal": None})
     for chunk in chunks[:-1]:
         content = chunk.content
         for block in [content] if isinstance(content, str) else content:
@@ -491,7 +503,7 @@ def render_stream(
     meta = message.response_metadata or {}
     yield event({}, wire_finish(message), meta.get("logprobs"))
     if usage is not None:
-        yield {**head, "choices": [], "usage": usage_to_wire(usage)}
+        yield {**head, "choices": [], "usage": usage_to_wire(usage, head["model"])}
     yield "[DONE]"
 
 
