@@ -465,13 +465,91 @@ def test_render_echoes_request_config() -> None:
     }
     body = codec.render_response(AIMessage("{}"), params)
     Response.model_validate(body)
-    assert body["tools"] == [{"type": "function", "name": "f", "parameters": {"type": "object"}}]
+    # a function tool is strict unless the request says otherwise, its schema then closed
+    assert body["tools"] == [
+        {
+            "type": "function",
+            "name": "f",
+            "parameters": {"additionalProperties": False, "type": "object"},
+            "output_schema": None,
+            "strict": True,
+        }
+    ]
     assert body["tool_choice"] == "required"
     assert body["text"] == {
-        "format": {"type": "json_schema", "name": "O", "schema": {"type": "object"}}
+        "format": {
+            "description": None,
+            "type": "json_schema",
+            "name": "O",
+            "schema": {"type": "object"},
+        },
+        "verbosity": "medium",
     }
-    assert body["reasoning"] == {"effort": "high", "summary": None}
+    assert body["reasoning"] == {
+        "context": "current_turn",
+        "effort": "high",
+        "mode": "standard",
+        "summary": None,
+    }
     assert body["store"] is False
+    assert body["prompt_cache_retention"] == "in_memory"
+    assert body["billing"] == {"payer": "developer"}
+    assert body["tool_usage"]["web_search"] == {"num_requests": 0}
+
+
+def test_render_echoes_what_the_request_set_and_the_api_defaults_otherwise() -> None:
+    params = {
+        "model": "gpt-4o-mini",
+        "tools": [{"name": "f", "parameters": {"type": "object"}, "strict": False}],
+        "prompt_cache_key": "k",
+        "safety_identifier": "u1",
+        "max_tool_calls": 3,
+        "frequency_penalty": 0.5,
+        "text": {"verbosity": "low"},
+        "service_tier": "auto",
+    }
+    body = codec.render_response(AIMessage("x"), params)
+    Response.model_validate(body)
+    assert body["tools"][0]["strict"] is False
+    assert body["tools"][0]["parameters"] == {"type": "object"}  # not strict: left open
+    assert (body["prompt_cache_key"], body["safety_identifier"]) == ("k", "u1")
+    assert (body["max_tool_calls"], body["frequency_penalty"]) == (3, 0.5)
+    assert body["presence_penalty"] == 0.0
+    assert body["text"]["verbosity"] == "low"
+    assert body["service_tier"] == "default"  # "auto" asks; the answer names the tier
+    # gpt-4o does not reason: no effort, no cache retention
+    assert body["reasoning"] == {"effort": None, "summary": None}
+    assert body["prompt_cache_retention"] is None
+    assert "phase" not in body["output"][0]
+
+
+def test_render_labels_phases_for_the_models_that_do() -> None:
+    message = AIMessage("Looking.", tool_calls=[{"name": "f", "args": {}, "id": "call_1"}])
+    body = codec.render_response(message, {"model": "gpt-5.5"})
+    assert body["output"][0]["phase"] == "commentary"
+    body = codec.render_response(AIMessage("Done."), {"model": "gpt-5.5"})
+    assert body["output"][0]["phase"] == "final_answer"
+    decoded = codec.decode_response(body)
+    assert decoded.text == "Done."
+    body = codec.render_response(AIMessage("Done."), {"model": "gpt-5-mini"})
+    assert "phase" not in body["output"][0]
+
+
+def test_render_encrypted_reasoning_when_asked_for() -> None:
+    message = AIMessage([{"type": "reasoning", "reasoning": "Think"}, "Hi"])
+    plain = codec.render_response(message, {"model": "o3-mini"})
+    assert "encrypted_content" not in plain["output"][0]
+    for params in (
+        {"model": "o3-mini", "include": ["reasoning.encrypted_content"]},
+        {"model": "o3-mini", "store": False},
+    ):
+        body = codec.render_response(message, params)
+        Response.model_validate(body)
+        item = body["output"][0]
+        assert item["type"] == "reasoning" and isinstance(item["encrypted_content"], str)
+        # the client keeps it, so a stateless client can send it back
+        decoded = codec.decode_response(body)
+        assert decoded.content[0]["extras"]["encrypted_content"] == item["encrypted_content"]
 
 
 def test_render_tool_calls_reasoning_and_logprobs() -> None:
@@ -559,12 +637,21 @@ def test_render_error_shapes(
     got_status, headers, body = codec.render_error(error)
     assert got_status == status
     assert headers["content-type"] == "application/json"
-    assert body == {"error": {"message": error.message, "type": kind, "param": None, "code": code}}
+    # OpenAI names the parameter of a context overflow: the input
+    param = "input" if isinstance(error, ContextLengthError) else None
+    assert body == {"error": {"message": error.message, "type": kind, "param": param, "code": code}}
     decoded = codec.decode_error(got_status, body, headers)
     assert type(decoded) is type(error) or (
         type(error) is ProviderError and isinstance(decoded, ServerError)
     )
     assert decoded.message == error.message
+
+
+def test_render_error_names_the_param_its_wording_quotes() -> None:
+    _, _, body = codec.render_error(BadRequestError("Invalid 'top_p': decimal above maximum."))
+    assert body["error"]["param"] == "top_p"
+    _, _, body = codec.render_error(BadRequestError("Your request was malformed."))
+    assert body["error"]["param"] is None
 
 
 def test_render_error_rate_limit_headers() -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import copy
 import json
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -468,6 +471,68 @@ def _status(meta: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
     return "completed", None
 
 
+_REASONING_MODELS = ("o1", "o3", "o4", "gpt-5", "codex", "computer-use")
+"""Name prefixes of the models that reason: the API reports a default effort, a cache
+retention and the reasoning context for them, and nulls for the others (gpt-4o, gpt-4.1)."""
+
+_TOOL_USAGE = {
+    "image_gen": {
+        "input_tokens": 0,
+        "input_tokens_details": {"image_tokens": 0, "text_tokens": 0},
+        "output_tokens": 0,
+        "output_tokens_details": {"image_tokens": 0, "text_tokens": 0},
+        "total_tokens": 0,
+    },
+    "web_search": {"num_requests": 0},
+}
+"""The built-in tools' usage: the emulator runs none of them."""
+
+
+def _echo_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    """A function tool as the API echoes it: strict unless the request said otherwise, and a
+    strict tool's object schema closed (``additionalProperties: false``)."""
+    if tool.get("type") != "function":
+        return tool
+    out = {**tool, "output_schema": tool.get("output_schema")}
+    out.setdefault("strict", True)
+    schema = out.get("parameters")
+    if out["strict"] and isinstance(schema, dict) and schema.get("type") == "object":
+        out["parameters"] = {"additionalProperties": False, **schema}
+    return out
+
+
+_PHASED = re.compile(r"^gpt-5\.(\d+)")
+
+
+def _label_phases(output: list[dict[str, Any]], model: str) -> None:
+    """gpt-5.3 and later label each assistant message: ``commentary`` before a tool call,
+    ``final_answer`` otherwise (a message whose text already has a phase keeps it)."""
+    match = _PHASED.match(model)
+    if match is None or int(match.group(1)) < 3:
+        return
+    for i, item in enumerate(output):
+        if item.get("type") == "message" and "phase" not in item:
+            later = {o.get("type") for o in output[i + 1 :]}
+            item["phase"] = "commentary" if "function_call" in later else "final_answer"
+
+
+def _encrypted(item_id: str) -> str:
+    """A stand-in for the encrypted reasoning only the API can make: opaque, stable per item,
+    and accepted back as input by the emulator (which reads no reasoning it is sent)."""
+    return base64.urlsafe_b64encode(f"myna-emulator:{item_id}".encode()).decode()
+
+
+def _reasoning(params: dict[str, Any], reasons: bool) -> dict[str, Any]:
+    reasoning = dict(params.get("reasoning") or {})
+    effort = params.get("reasoning_effort")
+    if reasons:
+        reasoning.setdefault("context", "current_turn")
+        reasoning.setdefault("mode", "standard")
+    reasoning["effort"] = effort if effort is not None else ("medium" if reasons else None)
+    reasoning.setdefault("summary", "auto" if params.get("include_reasoning") else None)
+    return dict(sorted(reasoning.items()))
+
+
 def render_with_plan(message: AIMessage, params: dict[str, Any] | None) -> tuple[dict, Plan]:
     """`render_response` plus the item plan `render_stream` walks."""
     params = params or {}
@@ -488,45 +553,70 @@ def render_with_plan(message: AIMessage, params: dict[str, Any] | None) -> tuple
             for part in item["content"]:
                 if part.get("type") == "output_text":
                     part.setdefault("logprobs", [])
+    if ENCRYPTED in (params.get("include") or ()) or params.get("store") is False:
+        # asked for (or implied by store=false): the API sends every reasoning item's
+        # encrypted content, so a stateless client can hand it back next turn
+        for item in output:
+            if item.get("type") == "reasoning" and "encrypted_content" not in item:
+                item["encrypted_content"] = _encrypted(str(item.get("id", "")))
     status, details = _status(meta)
     now = int(time.time())
     tools = [tool_to_wire(t, f"tools[{i}]") for i, t in enumerate(params.get("tools") or [])]
-    reasoning = dict(params.get("reasoning") or {})
-    reasoning.setdefault("effort", params.get("reasoning_effort"))
-    reasoning.setdefault("summary", "auto" if params.get("include_reasoning") else None)
+    model = params.get("model") or meta.get("model_name") or "gpt-5-mini"
+    reasons = model.startswith(_REASONING_MODELS)
+    _label_phases(output, model)
     text = {**(params.get("text") or {})}
     fmt = params.get("response_format")
     text["format"] = format_to_wire(fmt) if fmt else {"type": "text"}
+    if text["format"].get("type") == "json_schema":
+        text["format"] = {"description": None, **text["format"]}
+    text.setdefault("verbosity", "medium")
     choice = params.get("tool_choice")
+    tier = params.get("service_tier")
+    # the request's settings echoed, with the API's defaults for those it did not send
     response = {
         "id": resp_id,
         "object": "response",
         "created_at": now,
         "status": status,
-        "background": False,
+        "background": params.get("background", False),
+        "billing": {"payer": "developer"},
         "completed_at": now,
         "error": None,
+        "frequency_penalty": params.get("frequency_penalty", 0.0),
         "incomplete_details": details,
+        # the instructions became the leading system message, which a reply does not see
         "instructions": None,
         "max_output_tokens": params.get("max_tokens"),
-        "model": params.get("model") or meta.get("model_name") or "gpt-5-mini",
+        "max_tool_calls": params.get("max_tool_calls"),
+        "model": model,
+        "moderation": None,
         "output": output,
         "parallel_tool_calls": params.get("parallel_tool_calls", True),
+        "presence_penalty": params.get("presence_penalty", 0.0),
         "previous_response_id": params.get("previous_response_id"),
-        "reasoning": reasoning,
-        "service_tier": params.get("service_tier") or "default",
+        "prompt_cache_key": params.get("prompt_cache_key"),
+        "prompt_cache_retention": params.get(
+            "prompt_cache_retention", "in_memory" if reasons else None
+        ),
+        "reasoning": _reasoning(params, reasons),
+        "safety_identifier": params.get("safety_identifier"),
+        "service_tier": tier if isinstance(tier, str) and tier != "auto" else "default",
         "store": params.get("store", True),
         "temperature": params.get("temperature", 1.0),
         "text": text,
         "tool_choice": tool_choice_to_wire(choice, tools) if choice is not None else "auto",
-        "tools": tools,
+        "tool_usage": copy.deepcopy(_TOOL_USAGE),
+        "tools": [_echo_tool(t) for t in tools],
         "top_logprobs": params.get("top_logprobs", 0),
         "top_p": params.get("top_p", 1.0),
         "truncation": params.get("truncation", "disabled"),
         "usage": usage_to_wire(message.usage_metadata),
-        "user": None,
+        "user": params.get("user"),
         "metadata": params.get("metadata") or {},
     }
+    if isinstance(params.get("prompt_cache_options"), dict):
+        response["prompt_cache_options"] = params["prompt_cache_options"]
     return response, plan
 
 
@@ -549,6 +639,22 @@ _ERROR_SHAPE: list[tuple[type[ProviderError], int, str, str | None]] = [
 ]
 
 
+_NAMED_PARAM = re.compile(
+    r"^(?:Invalid (?:type for |value for )?|Unsupported (?:value|parameter): |"
+    r"Missing required parameter: )'([^']+)'"
+)
+"""The parameter OpenAI's wording quotes (as in the Chat Completions codec's ``param_in``)."""
+
+
+def _error_param(error: ProviderError) -> str | None:
+    """The ``param`` OpenAI names: ``input`` for a context overflow, the parameter its own
+    wording quotes ("Invalid 'temperature': ..."), else null (a key, a rate limit)."""
+    if isinstance(error, ContextLengthError):
+        return "input"
+    match = _NAMED_PARAM.match(getattr(error, "message", None) or "")
+    return match.group(1) if match else None
+
+
 def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
     """The HTTP status, headers and JSON body the API sends for `error`.
 
@@ -565,7 +671,8 @@ def render_error(error: ProviderError) -> tuple[int, dict[str, str], Any]:
     body = error.body
     if not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
         message = getattr(error, "message", None) or str(error)
-        body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+        param = _error_param(error)
+        body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
     headers = {"content-type": "application/json"}
     if error.retry_after is not None:
         seconds = error.retry_after
