@@ -448,15 +448,26 @@ def test_render_response_shape():
         "content": [
             {"type": "thinking", "thinking": "hm", "signature": "S"},
             {"type": "text", "text": "Hi"},
-            {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {"x": 1}},
+            {
+                "type": "tool_use",
+                "id": "toolu_1",
+                "name": "f",
+                "input": {"x": 1},
+                "caller": {"type": "direct"},
+            },
         ],
         "stop_reason": "tool_use",
         "stop_sequence": None,
+        "stop_details": None,
         "usage": {
             "input_tokens": 10,
             "cache_creation_input_tokens": 10,
             "cache_read_input_tokens": 30,
+            # a cache write without a TTL breakdown is the default 5-minute cache
+            "cache_creation": {"ephemeral_5m_input_tokens": 10, "ephemeral_1h_input_tokens": 0},
             "output_tokens": 5,
+            "service_tier": "standard",
+            "inference_geo": "not_available",
         },
     }
 
@@ -477,7 +488,16 @@ def test_render_response_keeps_scripted_metadata_and_defaults():
         "claude-scripted",
         "max_tokens",
     )
-    assert out["usage"] == {"input_tokens": 0, "output_tokens": 0}
+    # no usage in the reply: zeros, with every field the API always sends
+    assert out["usage"] == {
+        "input_tokens": 0,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+        "output_tokens": 0,
+        "service_tier": "standard",
+        "inference_geo": "not_available",
+    }
     raw = codec.render_response(AIMessage("x", response_metadata={"stop_reason": "pause_turn"}))
     assert raw["stop_reason"] == "pause_turn"
     assert raw["model"] == codec.DEFAULT_MODEL_NAME
@@ -490,7 +510,15 @@ def test_render_response_invalid_tool_call_keeps_broken_input():
         "", invalid_tool_calls=[{"name": "f", "args": "{bad", "id": "toolu_9", "error": "e"}]
     )
     out = codec.render_response(msg)
-    assert out["content"] == [{"type": "tool_use", "id": "toolu_9", "name": "f", "input": "{bad"}]
+    assert out["content"] == [
+        {
+            "type": "tool_use",
+            "id": "toolu_9",
+            "name": "f",
+            "input": "{bad",
+            "caller": {"type": "direct"},
+        }
+    ]
     back = codec.decode_response(out)
     assert back.invalid_tool_calls[0]["args"] == "{bad"
 
@@ -519,7 +547,16 @@ def test_render_stream_event_sequence_for_text():
         "message_stop",
     ]
     assert events[0]["message"]["model"] == "claude-test"
-    assert events[0]["message"]["usage"] == {"input_tokens": 5, "output_tokens": 1}
+    assert events[0]["message"]["stop_details"] is None
+    assert events[0]["message"]["usage"] == {
+        "input_tokens": 5,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+        "output_tokens": 1,
+        "service_tier": "standard",
+        "inference_geo": "not_available",
+    }
     assert events[1] == {
         "type": "content_block_start",
         "index": 0,
@@ -528,8 +565,14 @@ def test_render_stream_event_sequence_for_text():
     assert [e["delta"]["text"] for e in events[3:5]] == ["Hello ", "there"]
     assert events[6] == {
         "type": "message_delta",
-        "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-        "usage": {"input_tokens": 5, "output_tokens": 2},
+        "delta": {"stop_reason": "end_turn", "stop_sequence": None, "stop_details": None},
+        # the closing counts repeat the input side; breakdown, tier and geo are in message_start
+        "usage": {
+            "input_tokens": 5,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "output_tokens": 2,
+        },
     }
 
 
@@ -548,7 +591,13 @@ def test_render_stream_thinking_signature_tool_use_and_redacted():
         {"type": "thinking", "thinking": "", "signature": ""},
         {"type": "redacted_thinking", "data": "R"},
         {"type": "text", "text": ""},
-        {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}},
+        {
+            "type": "tool_use",
+            "id": "toolu_1",
+            "name": "f",
+            "input": {},
+            "caller": {"type": "direct"},
+        },
     ]
     deltas = [(e["index"], e["delta"]) for e in events if e["type"] == "content_block_delta"]
     assert deltas[:3] == [

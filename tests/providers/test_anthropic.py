@@ -88,8 +88,13 @@ async def test_cache_usage_details(drive):
         invoked = await drive.invoke(model, "Hi")
         streamed = await drive.merged(model, "Hi")
 
-    assert invoked.usage_metadata == usage
-    assert streamed.usage_metadata == usage
+    # the API breaks a cache write down by TTL; the emulator reports the default 5-minute one
+    api_usage = {
+        **usage,
+        "input_token_details": {**usage["input_token_details"], "ephemeral_5m_input_tokens": 10},
+    }
+    assert invoked.usage_metadata == api_usage
+    assert streamed.usage_metadata == api_usage
 
 
 async def test_a_request_the_api_rejects_gets_the_real_400_body(drive):

@@ -437,6 +437,8 @@ def render_response(message: AIMessage, params: dict[str, Any] | None = None) ->
         "content": encode_assistant_content(message, "message", for_request=False),
         "stop_reason": stop_reason_for(message),
         "stop_sequence": meta.get("stop_sequence"),
+        # the API sends it on every reply, null unless a refusal explains itself
+        "stop_details": meta.get("stop_details"),
         "usage": reply_usage(message),
     }
 

@@ -528,7 +528,10 @@ def encode_assistant_content(
         if call["id"] in sent:
             continue
         call_id = call["id"] or new_id("toolu_")
-        out.append({"type": "tool_use", "id": call_id, "name": call["name"], "input": call["args"]})
+        use = {"type": "tool_use", "id": call_id, "name": call["name"], "input": call["args"]}
+        if not for_request:
+            use["caller"] = dict(TOOL_CALLER)  # who made the call: the model itself
+        out.append(use)
     for bad in message.invalid_tool_calls:
         if bad.get("id") in sent:
             continue
@@ -552,6 +555,7 @@ def encode_assistant_content(
                     "id": bad.get("id") or new_id("toolu_"),
                     "name": bad.get("name") or "",
                     "input": bad.get("args") or "",
+                    "caller": dict(TOOL_CALLER),
                 }
             )
     return out
@@ -779,11 +783,33 @@ def reply_model_name(message: AIMessage, params: dict[str, Any] | None) -> str:
     return requested if isinstance(requested, str) and requested else DEFAULT_MODEL_NAME
 
 
+TOOL_CALLER = {"type": "direct"}
+"""The ``caller`` of a ``tool_use`` block the model made itself, as the API reports it (code
+execution's programmatic calls name their container instead); only on rendered replies."""
+DEFAULT_SERVICE_TIER = "standard"
+"""``usage.service_tier`` of a rendered reply that names none (what the API reports)."""
+DEFAULT_INFERENCE_GEO = "not_available"
+"""``usage.inference_geo`` of a rendered reply that names none (what the API reports)."""
+
+
 def reply_usage(message: AIMessage) -> dict[str, Any]:
-    usage = usage_to_wire(message.usage_metadata, message.response_metadata.get("cache_creation"))
-    tier = message.response_metadata.get("service_tier")
-    if tier is not None:
-        usage["service_tier"] = tier
+    """A rendered reply's ``usage`` with every field the API always sends: both cache counts
+    (0 when the reply has none), the ``cache_creation`` breakdown by TTL (a write without
+    one is the default 5-minute cache), ``service_tier`` and ``inference_geo``."""
+    meta = message.response_metadata
+    raw = usage_to_wire(message.usage_metadata, meta.get("cache_creation"))
+    created = raw.get("cache_creation_input_tokens") or 0
+    by_ttl = {"ephemeral_5m_input_tokens": created, "ephemeral_1h_input_tokens": 0}
+    by_ttl.update(raw.get("cache_creation") or {})
+    usage: dict[str, Any] = {
+        "input_tokens": raw["input_tokens"],
+        "cache_creation_input_tokens": created,
+        "cache_read_input_tokens": raw.get("cache_read_input_tokens") or 0,
+        "cache_creation": by_ttl,
+        **{k: v for k, v in raw.items() if k not in ("input_tokens", "cache_creation")},
+    }
+    usage["service_tier"] = meta.get("service_tier") or DEFAULT_SERVICE_TIER
+    usage["inference_geo"] = meta.get("inference_geo") or DEFAULT_INFERENCE_GEO
     return usage
 
 

@@ -24,6 +24,7 @@ from ._server import error_payload, status_for
 from ._shared import (
     PROTOCOL,
     SERVER_TOOL_USES,
+    TOOL_CALLER,
     Fail,
     annotation_to_citation,
     assistant_block_to_standard,
@@ -122,6 +123,7 @@ class _StreamRenderer:
                 "id": block.get("id"),
                 "name": block.get("name"),
                 "input": block.get("args"),
+                "caller": dict(TOOL_CALLER),
             }
         else:
             wire = assistant_block_to_wire(block, where, for_request=False, names=self.names)
@@ -154,7 +156,13 @@ class _StreamRenderer:
             call_id = piece.get("id") or new_id("toolu_")
             self.open(
                 key,
-                {"type": "tool_use", "id": call_id, "name": piece.get("name") or "", "input": {}},
+                {
+                    "type": "tool_use",
+                    "id": call_id,
+                    "name": piece.get("name") or "",
+                    "input": {},
+                    "caller": dict(TOOL_CALLER),
+                },
             )
             self.delta({"type": "input_json_delta", "partial_json": ""})
         if piece.get("args"):
@@ -189,6 +197,7 @@ def render_stream(
                 "content": [],
                 "stop_reason": None,
                 "stop_sequence": None,
+                "stop_details": None,
                 "usage": start_usage,
             },
         }
@@ -205,13 +214,16 @@ def render_stream(
         for piece in chunk.tool_call_chunks:
             renderer.tool_piece(dict(piece))
     renderer.close()
-    final_usage = {k: v for k, v in usage.items() if k not in ("cache_creation", "service_tier")}
+    # the closing counts: the API leaves the breakdown, tier and geo to message_start
+    start_only = ("cache_creation", "service_tier", "inference_geo")
+    final_usage = {k: v for k, v in usage.items() if k not in start_only}
     renderer.events.append(
         {
             "type": "message_delta",
             "delta": {
                 "stop_reason": stop_reason_for(message),
                 "stop_sequence": meta.get("stop_sequence"),
+                "stop_details": meta.get("stop_details"),
             },
             "usage": final_usage,
         }
