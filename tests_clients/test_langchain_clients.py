@@ -9,40 +9,43 @@ from typing import Any
 
 import pytest
 
+from myna.exceptions import UnmatchedRequestError
 from myna.fakes import fault, tool_call
 
 
-def openai_model(url: str | None) -> Any:
+def openai_model(url: str | None, retries: int = 0) -> Any:
     from langchain_openai import ChatOpenAI
 
     base = {"base_url": url + "/v1"} if url else {}
-    return ChatOpenAI(model="gpt-4.1-mini", api_key="sk-test", max_retries=0, **base)
+    return ChatOpenAI(model="gpt-4.1-mini", api_key="sk-test", max_retries=retries, **base)
 
 
-def anthropic_model(url: str | None) -> Any:
+def anthropic_model(url: str | None, retries: int = 0) -> Any:
     from langchain_anthropic import ChatAnthropic
 
     base = {"base_url": url} if url else {}
-    return ChatAnthropic(model="claude-haiku-4-5", api_key="sk-ant-test", max_retries=0, **base)
+    return ChatAnthropic(
+        model="claude-haiku-4-5", api_key="sk-ant-test", max_retries=retries, **base
+    )
 
 
-def google_model(url: str | None) -> Any:
+def google_model(url: str | None, retries: int = 0) -> Any:
     from langchain_google_genai import ChatGoogleGenerativeAI
 
     base = {"base_url": url} if url else {}
     return ChatGoogleGenerativeAI(
-        model="gemini-2.5-flash", google_api_key="g-test", max_retries=0, **base
+        model="gemini-2.5-flash", google_api_key="g-test", max_retries=retries, **base
     )
 
 
-def ollama_model(url: str | None) -> Any:
+def ollama_model(url: str | None, retries: int = 0) -> Any:  # it never retries
     from langchain_ollama import ChatOllama
 
     base = {"base_url": url} if url else {}
     return ChatOllama(model="llama3.2", **base)
 
 
-CLIENTS: dict[str, tuple[str, Callable[[str | None], Any]]] = {
+CLIENTS: dict[str, tuple[str, Callable[..., Any]]] = {
     "langchain-openai": ("openai", openai_model),
     "langchain-anthropic": ("anthropic", anthropic_model),
     "langchain-google-genai": ("google_genai", google_model),
@@ -51,7 +54,7 @@ CLIENTS: dict[str, tuple[str, Callable[[str | None], Any]]] = {
 
 
 @pytest.fixture(params=sorted(CLIENTS))
-def client(request: pytest.FixtureRequest) -> tuple[str, Callable[[str | None], Any]]:
+def client(request: pytest.FixtureRequest) -> tuple[str, Callable[..., Any]]:
     """(the emulated provider, a function building the chat model for a base URL)."""
     return CLIENTS[request.param]
 
@@ -112,3 +115,16 @@ async def test_error(client, mode, endpoint, client_error, kind, status):
         with client_error():
             await invoke(build(at.url), mode, "Hi")
     assert [request.status for request in at.requests] == [status]
+
+
+async def test_script_error_is_one_request_and_fails_the_emulator(
+    client, mode, endpoint, client_error
+):
+    """A script error (here: the script ran out) is answered in a way the client does not
+    retry, even allowed to, and fails the emulator on exit with the real reason."""
+    provider, build = client
+    with pytest.raises(UnmatchedRequestError, match="script exhausted"):
+        with endpoint(provider, []) as at:
+            with client_error():
+                await invoke(build(at.url, retries=2), mode, "Hi")
+    assert [request.status for request in at.requests] == [400]

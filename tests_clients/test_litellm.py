@@ -10,6 +10,7 @@ from typing import Any
 import litellm
 import pytest
 
+from myna.exceptions import UnmatchedRequestError
 from myna.fakes import fault, tool_call
 
 # route -> (the emulated provider, litellm's model name, api key, the base URL's suffix)
@@ -26,15 +27,19 @@ def route(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-def args(route: str, url: str | None, prompt: str = "Hi", **more: Any) -> dict[str, Any]:
+def args(
+    route: str, url: str | None, prompt: str = "Hi", retries: int = 0, **more: Any
+) -> dict[str, Any]:
     _, model, key, suffix = ROUTES[route]
     kwargs: dict[str, Any] = {
         "model": model,
         "messages": [{"role": "user", "content": prompt}],
-        "max_retries": 0,
-        "num_retries": 0,
+        "max_retries": retries,  # the provider SDK's own retries
         **more,
     }
+    if not retries:
+        # litellm's own retry loop (num_retries) retries every error, a 400 too: only off here
+        kwargs["num_retries"] = 0
     if key:
         kwargs["api_key"] = key
     if url:
@@ -87,3 +92,16 @@ async def test_error(route, mode, endpoint, client_error, kind, status):
         with client_error():
             await complete(mode, **args(route, at.url))
     assert [request.status for request in at.requests] == [status]
+
+
+async def test_script_error_is_one_request_and_fails_the_emulator(
+    route, mode, endpoint, client_error
+):
+    """A script error (here: the script ran out) is answered in a way litellm does not
+    retry with its default retries (max_retries allowed), and fails the emulator on exit
+    with the real reason."""
+    with pytest.raises(UnmatchedRequestError, match="script exhausted"):
+        with endpoint(ROUTES[route][0], []) as at:
+            with client_error():
+                await complete(mode, **args(route, at.url, retries=2))
+    assert [request.status for request in at.requests] == [400]

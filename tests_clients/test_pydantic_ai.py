@@ -20,22 +20,23 @@ from pydantic_ai.providers.anthropic import AnthropicProvider
 from pydantic_ai.providers.google import GoogleProvider
 from pydantic_ai.providers.openai import OpenAIProvider
 
+from myna.exceptions import UnmatchedRequestError
 from myna.fakes import fault, tool_call
 
 
-def openai_model(url: str | None) -> Any:
-    client = AsyncOpenAI(api_key="sk-test", base_url=url and url + "/v1", max_retries=0)
+def openai_model(url: str | None, retries: int = 0) -> Any:
+    client = AsyncOpenAI(api_key="sk-test", base_url=url and url + "/v1", max_retries=retries)
     return OpenAIChatModel("gpt-4.1-mini", provider=OpenAIProvider(openai_client=client))
 
 
-def anthropic_model(url: str | None) -> Any:
-    client = AsyncAnthropic(api_key="sk-ant-test", base_url=url, max_retries=0)
+def anthropic_model(url: str | None, retries: int = 0) -> Any:
+    client = AsyncAnthropic(api_key="sk-ant-test", base_url=url, max_retries=retries)
     return AnthropicModel("claude-haiku-4-5", provider=AnthropicProvider(anthropic_client=client))
 
 
-def google_model(url: str | None) -> Any:
+def google_model(url: str | None, retries: int = 0) -> Any:
     provider = GoogleProvider(
-        api_key="g-test", base_url=url, retry_options=HttpRetryOptions(attempts=1)
+        api_key="g-test", base_url=url, retry_options=HttpRetryOptions(attempts=1 + retries)
     )
     return GoogleModel("gemini-2.5-flash", provider=provider)
 
@@ -116,3 +117,16 @@ async def test_error(client, mode, endpoint, client_error, kind, status):
         with client_error():
             await run(Agent(build(at.url)), mode, "Hi")
     assert [request.status for request in at.requests] == [status]
+
+
+async def test_script_error_is_one_request_and_fails_the_emulator(
+    client, mode, endpoint, client_error
+):
+    """A script error (here: the script ran out) is answered in a way the model's SDK does
+    not retry, even allowed to, and fails the emulator on exit with the real reason."""
+    provider, build = client
+    with pytest.raises(UnmatchedRequestError, match="script exhausted"):
+        with endpoint(provider, []) as at:
+            with client_error():
+                await run(Agent(build(at.url, retries=2)), mode, "Hi")
+    assert [request.status for request in at.requests] == [400]
