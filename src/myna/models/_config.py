@@ -52,8 +52,8 @@ def check_config(config: Any) -> RunConfig:
         )
     if config.get("callbacks") is not None:
         check_handlers("config['callbacks']", config["callbacks"])
-    unknown = set(config) - _CONFIG_KEYS
-    if unknown:
+    if not _CONFIG_KEYS.issuperset(config):  # no set built on the usual, valid path
+        unknown = set(config) - _CONFIG_KEYS
         first = sorted(unknown, key=str)[0]
         close = difflib.get_close_matches(str(first), sorted(_CONFIG_KEYS), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core import messages as lc
+from pydantic import BaseModel
 
 from ...exceptions import UserError
 from ...messages import (
@@ -99,8 +100,11 @@ def _built(cls: type, fields: dict[str, Any]) -> Any:
     """A LangChain message from fields that are valid already (copied from a validated
     message): pydantic validation of every reply would cost more than the rest of a call."""
     message = construct_message(cls, fields)
-    object.__setattr__(message, "__pydantic_extra__", {})  # LangChain messages allow extras
+    _set_extra(message, {})  # LangChain messages allow extras
     return message
+
+
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__  # a slot, set directly
 
 
 # -- myna -> LangChain -----------------------------------------------------------------------

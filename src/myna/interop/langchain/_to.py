@@ -150,12 +150,16 @@ class MynaChatModel(BaseChatModel):
         if stop:
             params["ls_stop"] = stop
         params["ls_model_name"] = kwargs.get("model") or self.model or "unknown"
-        for key, kinds in (("temperature", (int, float)), ("max_tokens", int)):
-            value = kwargs.get(key)
-            if not isinstance(value, kinds):
-                value = getattr(self, key)
-            if isinstance(value, kinds):
-                params[f"ls_{key}"] = value
+        temperature = kwargs.get("temperature")
+        if not isinstance(temperature, (int, float)):
+            temperature = self.temperature
+        if isinstance(temperature, (int, float)):
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens")
+        if not isinstance(max_tokens, int):
+            max_tokens = self.max_tokens
+        if isinstance(max_tokens, int):
+            params["ls_max_tokens"] = max_tokens
         return params
 
     def _get_invocation_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
