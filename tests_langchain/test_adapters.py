@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import threading
 
 import pytest
@@ -305,3 +307,20 @@ def test_batch_over_a_fake_that_may_block_still_uses_threads() -> None:
     llm = to_langchain(FakeChatModel([reply] * 3))
     assert [r.content for r in llm.batch(["a", "b", "c"])] == ["done"] * 3
     assert threading.get_ident() not in threads
+
+
+@pytest.mark.parametrize("method", ["_generate", "_agenerate"])
+def test_langchain_sees_run_manager_in_the_ready_made_signature(method: str) -> None:
+    llm = to_langchain(FakeChatModel(["Hi"]))
+    params = inspect.signature(getattr(llm, method)).parameters
+    assert list(params)[:3] == ["messages", "stop", "run_manager"]  # no self: bound
+    assert getattr(MynaChatModel, method).__name__ == method  # a plain function on the class
+
+
+def test_langchain_run_id_reaches_the_myna_call_sync_and_async() -> None:
+    handler = Tokens()
+    fake = FakeChatModel(["Hi"], cycle=True)
+    llm = to_langchain(fake)
+    llm.invoke("Hi", config={"callbacks": [handler]})
+    asyncio.run(llm.ainvoke("Hi", config={"callbacks": [handler]}))
+    assert [c.config["run_id"] for c in fake.calls] == [str(s["run_id"]) for s in handler.starts]
