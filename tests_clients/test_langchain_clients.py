@@ -4,6 +4,8 @@ myna's emulators: plain, stream, tool call and error, sync and async, under `emu
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -106,6 +108,19 @@ async def test_tool_call(client, mode, endpoint, weather_tool):
     assert (call["name"], call["args"]) == ("get_weather", {"city": "Oslo"})
     (request,) = at.requests
     assert [tool["name"] for tool in request.params["tools"]] == ["get_weather"]
+
+
+async def test_streamed_tool_call(client, mode, endpoint, weather_tool):
+    provider, build = client
+    with endpoint(provider, [tool_call("get_weather", city="Oslo")]) as at:
+        model = build(at.url).bind_tools([weather_tool])
+        if mode == "sync":
+            chunks = list(model.stream("Weather in Oslo?"))
+        else:
+            chunks = [chunk async for chunk in model.astream("Weather in Oslo?")]
+    (call,) = functools.reduce(operator.add, chunks).tool_calls
+    assert (call["name"], call["args"]) == ("get_weather", {"city": "Oslo"})
+    assert at.requests[0].stream is True
 
 
 @pytest.mark.parametrize(("kind", "status"), [("rate_limit", 429), ("server_error", 500)])

@@ -86,6 +86,20 @@ async def test_tool_call(route, mode, endpoint, weather_tool):
     assert [tool["name"] for tool in request.params["tools"]] == ["get_weather"]
 
 
+async def test_streamed_tool_call(route, mode, endpoint, weather_tool):
+    with endpoint(ROUTES[route][0], [tool_call("get_weather", city="Oslo")]) as at:
+        kwargs = args(route, at.url, "Weather?", tools=[weather_tool])
+        stream = await complete(mode, stream=True, **kwargs)
+        if mode == "sync":
+            chunks = list(stream)
+        else:
+            chunks = [chunk async for chunk in stream]
+    (call,) = litellm.stream_chunk_builder(chunks).choices[0].message.tool_calls
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "Oslo"}
+    assert at.requests[0].stream is True
+
+
 @pytest.mark.parametrize(("kind", "status"), [("rate_limit", 429), ("server_error", 500)])
 async def test_error(route, mode, endpoint, client_error, kind, status):
     with endpoint(ROUTES[route][0], [getattr(fault, kind)()]) as at:

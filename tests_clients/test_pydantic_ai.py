@@ -110,6 +110,25 @@ async def test_tool_call(client, mode, endpoint):
     assert "sunny" in second.last_message.text  # the tool's result went back to the model
 
 
+async def test_streamed_tool_call(client, mode, endpoint):
+    provider, build = client
+    script = [tool_call("get_weather", city="Oslo"), "Sunny in Oslo."]
+    with endpoint(provider, script) as at:
+        agent = Agent(build(at.url))
+        cities: list[str] = []
+
+        @agent.tool_plain
+        def get_weather(city: str) -> str:
+            """Current weather in a city."""
+            cities.append(city)
+            return "sunny"
+
+        parts = await stream(agent, mode, "Weather in Oslo?")
+    assert "".join(parts) == "Sunny in Oslo."
+    assert cities == ["Oslo"]
+    assert [request.stream for request in at.requests] == [True, True]
+
+
 @pytest.mark.parametrize(("kind", "status"), [("rate_limit", 429), ("server_error", 500)])
 async def test_error(client, mode, endpoint, client_error, kind, status):
     provider, build = client
