@@ -232,7 +232,8 @@ def test_the_command_exits_1_on_breaking_drift(chat, tmp_path, capsys):
         # a thinking stream: the emulator sends no signature_delta (a deliberate difference)
         REAL / "anthropic" / "test_anthropic_model_thinking_part_stream.yaml",
         REAL / "openai-chat" / "test_run_stream_sync_streams_real_model.yaml",
-        REAL / "gemini" / "test_google_model_stream.yaml",
+        # a thinking reply: the emulator sends no thoughtSignature (a deliberate difference)
+        REAL / "gemini" / "test_google_model_thinking_part.yaml",
     ],
     ids=lambda p: p.parent.name,
 )

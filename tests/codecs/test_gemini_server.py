@@ -390,6 +390,11 @@ def test_render_response_text_usage_and_metadata():
             "totalTokenCount": 3564,
             "thoughtsTokenCount": 42,
             "cachedContentTokenCount": 3512,
+            # what the API sends besides the counts: the tokens by modality and the tier
+            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 3520}],
+            "candidatesTokensDetails": [{"modality": "TEXT", "tokenCount": 2}],
+            "cacheTokensDetails": [{"modality": "TEXT", "tokenCount": 3512}],
+            "serviceTier": "standard",
         },
         "modelVersion": "gemini-2.5-flash",
         "responseId": "resp-1",
@@ -480,13 +485,24 @@ def test_render_stream_events_repeat_partial_usage_and_finish_last():
         [{"text": "is "}],
         [{"text": "Paris."}],
     ]
+    prompt_details = [{"modality": "TEXT", "tokenCount": 13}]
     assert all(
-        e["usageMetadata"] == {"promptTokenCount": 13, "totalTokenCount": 13} for e in events[:-1]
+        e["usageMetadata"]
+        == {
+            "promptTokenCount": 13,
+            "promptTokensDetails": prompt_details,
+            "serviceTier": "standard",
+            "totalTokenCount": 13,
+        }
+        for e in events[:-1]
     )
     assert events[-1]["usageMetadata"] == {
         "promptTokenCount": 13,
         "candidatesTokenCount": 8,
         "totalTokenCount": 21,
+        "promptTokensDetails": prompt_details,
+        "candidatesTokensDetails": [{"modality": "TEXT", "tokenCount": 8}],
+        "serviceTier": "standard",
     }
     assert [e["candidates"][0].get("finishReason") for e in events] == [None, None, None, "STOP"]
     assert all(e["modelVersion"] == "gemini-2.5-flash" and e["responseId"] == "r" for e in events)
@@ -598,10 +614,19 @@ def test_render_error_bad_key_and_retry_info_bodies():
         AuthenticationError("API key not valid. Please pass a valid API key.")
     )
     assert body["error"]["details"][0]["reason"] == "API_KEY_INVALID"
+    assert body["error"]["details"][1] == {
+        "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
+        "locale": "en-US",
+        "message": "API key not valid. Please pass a valid API key.",
+    }
     _, _, body = gemini.render_error(RateLimitError("quota", retry_after=1.5))
-    assert body["error"]["details"] == [
-        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1.5s"}
+    # as the API: the quota's docs, the quota that ran out, then how long to wait
+    assert [d["@type"].rsplit(".", 1)[1] for d in body["error"]["details"]] == [
+        "Help",
+        "QuotaFailure",
+        "RetryInfo",
     ]
+    assert body["error"]["details"][-1]["retryDelay"] == "1.5s"
 
 
 def test_render_error_reuses_a_gemini_body():

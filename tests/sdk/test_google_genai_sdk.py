@@ -161,7 +161,10 @@ async def test_status_errors(mode, call, scripted, code, status):
     assert caught.value.code == code
     assert caught.value.status == status
     if code == 429:
-        assert caught.value.details["error"]["details"][0]["retryDelay"] == "4s"
+        # as the API does, the RetryInfo follows the quota's Help and QuotaFailure details
+        details = caught.value.details["error"]["details"]
+        retry = [d for d in details if d["@type"].endswith("google.rpc.RetryInfo")]
+        assert retry[0]["retryDelay"] == "4s"
 
 
 @pytest.mark.parametrize(

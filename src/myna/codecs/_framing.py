@@ -54,11 +54,13 @@ _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 def content_type(stream_format: str) -> str:
     """The ``content-type`` a server streams `stream_format` with (``"sse"``, ``"ndjson"``,
-    ``"eventstream"``)."""
+    ``"eventstream"``, ``"json-array"``)."""
     if stream_format == "eventstream":
         from .bedrock_converse._eventstream import CONTENT_TYPE
 
         return CONTENT_TYPE
+    if stream_format == "json-array":  # Gemini's streamGenerateContent without alt=sse
+        return "application/json"
     return "application/x-ndjson" if stream_format == "ndjson" else "text/event-stream"
 
 
@@ -94,6 +96,8 @@ def encode_payload(payload: Any, stream_format: str, *, event_field: str | None 
         return encode_stream_event(payload)
     if stream_format == "ndjson":
         return (json.dumps(payload) + "\n").encode()
+    if stream_format == "json-array":  # one item; the caller adds the brackets and commas
+        return json.dumps(payload).encode()
     if payload == "[DONE]":
         return b"data: [DONE]\n\n"
     data = json.dumps(payload)

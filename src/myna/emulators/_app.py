@@ -603,10 +603,16 @@ class EmulatorApp:
             self.errors.append(error)
             raise
         record.reply = message
+        options = getattr(codec, "render_options", None)  # what the URL says (Gemini's alt=sse)
+        if options is not None:
+            params.update(options(record.path, urlsplit(record.url).query))
         if record.stream:
             payloads = list(codec.render_stream(message, params, chunking=self.chunking))
-            fmt, field_name = codec.STREAM_FORMAT, codec.SSE_EVENT_FIELD
+            fmt = params.get("stream_format") or codec.STREAM_FORMAT
+            field_name = codec.SSE_EVENT_FIELD
             events = [encode_payload(p, fmt, event_field=field_name) for p in payloads]
+            if fmt == "json-array":  # one JSON array, sent an item at a time
+                events = [b"[" + events[0], *(b",\r\n" + e for e in events[1:]), b"]"]
             return EmulatedResponse(
                 200,
                 {"content-type": content_type(fmt)},

@@ -50,6 +50,7 @@ from ._shared import (
     SSE_EVENT_FIELD,
     STREAM_FORMAT,
     auth_error,
+    render_options,
     request_model,
     request_streams,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "model_from_path",
     "render_error",
     "render_models",
+    "render_options",
     "render_response",
     "render_stream",
     "request_model",

@@ -31,6 +31,7 @@ from ._shared import (
     DATA_KEYS,
     FINISH_REASON_BACK,
     META_KEYS,
+    WIRE_VERTEX,
     camel,
     error_body,
     excerpt,
@@ -551,8 +552,34 @@ def _response_id(message: AIMessage) -> str:
     return base64.urlsafe_b64encode(digest[:16]).decode("ascii").rstrip("=")
 
 
-def finish_fields(message: AIMessage) -> tuple[str, dict[str, Any]]:
-    """``finishReason`` and the other candidate fields for a reply."""
+CALLS_FINISH_MESSAGE = "Model generated function call(s)."
+"""The ``finishMessage`` the API puts on a candidate that ends with function calls."""
+DEFAULT_SERVICE_TIER = "standard"
+"""``usageMetadata.serviceTier`` of a rendered reply that names none (what the API reports)."""
+VERTEX_CREATE_TIME = "2025-01-01T00:00:00.000000Z"
+"""``createTime`` of a reply rendered for a Vertex AI path when the reply names none: fixed,
+so an answer is the same run after run."""
+VERTEX_TRAFFIC_TYPE = "ON_DEMAND"
+"""``usageMetadata.trafficType`` of a reply rendered for a Vertex AI path."""
+
+
+def _is_vertex(params: dict[str, Any] | None) -> bool:
+    return bool((params or {}).get(WIRE_VERTEX))
+
+
+def _from_gemini(message: AIMessage) -> bool:
+    """Whether `message` was decoded from a Gemini reply: it renders back with exactly the
+    optional fields it came with, while any other reply (a script) gets the API's defaults."""
+    return message.response_metadata.get("model_provider") == _PROVIDER_NAME
+
+
+def finish_fields(
+    message: AIMessage, params: dict[str, Any] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """``finishReason`` and the other candidate fields for a reply: ``finishMessage`` when it
+    ends with function calls, ``avgLogprobs`` (Vertex AI, or logprobs asked for) and
+    ``logprobsResult`` (logprobs asked for), from the reply's metadata or made up: every
+    token certain (log probability 0)."""
     meta = message.response_metadata
     extra: dict[str, Any] = {
         wire: meta[key] for key, wire in _CANDIDATE_BACK.items() if meta.get(key) is not None
@@ -561,10 +588,27 @@ def finish_fields(message: AIMessage) -> tuple[str, dict[str, Any]]:
         bad = message.invalid_tool_calls[0]
         extra["finishMessage"] = f"Malformed function call: {bad.get('name')}({bad.get('args')})"
         return "MALFORMED_FUNCTION_CALL", extra
+    asked = bool((params or {}).get("logprobs"))
+    if asked and "logprobsResult" not in extra:
+        extra["logprobsResult"] = _certain_logprobs(message, (params or {}).get("top_logprobs"))
+    if (asked or _is_vertex(params)) and "avgLogprobs" not in extra and message.text:
+        extra["avgLogprobs"] = 0.0
     raw = meta.get("finishReason")
-    if isinstance(raw, str):
-        return raw, extra
-    return FINISH_REASON_BACK.get(meta.get("finish_reason"), "STOP"), extra
+    reason = raw if isinstance(raw, str) else FINISH_REASON_BACK.get(meta.get("finish_reason"))
+    reason = reason or "STOP"
+    if message.tool_calls and reason == "STOP" and not _from_gemini(message):
+        extra.setdefault("finishMessage", CALLS_FINISH_MESSAGE)
+    return reason, extra
+
+
+def _certain_logprobs(message: AIMessage, top: Any) -> dict[str, Any]:
+    """A ``logprobsResult`` for the reply's text, one token per word, each one certain."""
+    tokens = re.findall(r"\s*\S+|\s+", message.text)
+    chosen = [{"token": t, "logProbability": 0.0, "tokenId": 0} for t in tokens]
+    result: dict[str, Any] = {"chosenCandidates": chosen}
+    if isinstance(top, int) and not isinstance(top, bool) and top > 0:
+        result["topCandidates"] = [{"candidates": [c]} for c in chosen]
+    return result
 
 
 def reply_envelope(message: AIMessage, params: dict[str, Any] | None) -> dict[str, Any]:
@@ -572,17 +616,59 @@ def reply_envelope(message: AIMessage, params: dict[str, Any] | None) -> dict[st
         "modelVersion": _model_name(message, params),
         "responseId": _response_id(message),
     }
-    if message.response_metadata.get("create_time") is not None:
-        body["createTime"] = message.response_metadata["create_time"]
+    created = message.response_metadata.get("create_time")
+    if created is None and _is_vertex(params):
+        created = VERTEX_CREATE_TIME  # Vertex AI stamps each reply; the Gemini API does not
+    if created is not None:
+        body["createTime"] = created
     return body
 
 
-def final_usage(message: AIMessage) -> dict[str, Any] | None:
+def _modalities(count: int, audio: Any) -> list[dict[str, Any]]:
+    """A ``*TokensDetails`` list: the count by modality (audio when known, the rest text)."""
+    details = []
+    if isinstance(audio, int) and audio:
+        if count - audio:
+            details.append({"modality": "TEXT", "tokenCount": count - audio})
+        details.append({"modality": "AUDIO", "tokenCount": audio})
+    else:
+        details.append({"modality": "TEXT", "tokenCount": count})
+    return details
+
+
+def final_usage(message: AIMessage, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """``usageMetadata`` with the fields the API sends besides the counts: the prompt's and
+    the answer's tokens by modality, the cached tokens by modality, ``serviceTier`` (and
+    Vertex AI's ``trafficType``)."""
     usage = usage_to_wire(message.usage_metadata)
+    if usage is None:
+        return None
+    in_details = (message.usage_metadata or {}).get("input_token_details") or {}
+    out_details = (message.usage_metadata or {}).get("output_token_details") or {}
+    usage["promptTokensDetails"] = _modalities(usage["promptTokenCount"], in_details.get("audio"))
+    if usage["candidatesTokenCount"]:
+        count = usage["candidatesTokenCount"]
+        usage["candidatesTokensDetails"] = _modalities(count, out_details.get("audio"))
+    if usage.get("cachedContentTokenCount"):
+        usage["cacheTokensDetails"] = _modalities(usage["cachedContentTokenCount"], None)
     tier = message.response_metadata.get("service_tier")
-    if usage is not None and tier is not None:
+    if tier is None and not _from_gemini(message):
+        tier = DEFAULT_SERVICE_TIER
+    if tier is not None:
         usage["serviceTier"] = tier
+    if _is_vertex(params):
+        usage["trafficType"] = VERTEX_TRAFFIC_TYPE
     return usage
+
+
+def prompt_usage(usage: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The ``usageMetadata`` of a stream event before the last: the prompt's counts only."""
+    if usage is None:
+        return None
+    keep = ("promptTokenCount", "promptTokensDetails", "serviceTier", "trafficType")
+    out = {k: usage[k] for k in keep if k in usage}
+    out["totalTokenCount"] = usage["promptTokenCount"]
+    return out
 
 
 def blocked_body(message: AIMessage, params: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -591,7 +677,7 @@ def blocked_body(message: AIMessage, params: dict[str, Any] | None) -> dict[str,
         return None
     feedback = meta.get("prompt_feedback") or {"blockReason": meta["block_reason"]}
     body = {"promptFeedback": feedback, **reply_envelope(message, params)}
-    usage = final_usage(message)
+    usage = final_usage(message, params)
     if usage is not None:
         body["usageMetadata"] = usage
     return body
@@ -607,7 +693,7 @@ def render_response(message: AIMessage, params: dict[str, Any] | None = None) ->
     if blocked is not None:
         return blocked
     valid = message.model_copy(update={"invalid_tool_calls": []})
-    reason, extra = finish_fields(message)
+    reason, extra = finish_fields(message, params)
     candidate = {
         "content": {"parts": ai_parts(valid, "the reply"), "role": "model"},
         "finishReason": reason,
@@ -615,7 +701,7 @@ def render_response(message: AIMessage, params: dict[str, Any] | None = None) ->
         **extra,
     }
     body: dict[str, Any] = {"candidates": [candidate]}
-    usage = final_usage(message)
+    usage = final_usage(message, params)
     if usage is not None:
         body["usageMetadata"] = usage
     if message.response_metadata.get("prompt_feedback") is not None:

@@ -99,6 +99,10 @@ STATUS_NAME = {
 
 ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+LOCALIZED_MESSAGE = "type.googleapis.com/google.rpc.LocalizedMessage"
+HELP = "type.googleapis.com/google.rpc.Help"
+QUOTA_FAILURE = "type.googleapis.com/google.rpc.QuotaFailure"
+QUOTA_DOCS = "https://ai.google.dev/gemini-api/docs/rate-limits"
 
 # Part keys the API knows (camelCase; snake_case is accepted in requests too).
 DATA_KEYS = (
@@ -479,7 +483,7 @@ def error_body(
         "message": message,
         "status": status_name or STATUS_NAME.get(status, "UNKNOWN"),
     }
-    details = []
+    details: list[dict[str, Any]] = []
     if reason:
         details.append(
             {
@@ -487,6 +491,29 @@ def error_body(
                 "reason": reason,
                 "domain": "googleapis.com",
                 "metadata": {"service": "generativelanguage.googleapis.com"},
+            }
+        )
+    if reason == "API_KEY_INVALID":  # the API repeats the message for the user's locale
+        details.append({"@type": LOCALIZED_MESSAGE, "locale": "en-US", "message": message})
+    if status == 429:  # a quota error links its docs and names the quota that ran out
+        details.append(
+            {
+                "@type": HELP,
+                "links": [{"description": "Learn more about Gemini API quotas", "url": QUOTA_DOCS}],
+            }
+        )
+        details.append(
+            {
+                "@type": QUOTA_FAILURE,
+                "violations": [
+                    {
+                        "quotaMetric": "generativelanguage.googleapis.com/generate_content_"
+                        "paid_tier_input_token_count",
+                        "quotaId": "GenerateContentPaidTierInputTokensPerModelPerMinute",
+                        "quotaDimensions": {"location": "global"},
+                        "quotaValue": "1000000",
+                    }
+                ],
             }
         )
     if retry_after is not None:
@@ -527,6 +554,29 @@ def request_model(path: str) -> str | None:
 def request_streams(path: str, body: dict[str, Any]) -> bool:
     """Whether a request asks for a stream: the method is ``:streamGenerateContent``."""
     return ":streamGenerateContent" in path
+
+
+WIRE_STREAM_FORMAT = "stream_format"
+"""The `render_options` key naming the stream's framing."""
+WIRE_VERTEX = "vertex"
+"""The `render_options` key saying the request came through a Vertex AI path."""
+_VERTEX_PATH = re.compile(r"/projects/[^/]+/locations/[^/]+/publishers/")
+
+
+def render_options(path: str, query: str) -> dict[str, Any]:
+    """What of a request's URL shapes the answer, besides its body.
+
+    ``stream_format``: ``:streamGenerateContent?alt=sse`` streams server-sent events; without
+    ``alt=sse`` the API answers the whole stream as one JSON array (``"json-array"``).
+    ``vertex``: the path is Vertex AI's (``/projects/{p}/locations/{l}/publishers/google/
+    models/{m}``), whose replies carry ``createTime``, ``usageMetadata.trafficType`` and
+    ``avgLogprobs``, fields the Gemini API does not send.
+    """
+    sse = "sse" in parse_qs(query).get("alt", [])
+    return {
+        WIRE_STREAM_FORMAT: "sse" if sse else "json-array",
+        WIRE_VERTEX: bool(_VERTEX_PATH.search(path)),
+    }
 
 
 def auth_error(path: str, headers: dict[str, str], query: str) -> ProviderError | None:

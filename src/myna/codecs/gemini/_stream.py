@@ -26,7 +26,7 @@ from ._client import (
     raise_if_error,
 )
 from ._parts import PartReader, block_part
-from ._server import blocked_body, final_usage, finish_fields, reply_envelope
+from ._server import blocked_body, final_usage, finish_fields, prompt_usage, reply_envelope
 from ._shared import (
     CALL_SIGNATURES,
     PROTOCOL,
@@ -235,6 +235,10 @@ def _chunk_parts(content: Any) -> list[dict[str, Any]]:
     return parts
 
 
+def _parts_of(event: dict[str, Any]) -> list[dict[str, Any]]:
+    return event["candidates"][0]["content"]["parts"]
+
+
 def render_stream(
     message: AIMessage, params: dict[str, Any] | None = None, *, chunking: Any = "words"
 ) -> Iterator[Any]:
@@ -250,11 +254,8 @@ def render_stream(
         yield blocked
         return
     envelope = reply_envelope(message, params)
-    usage = final_usage(message)
-    partial_usage = None
-    if usage is not None:
-        prompt = usage.get("promptTokenCount", 0)
-        partial_usage = {"promptTokenCount": prompt, "totalTokenCount": prompt}
+    usage = final_usage(message, params)
+    partial_usage = prompt_usage(usage)
     sigs = message.additional_kwargs.get("thought_signatures")
     sigs = sigs if isinstance(sigs, dict) else {}
 
@@ -275,6 +276,8 @@ def render_stream(
             args = json.loads(pending["args"]) if pending["args"] else {}
             fc: dict[str, Any] = {"name": pending["name"], "args": args}
             if pending["id"]:
+                # the Gemini API sends no id (its Live API does); a scripted id is kept so
+                # it survives the trip, a deliberate difference (README, Fidelity)
                 fc["id"] = pending["id"]
             part: dict[str, Any] = {"functionCall": fc}
             if isinstance(sigs.get(pending["id"]), str):
@@ -309,14 +312,18 @@ def render_stream(
         if previous is not None:
             yield previous
         previous = event(tail)
-    if previous is None:
+    if previous is None or any("functionCall" in p for p in _parts_of(previous)):
+        # after its function calls the API closes the stream with an empty text part that
+        # carries the finishReason and the final counts
+        if previous is not None:
+            yield previous
         previous = event([{"text": ""}])
     text_sig = message.additional_kwargs.get(TEXT_SIGNATURE)
     if isinstance(message.content, str) and isinstance(text_sig, str):
         previous["candidates"][0]["content"]["parts"].append(
             {"text": "", "thoughtSignature": text_sig}
         )
-    reason, extra = finish_fields(message)
+    reason, extra = finish_fields(message, params)
     previous["candidates"][0].update({"finishReason": reason, **extra})
     if usage is not None:
         previous["usageMetadata"] = usage
