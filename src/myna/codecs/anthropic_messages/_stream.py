@@ -110,6 +110,8 @@ class _StreamRenderer:
             self.open(key, {"type": "thinking", "thinking": "", "signature": ""})
         if piece.get("reasoning"):
             self.delta({"type": "thinking_delta", "thinking": piece["reasoning"]})
+        # Deliberate difference (README, Fidelity): the API closes every thinking block with
+        # a signature_delta, but only it can make a signature; one goes out when scripted.
         if extras.get("signature"):
             self.delta({"type": "signature_delta", "signature": extras["signature"]})
 

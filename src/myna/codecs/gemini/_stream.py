@@ -280,6 +280,8 @@ def render_stream(
                 # it survives the trip, a deliberate difference (README, Fidelity)
                 fc["id"] = pending["id"]
             part: dict[str, Any] = {"functionCall": fc}
+            # a thoughtSignature only when scripted: only the API can make one (deliberate,
+            # README, Fidelity)
             if isinstance(sigs.get(pending["id"]), str):
                 part["thoughtSignature"] = sigs[pending["id"]]
             parts.append(part)
