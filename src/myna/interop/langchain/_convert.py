@@ -137,20 +137,25 @@ def message_to_langchain(message: BaseMessage) -> lc.BaseMessage:
     raise UserError(f"Cannot convert {type(message).__name__} to a LangChain message.")
 
 
+def _tool_call_chunks(chunks: Any) -> list[dict[str, Any]]:
+    """Tool-call fragments in the shape both libraries share (a plain dict each)."""
+    return [
+        {
+            "name": c.get("name"),
+            "args": c.get("args"),
+            "id": c.get("id"),
+            "index": c.get("index"),
+            "type": "tool_call_chunk",
+        }
+        for c in chunks
+    ]
+
+
 def chunk_to_langchain(chunk: AIMessageChunk) -> lc.AIMessageChunk:
     """A myna `AIMessageChunk` as a LangChain one (tool calls travel as `tool_call_chunks`)."""
     fields = _common(chunk)
     if chunk.tool_call_chunks:
-        fields["tool_call_chunks"] = [
-            {
-                "name": c.get("name"),
-                "args": c.get("args"),
-                "id": c.get("id"),
-                "index": c.get("index"),
-                "type": "tool_call_chunk",
-            }
-            for c in chunk.tool_call_chunks
-        ]
+        fields["tool_call_chunks"] = _tool_call_chunks(chunk.tool_call_chunks)
     elif chunk.tool_calls or chunk.invalid_tool_calls:
         fields["tool_calls"] = _tool_calls(chunk.tool_calls)
         fields["invalid_tool_calls"] = _invalid_calls(chunk.invalid_tool_calls)
@@ -228,16 +233,7 @@ def chunk_from_langchain(chunk: Any) -> AIMessageChunk:
     fields = _common(chunk)
     if isinstance(chunk, lc.AIMessageChunk):
         if chunk.tool_call_chunks:
-            fields["tool_call_chunks"] = [
-                {
-                    "name": c.get("name"),
-                    "args": c.get("args"),
-                    "id": c.get("id"),
-                    "index": c.get("index"),
-                    "type": "tool_call_chunk",
-                }
-                for c in chunk.tool_call_chunks
-            ]
+            fields["tool_call_chunks"] = _tool_call_chunks(chunk.tool_call_chunks)
         if chunk.usage_metadata is not None:
             fields["usage_metadata"] = _usage(chunk.usage_metadata)
         if chunk.chunk_position is not None:
